@@ -1,0 +1,89 @@
+/** Types of the wire protocol, PROTOCOL.md v1. */
+
+export type TxStatus = 'trying' | 'committing' | 'rolling_back' | 'committed' | 'rolled_back';
+export type BranchStatus = 'registered' | 'tried' | 'try_failed' | 'confirmed' | 'cancelled';
+export type Phase = 'try' | 'confirm' | 'cancel';
+
+export const TX_STATUSES: readonly TxStatus[] = ['trying', 'committing', 'rolling_back', 'committed', 'rolled_back'];
+export const PHASES: readonly Phase[] = ['try', 'confirm', 'cancel'];
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Body of every participant callback. */
+export interface CallbackBody {
+  xid: string;
+  branchId: string;
+  phase: Phase;
+  payload: Json | undefined;
+  tryResult?: Json | undefined;
+}
+
+export type ErrorCode =
+  | 'INVALID_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'URL_NOT_ALLOWED'
+  | 'TX_NOT_FOUND'
+  | 'BRANCH_NOT_FOUND'
+  | 'TX_EXISTS'
+  | 'TX_NOT_TRYING'
+  | 'BRANCH_CONFLICT'
+  | 'TX_ROLLED_BACK'
+  | 'TX_COMMITTED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'STORE_UNAVAILABLE'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+
+export interface ErrorBody {
+  error: { code: ErrorCode | string; message: string; details?: Record<string, unknown> };
+}
+
+export interface BeginRequest {
+  xid?: string;
+  timeoutMs?: number;
+  meta?: Json;
+  branches?: RegisterBranchRequest[];
+  drive?: boolean;
+  order?: 'parallel' | 'sequential';
+  wait?: boolean | number;
+}
+
+export interface RegisterBranchRequest {
+  branchId: string;
+  action?: string;
+  tryUrl?: string;
+  confirmUrl: string;
+  cancelUrl: string;
+  payload?: Json;
+  timeoutMs?: number;
+}
+
+export interface BranchView {
+  branchId: string;
+  action: string | null;
+  status: BranchStatus;
+  attempts: number;
+  lastError: string | null;
+  updatedAt: string;
+  tryResult?: Json;
+}
+
+export interface TxSummary {
+  xid: string;
+  status: TxStatus;
+  stuck: boolean;
+  reason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  deadline: string;
+  finishedAt: string | null;
+  attempts: number;
+  nextRetryAt: string | null;
+  lastError: string | null;
+  meta: Json | null;
+}
+
+export interface TxView extends TxSummary {
+  branches: BranchView[];
+}
