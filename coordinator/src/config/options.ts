@@ -1,0 +1,126 @@
+import { ConfigError } from '../errors.js';
+
+export interface CoordinatorOptions {
+  /** `sqlite:<path>`, `sqlite::memory:` or `mysql://user:pass@host:port/db`. @default 'sqlite:./.dtx/dtx.db' */
+  databaseUrl?: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port. @default 8700 */
+  port?: number;
+  /** Bearer tokens for `/v1`; empty means open. @default [] */
+  apiTokens?: string[];
+  /** When set, every callback carries `dtx-signature`. */
+  signingSecret?: string;
+  /** `scheme://host:port` origins participant URLs must match; empty allows any. @default [] */
+  allowedOrigins?: string[];
+  /** @default 1000 */
+  retryBaseMs?: number;
+  /** @default 60000 */
+  retryMaxMs?: number;
+  /** Default per-call timeout to participants. @default 5000 */
+  callTimeoutMs?: number;
+  /** How long recovery leaves a transaction to the process driving it. @default 10000 */
+  phase2LeaseMs?: number;
+  /** How often recovery looks for due work. @default 1000 */
+  sweepIntervalMs?: number;
+  /** Failed phase-2 rounds before a transaction is flagged stuck. @default 12 */
+  stuckAfterAttempts?: number;
+  /** When set, recovery runs on BullMQ workers instead of in-process. */
+  redisUrl?: string;
+  /** Prefix of the BullMQ keys. @default 'dtx' */
+  queuePrefix?: string;
+  /** Transactions one `dtx worker` drives at once. @default 32 */
+  workerConcurrency?: number;
+  /** Most due transactions one sweep enqueues. @default 1000 */
+  sweepBatchSize?: number;
+  /** Consecutive failed calls to one participant origin that open its circuit (workers only). @default 5 */
+  circuitFailureThreshold?: number;
+  /** How long an open circuit holds calls to its origin back; doubles while probes fail, up to retryMaxMs. @default 5000 */
+  circuitOpenMs?: number;
+  /** Request body limit. @default 1048576 */
+  bodyLimitBytes?: number;
+  /** Run the in-process recovery sweeper (when no Redis). @default true */
+  recovery?: boolean;
+  /** Log requests (pino). @default false */
+  logRequests?: boolean;
+}
+
+export type ResolvedOptions = Required<Omit<CoordinatorOptions, 'signingSecret' | 'redisUrl'>> &
+  Pick<CoordinatorOptions, 'signingSecret' | 'redisUrl'>;
+
+export const DEFAULTS = {
+  databaseUrl: 'sqlite:./.dtx/dtx.db',
+  host: '127.0.0.1',
+  port: 8700,
+  apiTokens: [] as string[],
+  allowedOrigins: [] as string[],
+  retryBaseMs: 1000,
+  retryMaxMs: 60_000,
+  callTimeoutMs: 5000,
+  phase2LeaseMs: 10_000,
+  sweepIntervalMs: 1000,
+  stuckAfterAttempts: 12,
+  queuePrefix: 'dtx',
+  workerConcurrency: 32,
+  sweepBatchSize: 1000,
+  circuitFailureThreshold: 5,
+  circuitOpenMs: 5000,
+  bodyLimitBytes: 1024 * 1024,
+  recovery: true,
+  logRequests: false,
+} satisfies Partial<ResolvedOptions>;
+
+/** Limits of PROTOCOL.md. */
+export const LIMITS = {
+  minTimeoutMs: 1000,
+  maxTimeoutMs: 86_400_000,
+  defaultTimeoutMs: 60_000,
+  metaBytes: 16 * 1024,
+  payloadBytes: 64 * 1024,
+  maxBranches: 100,
+} as const;
+
+export function resolveOptions(options: CoordinatorOptions = {}): ResolvedOptions {
+  const o = { ...DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
+  positiveInt('retryBaseMs', o.retryBaseMs);
+  positiveInt('retryMaxMs', o.retryMaxMs);
+  positiveInt('callTimeoutMs', o.callTimeoutMs);
+  positiveInt('phase2LeaseMs', o.phase2LeaseMs);
+  positiveInt('sweepIntervalMs', o.sweepIntervalMs);
+  positiveInt('stuckAfterAttempts', o.stuckAfterAttempts);
+  positiveInt('bodyLimitBytes', o.bodyLimitBytes);
+  positiveInt('workerConcurrency', o.workerConcurrency);
+  positiveInt('sweepBatchSize', o.sweepBatchSize);
+  positiveInt('circuitFailureThreshold', o.circuitFailureThreshold);
+  positiveInt('circuitOpenMs', o.circuitOpenMs);
+  if (!/^[A-Za-z0-9._{}-]{1,64}$/.test(o.queuePrefix)) throw new ConfigError('queuePrefix', `must be 1–64 of [A-Za-z0-9._{}-], got ${o.queuePrefix}`);
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError('port', `must be 0–65535, got ${o.port}`);
+  if (o.retryMaxMs < o.retryBaseMs) throw new ConfigError('retryMaxMs', 'must be at least retryBaseMs');
+  if (!/^(sqlite:|mysql:\/\/)/.test(o.databaseUrl)) {
+    throw new ConfigError('databaseUrl', `must start with sqlite: or mysql://, got ${o.databaseUrl}`);
+  }
+  for (const origin of o.allowedOrigins) {
+    if (normalizeOrigin(origin) === null) throw new ConfigError('allowedOrigins', `not a scheme://host:port origin: ${origin}`);
+  }
+  return { ...o, allowedOrigins: o.allowedOrigins.map((x) => normalizeOrigin(x)!) };
+}
+
+/** `http://Host:80` → `http://host`; null when not an http(s) origin. */
+export function normalizeOrigin(value: string): string | null {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    if (u.pathname !== '/' || u.search || u.hash || u.username) return null;
+    return u.origin;
+  } catch {
+    return null;
+  }
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(name, `must be a positive integer, got ${v}`);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

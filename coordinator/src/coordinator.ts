@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { resolveOptions, type CoordinatorOptions, type ResolvedOptions } from './config/options.js';
+import { toError } from './errors.js';
+import { buildServer } from './http/server.js';
+import { findDue } from './log/queries/findDue.js';
+import { TransactionLog } from './log/transaction-log.js';
+import { Metrics } from './metrics.js';
+import { HttpParticipantCaller } from './phase2/participant-caller.js';
+import { RecoveryQueue } from './recovery/bullmq/recovery-queue.js';
+import { redisOptionsFromUrl } from './recovery/bullmq/redis.js';
+import { recoverTransaction } from './recovery/recover-transaction.js';
+import { Sweeper } from './recovery/sweeper.js';
+import { CoordinatorService } from './service/coordinator-service.js';
+
+export interface Coordinator {
+  readonly options: ResolvedOptions;
+  /** `http://host:port` once started. */
+  readonly url: string;
+  start(): Promise<void>;
+  /** Stops taking requests, lets in-flight phase 2 finish for up to `timeoutMs` (the rest is recovery's), closes pools. */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The coordinator service: the HTTP API on the log, with in-process recovery unless Redis takes it. */
+export function createCoordinator(options: CoordinatorOptions = {}): Coordinator {
+  const resolved = resolveOptions(options);
+  let app: FastifyInstance | null = null;
+  let log: TransactionLog | null = null;
+  let caller: HttpParticipantCaller | null = null;
+  let sweeper: Sweeper | null = null;
+  let service: CoordinatorService | null = null;
+  let queue: RecoveryQueue | null = null;
+  let url = '';
+
+  const close = async ({ timeoutMs = 10_000 } = {}): Promise<void> => {
+    await sweeper?.close();
+    await app?.close();
+    await service?.drain(timeoutMs);
+    await caller?.close();
+    await log?.close();
+    await Promise.race([queue?.close().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
+    queue = null;
+    app = null;
+    sweeper = null;
+    log = null;
+    caller = null;
+  };
+
+  return {
+    options: resolved,
+    get url() {
+      return url;
+    },
+    async start() {
+      try {
+        log = await TransactionLog.open(resolved.databaseUrl);
+        caller = new HttpParticipantCaller(resolved.signingSecret);
+        const metrics = new Metrics(() => log?.batcher.commits ?? 0);
+        let enqueueRecovery: ((xid: string) => Promise<void>) | undefined;
+        if (resolved.redisUrl) {
+          // recovery is the workers' (dtx worker); this process only hands them operator retries
+          const q = new RecoveryQueue(redisOptionsFromUrl(resolved.redisUrl), resolved.queuePrefix, (err) => app?.log.warn({ err }, 'recovery queue: Redis error'));
+          queue = q;
+          enqueueRecovery = async (xid) => {
+            if (!(await q.enqueueNow(xid, Date.now()))) app?.log.warn({ xid }, 'Redis did not take the retry; the next sweep will');
+          };
+        }
+        service = new CoordinatorService({ log, caller, options: resolved, metrics, enqueueRecovery });
+        app = await buildServer(service, resolved);
+        await app.listen({ host: resolved.host, port: resolved.port });
+        const addr = app.server.address();
+        url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
+        if (resolved.recovery && !resolved.redisUrl) {
+          const recoveryDeps = { ...service.phase2Deps, leaseMs: resolved.phase2LeaseMs };
+          const l = log;
+          const svc = service;
+          sweeper = new Sweeper({
+            findDue: (limit) => l.read((db) => findDue(db, Date.now(), limit)),
+            recover: (xid) => svc.track(xid, recoverTransaction(recoveryDeps, xid).then((s) => s ?? 'trying')),
+            intervalMs: resolved.sweepIntervalMs,
+            onError: (err) => app?.log.warn({ err: toError(err) }, 'recovery sweep failed'),
+          });
+          sweeper.start();
+        }
+      } catch (err) {
+        await close({ timeoutMs: 0 }).catch(() => {});
+        throw err;
+      }
+    },
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}

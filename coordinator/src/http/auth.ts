@@ -1,0 +1,25 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { UnauthorizedError } from '../errors.js';
+
+/** Bearer tokens for `/v1`; none configured means an open API (embedded dev mode). */
+export function bearerAuth(tokens: string[]) {
+  const known = tokens.map((t) => Buffer.from(t));
+  return async (req: FastifyRequest): Promise<void> => {
+    if (known.length === 0 || !isProtected(req)) return;
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const given = m ? Buffer.from(m[1]!.trim()) : null;
+    if (!given || !known.some((k) => k.length === given.length && timingSafeEqual(k, given))) throw new UnauthorizedError();
+  };
+}
+
+/**
+ * Decided on the route that matched, not the raw URL: the router decodes the path,
+ * so `/%761/transactions` reaches the `/v1/transactions` route. Only the open
+ * service routes are exempt; an unmatched URL needs a token too.
+ */
+const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/docs']);
+function isProtected(req: FastifyRequest): boolean {
+  const route = req.routeOptions.url;
+  return route === undefined || !OPEN_ROUTES.has(route);
+}

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { CoordinatorService } from '../../service/coordinator-service.js';
+import { errorBody } from '../errors.js';
+
+/** Health, readiness, metrics and the OpenAPI document. */
+export function serviceRoutes(app: FastifyInstance, service: CoordinatorService): void {
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {
+    try {
+      await service.log.ping();
+      return { status: 'ready' };
+    } catch (err) {
+      req.log.warn({ err }, 'store not reachable');
+      return reply.code(503).header('retry-after', '1').send(errorBody('STORE_UNAVAILABLE', 'the transaction log is not reachable'));
+    }
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    const text = await service.metrics.registry.metrics();
+    return reply.type(service.metrics.registry.contentType).send(text);
+  });
+
+  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,65 @@
+import type { BeginRequest, RegisterBranchRequest, TxStatus } from '@dtx/protocol';
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequestError } from '../../errors.js';
+import type { CoordinatorService } from '../../service/coordinator-service.js';
+import { beginBody, branchBody, branchParams, decideBody, listQuery, tryResultBody, xidParams } from '../schemas.js';
+
+type XidParams = { xid: string };
+type DecideBody = { wait?: boolean | number; reason?: string };
+
+/** The `/v1/transactions` API of PROTOCOL.md. */
+export function transactionRoutes(app: FastifyInstance, service: CoordinatorService): void {
+  app.post<{ Body: BeginRequest }>('/v1/transactions', { schema: { body: beginBody } }, async (req, reply) => {
+    const a = await service.begin(req.body);
+    return reply.code(a.code).send(a.body);
+  });
+
+  app.post<{ Params: XidParams; Body: RegisterBranchRequest }>(
+    '/v1/transactions/:xid/branches',
+    { schema: { params: xidParams, body: branchBody } },
+    async (req, reply) => {
+      const a = await service.register(req.params.xid, req.body);
+      return reply.code(a.code).send(a.body);
+    },
+  );
+
+  app.post<{ Params: XidParams & { branchId: string }; Body: { ok: boolean; result?: unknown; error?: string } }>(
+    '/v1/transactions/:xid/branches/:branchId/try-result',
+    { schema: { params: branchParams, body: tryResultBody } },
+    async (req, reply) => {
+      const a = await service.tryResult(req.params.xid, req.params.branchId, req.body);
+      return reply.code(a.code).send(a.body);
+    },
+  );
+
+  for (const verb of ['commit', 'rollback'] as const) {
+    app.post<{ Params: XidParams; Body: DecideBody }>(
+      `/v1/transactions/:xid/${verb}`,
+      { schema: { params: xidParams, body: decideBody } },
+      async (req, reply) => {
+        const a = await service.decide(req.params.xid, verb, { wait: req.body.wait, reason: verb === 'rollback' ? req.body.reason : undefined });
+        return reply.code(a.code).send(a.body);
+      },
+    );
+  }
+
+  app.get<{ Params: XidParams }>('/v1/transactions/:xid', { schema: { params: xidParams } }, async (req) => service.get(req.params.xid));
+
+  app.get<{ Querystring: { status?: TxStatus; stuck?: 'true' | 'false'; limit?: string; cursor?: string } }>(
+    '/v1/transactions',
+    { schema: { querystring: listQuery } },
+    async (req) => {
+      const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+      if (limit !== undefined && (limit < 1 || limit > 500)) {
+        throw new InvalidRequestError('limit must be 1–500', [{ path: '/querystring/limit', message: 'must be between 1 and 500' }]);
+      }
+      const stuck = req.query.stuck === undefined ? undefined : req.query.stuck === 'true';
+      return service.list({ status: req.query.status, stuck, limit, cursor: req.query.cursor });
+    },
+  );
+
+  app.post<{ Params: XidParams }>('/v1/transactions/:xid/retry', { schema: { params: xidParams } }, async (req, reply) => {
+    const a = await service.retry(req.params.xid);
+    return reply.code(a.code).send(a.body);
+  });
+}

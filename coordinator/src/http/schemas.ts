@@ -1,0 +1,59 @@
+import { BRANCH_ID_PATTERN, TX_STATUSES, XID_PATTERN } from '@dtx/protocol';
+import { LIMITS } from '../config/options.js';
+
+/** JSON schemas of PROTOCOL.md's requests; fastify validates with them and /docs publishes them. */
+const xid = { type: 'string', pattern: XID_PATTERN } as const;
+const branchId = { type: 'string', pattern: BRANCH_ID_PATTERN } as const;
+const url = { type: 'string', minLength: 1, maxLength: 2048 } as const;
+const wait = { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0, maximum: 600_000 }] } as const;
+
+export const branchBody = {
+  type: 'object',
+  required: ['branchId', 'confirmUrl', 'cancelUrl'],
+  properties: {
+    branchId,
+    action: { type: 'string', minLength: 1, maxLength: 256 },
+    tryUrl: url,
+    confirmUrl: url,
+    cancelUrl: url,
+    payload: {},
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+  },
+} as const;
+
+export const beginBody = {
+  type: 'object',
+  properties: {
+    xid,
+    timeoutMs: { type: 'integer', minimum: LIMITS.minTimeoutMs, maximum: LIMITS.maxTimeoutMs },
+    meta: {},
+    branches: { type: 'array', maxItems: LIMITS.maxBranches, items: branchBody },
+    drive: { type: 'boolean' },
+    order: { type: 'string', enum: ['parallel', 'sequential'] },
+    wait,
+  },
+} as const;
+
+export const tryResultBody = {
+  type: 'object',
+  required: ['ok'],
+  properties: { ok: { type: 'boolean' }, result: {}, error: { type: 'string', maxLength: 2000 } },
+} as const;
+
+export const decideBody = {
+  type: 'object',
+  properties: { wait, reason: { type: 'string', maxLength: 1000 } },
+} as const;
+
+export const xidParams = { type: 'object', required: ['xid'], properties: { xid } } as const;
+export const branchParams = { type: 'object', required: ['xid', 'branchId'], properties: { xid, branchId } } as const;
+
+export const listQuery = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: [...TX_STATUSES] },
+    stuck: { type: 'string', enum: ['true', 'false'] },
+    limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
+    cursor: { type: 'string', minLength: 1, maxLength: 300 },
+  },
+} as const;

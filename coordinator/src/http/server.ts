@@ -1,0 +1,52 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ResolvedOptions } from '../config/options.js';
+import { InvalidRequestError } from '../errors.js';
+import type { CoordinatorService } from '../service/coordinator-service.js';
+import { bearerAuth } from './auth.js';
+import { errorBody, sendError } from './errors.js';
+import { serviceRoutes } from './routes/service.js';
+import { transactionRoutes } from './routes/transactions.js';
+
+export async function buildServer(service: CoordinatorService, options: ResolvedOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: options.bodyLimitBytes,
+    logger: options.logRequests ? { level: 'info' } : { level: 'warn' },
+    return503OnClosing: true,
+    keepAliveTimeout: 65_000,
+    // an xid is up to 128 chars (PROTOCOL.md "Identifiers"); fastify's default of 100 refused longer path params
+    routerOptions: { maxParamLength: 256 },
+    // bad URLs (param too long, broken percent-encoding) answer in the protocol's error shape too
+    frameworkErrors: (err, req, reply) => sendError(reply, err, req),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
+  });
+
+  // JSON only; an empty body counts as {} so `POST …/commit` needs none.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new InvalidRequestError(`malformed JSON: ${(err as Error).message}`, [{ path: '/body', message: 'malformed JSON' }]), undefined);
+    }
+  });
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.method === 'POST') req.body = {};
+  });
+  app.addHook('onRequest', bearerAuth(options.apiTokens));
+
+  app.setErrorHandler((err, req, reply) => sendError(reply, err, req));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'DTX coordinator API', version: '1', description: 'PROTOCOL.md v1: TCC global transactions over HTTP/JSON' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  transactionRoutes(app, service);
+  serviceRoutes(app, service);
+  return app;
+}

@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+
+export type Dialect = 'mysql' | 'sqlite';
+
+export interface Database {
+  knex: Knex;
+  dialect: Dialect;
+}
+
+/** Opens the log's database from a `sqlite:<path>` or `mysql://…/db` URL; the MySQL database is created if missing. */
+export async function openDatabase(url: string, poolMax = 16): Promise<Database> {
+  if (url.startsWith('sqlite:')) return { knex: openSqlite(url.slice('sqlite:'.length)), dialect: 'sqlite' };
+  await createMysqlDatabase(url);
+  const knex = knexFactory({
+    client: 'mysql2',
+    connection: { uri: url, supportBigNumbers: true, bigNumberStrings: false, dateStrings: true } as Knex.MySql2ConnectionConfig,
+    pool: { min: 0, max: poolMax },
+  });
+  return { knex, dialect: 'mysql' };
+}
+
+function openSqlite(path: string): Knex {
+  const memory = path === ':memory:';
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: memory ? ':memory:' : resolve(path) },
+    useNullAsDefault: true,
+    // one connection: SQLite has one writer, and an in-memory database lives as long as its connection
+    pool: {
+      min: 1,
+      max: 1,
+      idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
+      afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = FULL');
+          conn.pragma('busy_timeout = 5000');
+          done(null, conn);
+        } catch (e) {
+          done(e as Error, conn);
+        }
+      },
+    },
+  });
+}
+
+async function createMysqlDatabase(url: string): Promise<void> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  if (!/^[A-Za-z0-9_$-]{1,64}$/.test(name)) throw new Error(`invalid MySQL database name "${name}"`);
+  u.pathname = '/';
+  const admin = knexFactory({ client: 'mysql2', connection: u.toString(), pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/** Duplicate primary key, on either dialect. */
+export function isDuplicateKey(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** An error after which the whole transaction is gone and may be retried as a whole. */
+export function isRetryableConflict(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.code === 'SQLITE_BUSY';
+}

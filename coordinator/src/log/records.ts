@@ -1,0 +1,127 @@
+import type { BranchStatus, Json, TxStatus } from '@dtx/protocol';
+
+export type BranchOrder = 'parallel' | 'sequential';
+
+export interface TxRecord {
+  xid: string;
+  status: TxStatus;
+  stuck: boolean;
+  reason: string | null;
+  timeoutMs: number;
+  order: BranchOrder;
+  attempts: number;
+  nextRetryAt: number | null;
+  lastError: string | null;
+  /** As stored (canonical JSON text), so "same settings" is a string comparison. */
+  metaJson: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deadline: number;
+  finishedAt: number | null;
+}
+
+export interface BranchRecord {
+  xid: string;
+  branchId: string;
+  seq: number;
+  action: string | null;
+  tryUrl: string | null;
+  confirmUrl: string;
+  cancelUrl: string;
+  payloadJson: string | null;
+  tryResultJson: string | null;
+  timeoutMs: number | null;
+  status: BranchStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const TX_TABLE = 'dtx_global_tx';
+export const BRANCH_TABLE = 'dtx_branch';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function txFromRow(r: Row): TxRecord {
+  return {
+    xid: String(r.xid),
+    status: r.status as TxStatus,
+    stuck: num(r.stuck) === 1,
+    reason: strOrNull(r.reason),
+    timeoutMs: num(r.timeout_ms),
+    order: r.branch_order as BranchOrder,
+    attempts: num(r.attempts),
+    nextRetryAt: numOrNull(r.next_retry_at),
+    lastError: strOrNull(r.last_error),
+    metaJson: strOrNull(r.meta),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    deadline: num(r.deadline),
+    finishedAt: numOrNull(r.finished_at),
+  };
+}
+
+export function txToRow(t: TxRecord): Row {
+  return {
+    xid: t.xid,
+    status: t.status,
+    stuck: t.stuck ? 1 : 0,
+    reason: t.reason,
+    timeout_ms: t.timeoutMs,
+    branch_order: t.order,
+    attempts: t.attempts,
+    next_retry_at: t.nextRetryAt,
+    last_error: t.lastError,
+    meta: t.metaJson,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+    deadline: t.deadline,
+    finished_at: t.finishedAt,
+  };
+}
+
+export function branchFromRow(r: Row): BranchRecord {
+  return {
+    xid: String(r.xid),
+    branchId: String(r.branch_id),
+    seq: num(r.seq),
+    action: strOrNull(r.action),
+    tryUrl: strOrNull(r.try_url),
+    confirmUrl: String(r.confirm_url),
+    cancelUrl: String(r.cancel_url),
+    payloadJson: strOrNull(r.payload),
+    tryResultJson: strOrNull(r.try_result),
+    timeoutMs: numOrNull(r.timeout_ms),
+    status: r.status as BranchStatus,
+    attempts: num(r.attempts),
+    lastError: strOrNull(r.last_error),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export function branchToRow(b: BranchRecord): Row {
+  return {
+    xid: b.xid,
+    branch_id: b.branchId,
+    seq: b.seq,
+    action: b.action,
+    try_url: b.tryUrl,
+    confirm_url: b.confirmUrl,
+    cancel_url: b.cancelUrl,
+    payload: b.payloadJson,
+    try_result: b.tryResultJson,
+    timeout_ms: b.timeoutMs,
+    status: b.status,
+    attempts: b.attempts,
+    last_error: b.lastError,
+    created_at: b.createdAt,
+    updated_at: b.updatedAt,
+  };
+}
+
+export const parseJson = (text: string | null): Json | undefined => (text === null ? undefined : (JSON.parse(text) as Json));

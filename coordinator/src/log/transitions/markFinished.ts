@@ -1,0 +1,12 @@
+import type { Knex } from 'knex';
+import { finalStatus } from '../../core/transitions.js';
+import { TX_TABLE } from '../records.js';
+
+/** `committing → committed` or `rolling_back → rolled_back`, once every branch is done. */
+export async function markFinished(trx: Knex.Transaction, xid: string, from: 'committing' | 'rolling_back', now: number): Promise<boolean> {
+  const to = finalStatus(from);
+  const updated = await trx(TX_TABLE)
+    .where({ xid, status: from })
+    .update({ status: to, next_retry_at: null, stuck: 0, finished_at: now, updated_at: now });
+  return updated === 1;
+}

@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import { BRANCH_TABLE, TX_TABLE } from '../records.js';
+
+/** Retention: deletes up to `batch` finished transactions created before `olderThan`; never an unfinished one. */
+export async function pruneFinished(trx: Knex.Transaction, olderThan: number, batch: number): Promise<number> {
+  const xids = (
+    await trx(TX_TABLE)
+      .select('xid')
+      .whereIn('status', ['committed', 'rolled_back'])
+      .andWhere('created_at', '<', olderThan)
+      .limit(batch)
+  ).map((r: { xid: string }) => r.xid);
+  if (xids.length === 0) return 0;
+  await trx(BRANCH_TABLE).whereIn('xid', xids).del();
+  return trx(TX_TABLE).whereIn('xid', xids).whereIn('status', ['committed', 'rolled_back']).del();
+}

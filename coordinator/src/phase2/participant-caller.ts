@@ -1,0 +1,105 @@
+import {
+  classifyAnswer,
+  HEADER_ATTEMPT,
+  HEADER_BRANCH_ID,
+  HEADER_PHASE,
+  HEADER_SIGNATURE,
+  HEADER_XID,
+  parseRetryAfter,
+  signBody,
+  type AnswerKind,
+  type CallbackBody,
+  type Json,
+} from '@dtx/protocol';
+import { Agent, request } from 'undici';
+import { toError } from '../errors.js';
+
+export interface CallRequest {
+  url: string;
+  body: CallbackBody;
+  attempt: number;
+  timeoutMs: number;
+}
+
+export interface CallAnswer {
+  kind: AnswerKind;
+  /** HTTP status; null for a timeout or connection error. */
+  status: number | null;
+  /** The JSON body of a 2xx answer (tryResult for a try). */
+  result?: Json;
+  retryAfterMs: number | null;
+  /** `HTTP 503` or `connect ECONNREFUSED 127.0.0.1:4001`, for lastError. */
+  error?: string;
+}
+
+export interface ParticipantCaller {
+  call(req: CallRequest): Promise<CallAnswer>;
+  close(): Promise<void>;
+}
+
+/** Calls participants over keep-alive connection pools, one per origin (undici's Agent). */
+export class HttpParticipantCaller implements ParticipantCaller {
+  readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+
+  constructor(private readonly signingSecret?: string) {}
+
+  async call(req: CallRequest): Promise<CallAnswer> {
+    const raw = JSON.stringify(req.body);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      [HEADER_XID]: req.body.xid,
+      [HEADER_BRANCH_ID]: req.body.branchId,
+      [HEADER_PHASE]: req.body.phase,
+      [HEADER_ATTEMPT]: String(req.attempt),
+    };
+    if (this.signingSecret) headers[HEADER_SIGNATURE] = signBody(this.signingSecret, raw);
+    try {
+      const res = await request(req.url, {
+        method: 'POST',
+        headers,
+        body: raw,
+        dispatcher: this.#agent,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+        signal: AbortSignal.timeout(req.timeoutMs),
+      });
+      const text = await res.body.text();
+      const kind = classifyAnswer(req.body.phase, res.statusCode);
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      if (kind === 'ok') return { kind, status: res.statusCode, result: parseMaybeJson(text), retryAfterMs: null };
+      return { kind, status: res.statusCode, retryAfterMs, error: `HTTP ${res.statusCode}${summary(text)}` };
+    } catch (err) {
+      const e = toError(err);
+      const cause = e.cause ? `: ${toError(e.cause).message}` : '';
+      const message = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timeout after ${req.timeoutMs} ms` : `${e.message}${cause}`;
+      return { kind: classifyAnswer(req.body.phase, null), status: null, retryAfterMs: null, error: message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+}
+
+function parseMaybeJson(text: string): Json | undefined {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
+function summary(text: string): string {
+  const t = text.trim();
+  if (!t) return '';
+  try {
+    const j = JSON.parse(t) as { error?: { code?: string; message?: string } | string; code?: string; message?: string };
+    const e = typeof j.error === 'object' ? j.error : j;
+    const s = [e?.code, e?.message ?? (typeof j.error === 'string' ? j.error : undefined)].filter(Boolean).join(' ');
+    if (s) return ` ${s.slice(0, 300)}`;
+  } catch {
+    /* not JSON: fall through */
+  }
+  return ` ${t.slice(0, 200)}`;
+}

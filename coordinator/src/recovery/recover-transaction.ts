@@ -1,0 +1,34 @@
+import type { TxStatus } from '@dtx/protocol';
+import { readTxWithBranches } from '../log/queries/readTransaction.js';
+import { claimForRecovery } from '../log/transitions/claimForRecovery.js';
+import { markRollingBack } from '../log/transitions/markRollingBack.js';
+import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
+
+export interface RecoveryDeps extends Phase2Deps {
+  leaseMs: number;
+}
+
+/**
+ * Recovery of one transaction, by the sweeper or a BullMQ worker: claim it (a
+ * guarded update, so only one process drives it at a time), roll back a `trying`
+ * one whose deadline passed, then run a phase-2 round. Returns null when another
+ * process holds it or it is no longer due.
+ */
+export async function recoverTransaction(deps: RecoveryDeps, xid: string): Promise<TxStatus | null> {
+  const now = deps.now();
+  const claimed = await deps.log.write((trx) => claimForRecovery(trx, xid, now, now + deps.leaseMs));
+  if (!claimed) return null;
+  deps.metrics?.recovered.inc();
+  let found = await deps.log.read((db) => readTxWithBranches(db, xid));
+  if (!found) return null;
+  if (found.tx.status === 'trying') {
+    const at = deps.now();
+    const won = await deps.log.write((trx) => markRollingBack(trx, xid, 'timeout', at, at + deps.leaseMs));
+    if (won) deps.metrics?.decisions.inc({ decision: 'rollback', reason: 'timeout' });
+    found = await deps.log.read((db) => readTxWithBranches(db, xid));
+    if (!found) return null;
+  }
+  const { tx, branches } = found;
+  if (tx.status !== 'committing' && tx.status !== 'rolling_back') return tx.status;
+  return runPhase2(deps, { xid, status: tx.status, order: tx.order, attempts: tx.attempts }, branches);
+}

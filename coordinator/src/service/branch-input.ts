@@ -1,0 +1,61 @@
+import type { RegisterBranchRequest } from '@dtx/protocol';
+import { canonicalJson } from '../core/canonical-json.js';
+import { LIMITS, type ResolvedOptions } from '../config/options.js';
+import { InvalidRequestError, PayloadTooLargeError, UrlNotAllowedError } from '../errors.js';
+import type { BranchRecord } from '../log/records.js';
+
+/**
+ * Checks a branch registration beyond its JSON schema (URLs, allowlist, payload
+ * size) and turns it into a record. Refuses before anything is written.
+ */
+export function branchRecord(
+  xid: string,
+  req: RegisterBranchRequest,
+  seq: number,
+  now: number,
+  options: Pick<ResolvedOptions, 'allowedOrigins'>,
+  path = '',
+): BranchRecord {
+  const urls = { tryUrl: req.tryUrl, confirmUrl: req.confirmUrl, cancelUrl: req.cancelUrl };
+  for (const [name, url] of Object.entries(urls)) {
+    if (url === undefined) continue;
+    checkUrl(url, `${path}/${name}`, options.allowedOrigins);
+  }
+  const payloadJson = req.payload === undefined ? null : canonicalJson(req.payload);
+  if (payloadJson !== null && Buffer.byteLength(payloadJson) > LIMITS.payloadBytes) {
+    throw new PayloadTooLargeError(`branch ${req.branchId} payload`, LIMITS.payloadBytes);
+  }
+  return {
+    xid,
+    branchId: req.branchId,
+    seq,
+    action: req.action ?? null,
+    tryUrl: req.tryUrl ?? null,
+    confirmUrl: req.confirmUrl,
+    cancelUrl: req.cancelUrl,
+    payloadJson,
+    tryResultJson: null,
+    timeoutMs: req.timeoutMs ?? null,
+    status: 'registered',
+    attempts: 0,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function checkUrl(url: string, path: string, allowed: string[]): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InvalidRequestError(`${path} is not an absolute URL`, [{ path, message: 'must be an absolute http(s) URL' }]);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new InvalidRequestError(`${path} must be http or https`, [{ path, message: 'must be an absolute http(s) URL' }]);
+  }
+  if (u.username || u.password) {
+    throw new InvalidRequestError(`${path} must not carry credentials`, [{ path, message: 'must not contain user:password@' }]);
+  }
+  if (allowed.length > 0 && !allowed.includes(u.origin)) throw new UrlNotAllowedError(url);
+}

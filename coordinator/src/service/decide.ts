@@ -1,0 +1,50 @@
+import type { Knex } from 'knex';
+import type { TxStatus } from '@dtx/protocol';
+import { verbAgainst, type Verb } from '../core/transitions.js';
+import { TxNotFoundError } from '../errors.js';
+import { BRANCH_TABLE, TX_TABLE } from '../log/records.js';
+import { markCommitting } from '../log/transitions/markCommitting.js';
+import { markRollingBack } from '../log/transitions/markRollingBack.js';
+
+export interface Decision {
+  /** This call took the decision (and so must drive phase 2). */
+  won: boolean;
+  status: TxStatus;
+  /** The decision taken here, when `won`; a commit may turn into a rollback (deadline passed, a try failed). */
+  decided?: 'commit' | 'rollback';
+  /** Already decided the other way (or a commit that had to roll back): the API answers 409. */
+  refused: boolean;
+  reason?: string | null;
+}
+
+/**
+ * Takes the commit or rollback decision inside one log write. The guarded update
+ * decides; the loser reads the winner's status. A commit refused because the
+ * deadline passed or a try failed rolls the transaction back instead (and is
+ * refused, like any commit that meets a rollback). Never throws a refusal: a
+ * refused write must not abort its neighbours in the group commit.
+ */
+export async function decide(
+  trx: Knex.Transaction,
+  xid: string,
+  verb: Verb,
+  reason: string | undefined,
+  now: number,
+  leaseMs: number,
+): Promise<Decision> {
+  if (verb === 'commit') {
+    if (await markCommitting(trx, xid, now, now + leaseMs)) return { won: true, refused: false, status: 'committing', decided: 'commit' };
+  } else if (await markRollingBack(trx, xid, reason ?? 'rollback requested', now, now + leaseMs)) {
+    return { won: true, refused: false, status: 'rolling_back', decided: 'rollback', reason: reason ?? 'rollback requested' };
+  }
+  const tx = await trx(TX_TABLE).where({ xid }).first('status', 'reason', 'deadline');
+  if (!tx) throw new TxNotFoundError(xid);
+  const status = tx.status as TxStatus;
+  const against = verbAgainst(verb, status);
+  if (against !== 'undecided') return { won: false, refused: against === 'opposite', status, reason: tx.reason ?? null };
+  // still trying, yet the commit was refused: the deadline passed or a try failed
+  const failed = await trx(BRANCH_TABLE).where({ xid, status: 'try_failed' }).first('branch_id');
+  const why = failed ? `try failed: branch ${failed.branch_id}` : 'timeout';
+  const won = await markRollingBack(trx, xid, why, now, now + leaseMs);
+  return { won, refused: true, status: 'rolling_back', decided: 'rollback', reason: why };
+}

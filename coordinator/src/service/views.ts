@@ -1,0 +1,56 @@
+import type { BranchView, TxSummary, TxView } from '@dtx/protocol';
+import { parseJson, type BranchRecord, type TxRecord } from '../log/records.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+export function txSummary(t: TxRecord): TxSummary {
+  return {
+    xid: t.xid,
+    status: t.status,
+    stuck: t.stuck,
+    reason: t.reason,
+    createdAt: iso(t.createdAt),
+    updatedAt: iso(t.updatedAt),
+    deadline: iso(t.deadline),
+    finishedAt: isoOrNull(t.finishedAt),
+    attempts: t.attempts,
+    nextRetryAt: isoOrNull(t.nextRetryAt),
+    lastError: t.lastError,
+    meta: (parseJson(t.metaJson) ?? null) as TxSummary['meta'],
+  };
+}
+
+export function branchView(b: BranchRecord): BranchView {
+  const tryResult = parseJson(b.tryResultJson);
+  return {
+    branchId: b.branchId,
+    action: b.action,
+    status: b.status,
+    attempts: b.attempts,
+    lastError: b.lastError,
+    updatedAt: iso(b.updatedAt),
+    ...(tryResult !== undefined ? { tryResult } : {}),
+  };
+}
+
+export function txView(t: TxRecord, branches: BranchRecord[]): TxView {
+  return { ...txSummary(t), branches: branches.map(branchView) };
+}
+
+/** Begin's answer. */
+export function beginView(t: TxRecord): { xid: string; status: TxRecord['status']; createdAt: string; deadline: string } {
+  return { xid: t.xid, status: t.status, createdAt: iso(t.createdAt), deadline: iso(t.deadline) };
+}
+
+/** Driven mode's answer: the final (or current) state with each branch's try result. */
+export function drivenView(t: TxRecord, branches: BranchRecord[]) {
+  return {
+    ...beginView(t),
+    reason: t.reason,
+    branches: branches.map((b) => {
+      const tryResult = parseJson(b.tryResultJson);
+      return { branchId: b.branchId, status: b.status, ...(tryResult !== undefined ? { tryResult } : {}), ...(b.lastError ? { lastError: b.lastError } : {}) };
+    }),
+  };
+}

@@ -1,0 +1,10 @@
+-- Participant barrier (PROTOCOL.md), in the participant's own database.
+CREATE TABLE IF NOT EXISTS dtx_barrier (
+  xid        VARCHAR(128) NOT NULL,
+  branch_id  VARCHAR(64)  NOT NULL,
+  op         VARCHAR(8)   NOT NULL,
+  reason     VARCHAR(8)   NOT NULL,
+  created_at TIMESTAMP(3) NOT NULL,
+  PRIMARY KEY (xid, branch_id, op)
+);
+CREATE INDEX IF NOT EXISTS dtx_barrier_created ON dtx_barrier (created_at);

@@ -1,0 +1,77 @@
+import { expect } from 'vitest';
+import knexFactory, { type Knex } from 'knex';
+import { createCoordinator, type Coordinator, type CoordinatorOptions } from '../../coordinator/src/index.js';
+import { api, type JsonResponse } from '../support/http.js';
+import { freshDatabase, type FreshDatabase, type StoreKind } from '../support/services.js';
+
+/** Small retry settings so the API suites stay fast. */
+export const FAST: CoordinatorOptions = {
+  retryBaseMs: 20,
+  retryMaxMs: 100,
+  callTimeoutMs: 1000,
+  phase2LeaseMs: 2000,
+  sweepIntervalMs: 50,
+};
+
+export interface Running {
+  c: Coordinator;
+  db: FreshDatabase;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A coordinator on a fresh database of `kind`. */
+export async function startCoordinator(kind: StoreKind, label: string, options: CoordinatorOptions = {}): Promise<Running> {
+  const db = await freshDatabase(kind, label);
+  const c = createCoordinator({ databaseUrl: db.url, port: 0, host: '127.0.0.1', ...FAST, ...options });
+  await c.start();
+  return {
+    c,
+    db,
+    url: c.url,
+    async close() {
+      await c.close({ timeoutMs: 2000 });
+      await db.drop();
+    },
+  };
+}
+
+/** A direct connection to a coordinator's database, for tests that break the store underneath it. */
+export function openStore(db: FreshDatabase): Knex {
+  if (db.url.startsWith('sqlite:')) {
+    return knexFactory({ client: 'better-sqlite3', connection: { filename: db.url.slice('sqlite:'.length) }, useNullAsDefault: true });
+  }
+  return knexFactory({ client: 'mysql2', connection: db.url, pool: { min: 0, max: 1 } });
+}
+
+/** Asserts the protocol's error shape `{ error: { code, message, details? } }`. */
+export function expectError(r: JsonResponse, status: number, code: string): void {
+  expect({ status: r.status, code: r.body?.error?.code }, JSON.stringify(r.body)).toEqual({ status, code });
+  expect(typeof r.body.error.message).toBe('string');
+  expect(r.body.error.message.length).toBeGreaterThan(0);
+  if (r.body.error.details !== undefined) expect(typeof r.body.error.details).toBe('object');
+  if (code === 'INVALID_REQUEST') {
+    expect(Array.isArray(r.body.error.details?.issues)).toBe(true);
+    expect(r.body.error.details.issues.length).toBeGreaterThan(0);
+    for (const i of r.body.error.details.issues) expect(typeof i.message).toBe('string');
+  }
+}
+
+/** Every transaction in the log, via the list endpoint (all pages). */
+export async function listAll(base: string, headers: Record<string, string> = {}): Promise<any[]> {
+  const out: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const r: JsonResponse = await api(base, 'GET', `/v1/transactions?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, headers);
+    expect(r.status).toBe(200);
+    out.push(...r.body.items);
+    cursor = r.body.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+let n = 0;
+/** A unique, valid xid for one test. */
+export const xid = (label = 'tx'): string => `${label}-${Date.now().toString(36)}-${(n++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

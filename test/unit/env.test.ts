@@ -1,0 +1,35 @@
+import { describe, expect, test } from 'vitest';
+import { optionsFromEnv, unknownEnvNames } from '../../coordinator/src/config/env.js';
+import { resolveOptions } from '../../coordinator/src/config/options.js';
+
+describe('configuration from the environment', () => {
+  test('defaults with nothing set', () => {
+    const o = resolveOptions(optionsFromEnv({}));
+    expect(o).toMatchObject({ port: 8700, host: '127.0.0.1', databaseUrl: 'sqlite:./.dtx/dtx.db', retryBaseMs: 1000, retryMaxMs: 60_000, callTimeoutMs: 5000, phase2LeaseMs: 10_000, sweepIntervalMs: 1000, stuckAfterAttempts: 12, apiTokens: [], allowedOrigins: [] });
+  });
+
+  test('values are parsed', () => {
+    const o = resolveOptions(optionsFromEnv({ DTX_PORT: '9000', DTX_API_TOKENS: 'a, b', DTX_ALLOWED_ORIGINS: 'http://wallet:4001,https://x.example', DTX_DATABASE_URL: 'mysql://root@127.0.0.1:3306/dtx' }));
+    expect(o.port).toBe(9000);
+    expect(o.apiTokens).toEqual(['a', 'b']);
+    expect(o.allowedOrigins).toEqual(['http://wallet:4001', 'https://x.example']);
+    expect(o.databaseUrl).toBe('mysql://root@127.0.0.1:3306/dtx');
+  });
+
+  test.each([
+    [{ DTX_PORT: 'eighty' }, 'DTX_PORT'],
+    [{ DTX_PORT: '70000' }, 'DTX_PORT'],
+    [{ DTX_RETRY_BASE_MS: '-5' }, 'DTX_RETRY_BASE_MS'],
+    [{ DTX_DATABASE_URL: 'postgres://x/y' }, 'DTX_DATABASE_URL'],
+    [{ DTX_DATABASE_URL: 'mysql://root@127.0.0.1:3306' }, 'DTX_DATABASE_URL'],
+    [{ DTX_API_TOKENS: 'a,,b' }, 'DTX_API_TOKENS'],
+    [{ DTX_SWEEP_INTERVAL_MS: '' }, 'DTX_SWEEP_INTERVAL_MS'],
+    [{ DTX_REDIS_URL: 'http://x' }, 'DTX_REDIS_URL'],
+  ])('%o is refused naming %s', (env, name) => {
+    expect(() => resolveOptions(optionsFromEnv(env))).toThrow(name);
+  });
+
+  test('an unknown DTX_ variable is reported (a typo)', () => {
+    expect(unknownEnvNames({ DTX_PROT: '1', DTX_PORT: '1', PATH: '/' })).toEqual(['DTX_PROT']);
+  });
+});

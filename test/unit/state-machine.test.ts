@@ -1,0 +1,67 @@
+import type { BranchStatus, TxStatus } from '@dtx/protocol';
+import { describe, expect, test } from 'vitest';
+import { canTransition, canTransitionBranch, isFinal, verbAgainst } from '../../coordinator/src/core/transitions.js';
+
+describe('global transaction transitions', () => {
+  const table: [TxStatus, TxStatus, boolean][] = [
+    ['trying', 'committing', true],
+    ['trying', 'rolling_back', true],
+    ['trying', 'committed', false],
+    ['trying', 'rolled_back', false],
+    ['committing', 'committed', true],
+    ['committing', 'rolling_back', false],
+    ['committing', 'rolled_back', false],
+    ['committing', 'trying', false],
+    ['rolling_back', 'rolled_back', true],
+    ['rolling_back', 'committing', false],
+    ['rolling_back', 'committed', false],
+    ['committed', 'rolled_back', false],
+    ['committed', 'committing', false],
+    ['rolled_back', 'committed', false],
+    ['rolled_back', 'rolling_back', false],
+  ];
+  test.each(table)('%s → %s is %s', (from, to, legal) => {
+    expect(canTransition(from, to)).toBe(legal);
+  });
+
+  test('only committed and rolled_back are final', () => {
+    expect((['trying', 'committing', 'rolling_back', 'committed', 'rolled_back'] as TxStatus[]).filter(isFinal)).toEqual(['committed', 'rolled_back']);
+  });
+});
+
+describe('branch transitions', () => {
+  const table: [BranchStatus, BranchStatus, boolean][] = [
+    ['registered', 'tried', true],
+    ['registered', 'try_failed', true],
+    ['registered', 'confirmed', true], // initiator mode: try outcome never reported
+    ['registered', 'cancelled', true],
+    ['tried', 'confirmed', true],
+    ['tried', 'cancelled', true],
+    ['try_failed', 'cancelled', true],
+    ['try_failed', 'confirmed', false],
+    ['confirmed', 'cancelled', false],
+    ['cancelled', 'confirmed', false],
+    ['confirmed', 'tried', false],
+  ];
+  test.each(table)('%s → %s is %s', (from, to, legal) => {
+    expect(canTransitionBranch(from, to)).toBe(legal);
+  });
+});
+
+describe('a decision meeting a decided transaction', () => {
+  const table: ['commit' | 'rollback', TxStatus, string][] = [
+    ['commit', 'trying', 'undecided'],
+    ['commit', 'committing', 'same'],
+    ['commit', 'committed', 'same'],
+    ['commit', 'rolling_back', 'opposite'],
+    ['commit', 'rolled_back', 'opposite'],
+    ['rollback', 'trying', 'undecided'],
+    ['rollback', 'rolling_back', 'same'],
+    ['rollback', 'rolled_back', 'same'],
+    ['rollback', 'committing', 'opposite'],
+    ['rollback', 'committed', 'opposite'],
+  ];
+  test.each(table)('%s against %s is %s', (verb, status, expected) => {
+    expect(verbAgainst(verb, status)).toBe(expected);
+  });
+});
