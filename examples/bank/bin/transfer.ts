@@ -1,0 +1,34 @@
+// `npm run example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N`
+import { CoordinatorClient } from '@dtx/participant-sdk';
+import { parseArgs } from 'node:util';
+import { parseAccountAt, transfer } from '../src/transfer.js';
+
+const { values } = parseArgs({
+  options: {
+    coordinator: { type: 'string', default: 'http://127.0.0.1:8700' },
+    token: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    amount: { type: 'string' },
+    timeout: { type: 'string', default: '30000' },
+  },
+});
+
+const amount = Number(values.amount);
+if (!values.from || !values.to || !Number.isSafeInteger(amount) || amount <= 0) {
+  console.error('usage: example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--token T] [--timeout MS]');
+  process.exit(2);
+}
+
+const client = new CoordinatorClient({
+  url: values.coordinator,
+  ...(values.token ? { token: values.token } : {}),
+  ...(process.env.DTX_SIGNING_SECRET ? { signingSecret: process.env.DTX_SIGNING_SECRET } : {}),
+});
+try {
+  const outcome = await transfer(client, { from: parseAccountAt(values.from), to: parseAccountAt(values.to), amount, timeoutMs: Number(values.timeout) });
+  console.log(JSON.stringify({ xid: outcome.xid, status: outcome.status }));
+  if ('error' in outcome) console.error(outcome.error.message);
+} finally {
+  await client.close();
+}

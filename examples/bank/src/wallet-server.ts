@@ -1,0 +1,84 @@
+import { ensureBarrierTable, knexFromUrl, participantPlugin } from '@dtx/participant-sdk';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { ensureAccountsTable } from './accounts-table.js';
+import { MAX_AMOUNT, Wallet, type Account } from './wallet.js';
+
+export interface WalletServerOptions {
+  /** `sqlite:<path>`, `mysql://…` or `postgres://…`. */
+  databaseUrl: string;
+  /** 0 picks a free port. @default 4001 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** When set, callbacks must be signed with it. */
+  signingSecret?: string;
+}
+
+export interface WalletServer {
+  readonly app: FastifyInstance;
+  readonly knex: Knex;
+  /** `http://host:port` once started. */
+  readonly url: string;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions. */
+export function createWalletServer(opts: WalletServerOptions): WalletServer {
+  const knex = knexFromUrl(opts.databaseUrl);
+  const app = Fastify({ logger: false });
+  let url = '';
+
+  app.register(participantPlugin, {
+    knex,
+    participants: [new Wallet()],
+    ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
+  });
+
+  app.get<{ Params: { id: string } }>('/accounts/:id', async (req, reply) => {
+    const row = (await knex('accounts').where('id', req.params.id).first()) as Record<keyof Account, unknown> | undefined;
+    if (!row) return reply.code(404).send({ error: { code: 'ACCOUNT_NOT_FOUND', message: `unknown account ${req.params.id}` } });
+    // BIGINT arrives as a string from pg; amounts are bounded so a number is exact.
+    return { id: String(row.id), balance: Number(row.balance), frozen: Number(row.frozen), incoming: Number(row.incoming) } satisfies Account;
+  });
+
+  app.put<{ Params: { id: string }; Body: { balance: number } }>(
+    '/accounts/:id',
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } },
+        body: { type: 'object', required: ['balance'], properties: { balance: { type: 'integer', minimum: 0, maximum: MAX_AMOUNT } } },
+      },
+    },
+    async (req) => {
+      // Seeding sets the balance only: an in-flight reservation keeps its frozen / incoming.
+      await knex('accounts').insert({ id: req.params.id, balance: req.body.balance, frozen: 0, incoming: 0 }).onConflict('id').merge(['balance']);
+      const row = (await knex('accounts').where('id', req.params.id).first()) as Record<keyof Account, unknown>;
+      return { id: req.params.id, balance: Number(row.balance), frozen: Number(row.frozen), incoming: Number(row.incoming) } satisfies Account;
+    },
+  );
+
+  const close = async (): Promise<void> => {
+    await app.close();
+    await knex.destroy();
+  };
+
+  return {
+    app,
+    knex,
+    get url() {
+      return url;
+    },
+    async start() {
+      await ensureBarrierTable(knex);
+      await ensureAccountsTable(knex);
+      await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 4001 });
+      const addr = app.server.address();
+      url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,51 @@
+import type { Knex } from 'knex';
+import { barrierDialect, barrierTimestamp } from './dialect.js';
+
+export type BarrierOp = 'try' | 'confirm' | 'cancel';
+
+export interface BarrierKey {
+  xid: string;
+  branchId: string;
+}
+
+/**
+ * Inserts one barrier row unless its primary key exists; true when this call inserted it.
+ * Insert-first is the whole point (PROTOCOL.md): the row count decides, and no statement
+ * ever locks a missing row with SELECT … FOR UPDATE.
+ */
+export async function insertBarrierRow(trx: Knex.Transaction, key: BarrierKey, op: BarrierOp, reason: BarrierOp): Promise<boolean> {
+  const values = [key.xid, key.branchId, op, reason, barrierTimestamp(Date.now())];
+  const columns = '(xid, branch_id, op, reason, created_at) VALUES (?, ?, ?, ?, ?)';
+  switch (barrierDialect(trx)) {
+    case 'mysql': {
+      const [header] = (await trx.raw(`INSERT IGNORE INTO dtx_barrier ${columns}`, values)) as [{ affectedRows: number }];
+      return header.affectedRows === 1;
+    }
+    case 'postgres': {
+      const res = (await trx.raw(`INSERT INTO dtx_barrier ${columns} ON CONFLICT DO NOTHING`, values)) as { rowCount: number };
+      return res.rowCount === 1;
+    }
+    case 'sqlite': {
+      // knex hands back rows for RETURNING, which is how SQLite reports what it inserted.
+      const rows = (await trx.raw(`INSERT INTO dtx_barrier ${columns} ON CONFLICT DO NOTHING RETURNING op`, values)) as unknown[];
+      return rows.length === 1;
+    }
+  }
+}
+
+/** The reason of a row this transaction just failed to insert, i.e. a row known to exist. */
+export async function barrierRowReason(trx: Knex.Transaction, key: BarrierKey, op: BarrierOp): Promise<string | undefined> {
+  const row = (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op }).first('reason')) as
+    | { reason: string }
+    | undefined;
+  return row?.reason;
+}
+
+/**
+ * The rows of one branch, op → reason. A plain (non-locking) read, used only to refuse
+ * phase sequences the coordinator never sends (confirm without a try, confirm and cancel both).
+ */
+export async function barrierRowsOf(trx: Knex.Transaction, key: BarrierKey): Promise<Map<string, string>> {
+  const rows = (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId }).select('op', 'reason')) as { op: string; reason: string }[];
+  return new Map(rows.map((r) => [r.op, r.reason]));
+}

@@ -1,0 +1,62 @@
+import type { Phase } from '@dtx/protocol';
+import type { Knex } from 'knex';
+import { PhaseConflictError, TrySuspendedError } from '../errors.js';
+import { barrierRowReason, barrierRowsOf, insertBarrierRow, type BarrierKey } from './insert-barrier-row.js';
+
+export type BarrierOutcome<R> =
+  /** The business step ran and committed together with the barrier row. */
+  | { kind: 'ran'; result: R }
+  /** This phase already ran for the branch: nothing was done again. */
+  | { kind: 'duplicate' }
+  /** A cancel for a try that never ran: nothing to undo, and the late try is now blocked. */
+  | { kind: 'empty_rollback' };
+
+/**
+ * Runs one phase of one branch inside a local transaction that also writes its barrier
+ * row (PROTOCOL.md "Participant barrier table"). The business step gets that transaction;
+ * if it throws, the barrier row goes with it, so a failed try leaves nothing behind and
+ * its cancel becomes an empty rollback. A try arriving after its cancel throws
+ * TrySuspendedError. A confirm without a successful try, or confirm and cancel of one
+ * branch, throw PhaseConflictError and write nothing: the coordinator never sends those,
+ * so a caller that does is refused rather than allowed to move money twice.
+ *
+ * Keep `business` short and local: the barrier row stays locked until it returns.
+ */
+export async function runInBarrier<R>(
+  knex: Knex,
+  key: BarrierKey,
+  phase: Phase,
+  business: (trx: Knex.Transaction) => Promise<R>,
+): Promise<BarrierOutcome<R>> {
+  return knex.transaction(async (trx): Promise<BarrierOutcome<R>> => {
+    switch (phase) {
+      case 'try': {
+        if (!(await insertBarrierRow(trx, key, 'try', 'try'))) {
+          // The try row exists: written by a cancel (suspension) or by this try before (duplicate).
+          if ((await barrierRowReason(trx, key, 'try')) === 'cancel') throw new TrySuspendedError(key.xid, key.branchId);
+          return { kind: 'duplicate' };
+        }
+        return { kind: 'ran', result: await business(trx) };
+      }
+      case 'confirm': {
+        if (!(await insertBarrierRow(trx, key, 'confirm', 'confirm'))) return { kind: 'duplicate' };
+        // Beyond the protocol's table: a confirm for a try that never ran, or for a cancelled
+        // branch, would complete a reservation that is not there (someone else's money).
+        const rows = await barrierRowsOf(trx, key);
+        if (rows.get('try') !== 'try') throw new PhaseConflictError(key.xid, key.branchId, 'confirm', 'its try never ran');
+        if (rows.has('cancel')) throw new PhaseConflictError(key.xid, key.branchId, 'confirm', 'it was cancelled');
+        return { kind: 'ran', result: await business(trx) };
+      }
+      case 'cancel': {
+        // In the protocol's order: the `try` row first. If this cancel wrote it, the try never
+        // ran (empty rollback) and the row now refuses a late try.
+        const tryNeverRan = await insertBarrierRow(trx, key, 'try', 'cancel');
+        if (!(await insertBarrierRow(trx, key, 'cancel', 'cancel'))) return { kind: 'duplicate' };
+        if (tryNeverRan) return { kind: 'empty_rollback' };
+        // Beyond the protocol's table, as for confirm: never undo a branch that was confirmed.
+        if ((await barrierRowsOf(trx, key)).has('confirm')) throw new PhaseConflictError(key.xid, key.branchId, 'cancel', 'it was confirmed');
+        return { kind: 'ran', result: await business(trx) };
+      }
+    }
+  });
+}

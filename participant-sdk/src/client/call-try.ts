@@ -1,0 +1,52 @@
+import {
+  classifyAnswer,
+  HEADER_ATTEMPT,
+  HEADER_BRANCH_ID,
+  HEADER_PHASE,
+  HEADER_SIGNATURE,
+  HEADER_XID,
+  parseRetryAfter,
+  signBody,
+  type AnswerKind,
+} from '@dtx/protocol';
+import { toError } from '../errors.js';
+import type { JsonHttp } from './http-json.js';
+
+export interface TryCall {
+  url: string;
+  xid: string;
+  branchId: string;
+  payload: unknown;
+  attempt: number;
+  timeoutMs: number;
+  signingSecret: string | undefined;
+}
+
+export type TryAnswer =
+  | { kind: 'ok'; result: unknown }
+  | { kind: 'rejected'; status: number; code: string | undefined; message: string }
+  | { kind: 'retry'; reason: string; retryAfterMs: number | null };
+
+/** Sends one try callback (PROTOCOL.md "Participant callbacks") and reads the answer. */
+export async function callTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
+  const raw = JSON.stringify({ xid: call.xid, branchId: call.branchId, phase: 'try', payload: call.payload });
+  const headers: Record<string, string> = {
+    [HEADER_XID]: call.xid,
+    [HEADER_BRANCH_ID]: call.branchId,
+    [HEADER_PHASE]: 'try',
+    [HEADER_ATTEMPT]: String(call.attempt),
+  };
+  if (call.signingSecret !== undefined) headers[HEADER_SIGNATURE] = signBody(call.signingSecret, raw);
+  let answer;
+  try {
+    answer = await http.send('POST', call.url, { body: raw, headers, timeoutMs: call.timeoutMs });
+  } catch (err) {
+    return { kind: 'retry', reason: toError(err).message, retryAfterMs: null };
+  }
+  const kind: AnswerKind = classifyAnswer('try', answer.status);
+  if (kind === 'ok') return { kind, result: answer.body };
+  const error = (answer.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const message = typeof error?.message === 'string' ? error.message : `HTTP ${answer.status}`;
+  if (kind === 'rejected') return { kind, status: answer.status, code: typeof error?.code === 'string' ? error.code : undefined, message };
+  return { kind, reason: `HTTP ${answer.status}: ${message}`, retryAfterMs: parseRetryAfter(answer.headers['retry-after']) };
+}

@@ -1,0 +1,154 @@
+import {
+  parseRetryAfter,
+  type BeginRequest,
+  type BranchStatus,
+  type Json,
+  type RegisterBranchRequest,
+  type TxStatus,
+  type TxSummary,
+  type TxView,
+} from '@dtx/protocol';
+import { coordinatorError, CoordinatorUnreachableError } from './errors.js';
+import { JsonHttp } from './http-json.js';
+import { runTransaction, type TransactionBody, type TransactionOptions, type TransactionOutcome } from './transaction.js';
+
+export interface CoordinatorClientOptions {
+  /** Base URL of the coordinator, e.g. `http://127.0.0.1:8700`. */
+  url: string;
+  /** Bearer token, when the coordinator has API tokens configured. */
+  token?: string;
+  /** Time allowed for one API request, on top of any `wait`. @default 10000 */
+  requestTimeoutMs?: number;
+  /** Secret to sign the tries this initiator sends (the participants verify it). */
+  signingSecret?: string;
+}
+
+export interface BeginResponse {
+  xid: string;
+  status: TxStatus;
+  createdAt: string;
+  deadline: string;
+}
+
+export interface DrivenResponse {
+  xid: string;
+  status: TxStatus;
+  branches: { branchId: string; status: BranchStatus; tryResult?: Json }[];
+}
+
+export interface DecisionResponse {
+  xid: string;
+  status: TxStatus;
+}
+
+export interface RegisterResponse {
+  xid: string;
+  branchId: string;
+  status: BranchStatus;
+}
+
+export type TryReport = { ok: true; result?: Json } | { ok: false; error: string };
+
+/** `wait`: false answers after the decision; true or a number of ms waits for phase 2. */
+export interface DecideOptions {
+  wait?: boolean | number;
+}
+
+/** A client of the coordinator's `/v1` API (PROTOCOL.md); every error answer is a typed CoordinatorError. */
+export class CoordinatorClient {
+  readonly url: string;
+  /** Also used for the tries the initiator sends, so one close() ends all sockets. */
+  readonly http = new JsonHttp();
+  private readonly token: string | undefined;
+  private readonly requestTimeoutMs: number;
+  readonly signingSecret: string | undefined;
+
+  constructor(opts: CoordinatorClientOptions) {
+    this.url = opts.url.replace(/\/+$/, '');
+    this.token = opts.token;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.signingSecret = opts.signingSecret;
+  }
+
+  begin(req: Omit<BeginRequest, 'drive' | 'branches'> = {}): Promise<BeginResponse> {
+    return this.call('POST', '/v1/transactions', req);
+  }
+
+  /** Driven mode: the coordinator runs tries and phase 2 in this one request. */
+  drive(req: Omit<BeginRequest, 'drive' | 'branches'> & { branches: RegisterBranchRequest[] }): Promise<DrivenResponse> {
+    return this.call('POST', '/v1/transactions', { ...req, drive: true }, waitMs(req.wait ?? true));
+  }
+
+  register(xid: string, branch: RegisterBranchRequest): Promise<RegisterResponse> {
+    return this.call('POST', `/v1/transactions/${enc(xid)}/branches`, branch);
+  }
+
+  reportTryResult(xid: string, branchId: string, report: TryReport): Promise<unknown> {
+    return this.call('POST', `/v1/transactions/${enc(xid)}/branches/${enc(branchId)}/try-result`, report);
+  }
+
+  commit(xid: string, opts: DecideOptions = {}): Promise<DecisionResponse> {
+    return this.call('POST', `/v1/transactions/${enc(xid)}/commit`, { wait: opts.wait ?? false }, waitMs(opts.wait));
+  }
+
+  rollback(xid: string, opts: DecideOptions & { reason?: string } = {}): Promise<DecisionResponse> {
+    const body: { wait: boolean | number; reason?: string } = { wait: opts.wait ?? false };
+    if (opts.reason !== undefined) body.reason = opts.reason.slice(0, 1000);
+    return this.call('POST', `/v1/transactions/${enc(xid)}/rollback`, body, waitMs(opts.wait));
+  }
+
+  get(xid: string): Promise<TxView> {
+    return this.call('GET', `/v1/transactions/${enc(xid)}`);
+  }
+
+  list(query: { status?: TxStatus; stuck?: boolean; limit?: number; cursor?: string } = {}): Promise<{ items: TxSummary[]; nextCursor: string | null }> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+    const s = qs.toString();
+    return this.call('GET', `/v1/transactions${s ? `?${s}` : ''}`);
+  }
+
+  /** Operator action: run phase 2 of a committing / rolling_back transaction now. */
+  retry(xid: string): Promise<DecisionResponse> {
+    return this.call('POST', `/v1/transactions/${enc(xid)}/retry`, {});
+  }
+
+  /**
+   * Runs `body` as one global transaction: begin, each `tx.call` registers its branch and
+   * sends the try, then commit when `body` returns or rollback when it throws.
+   */
+  transaction<T>(body: TransactionBody<T>, opts: TransactionOptions = {}): Promise<TransactionOutcome<T>> {
+    return runTransaction(this, body, opts);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, extraMs = 0): Promise<T> {
+    const url = `${this.url}${path}`;
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    let answer;
+    try {
+      const opts: { body?: string; headers: Record<string, string>; timeoutMs: number } = { headers, timeoutMs: this.requestTimeoutMs + extraMs };
+      if (body !== undefined) opts.body = JSON.stringify(body);
+      answer = await this.http.send(method, url, opts);
+    } catch (cause) {
+      throw new CoordinatorUnreachableError(url, { cause });
+    }
+    if (answer.status >= 200 && answer.status < 300) return answer.body as T;
+    throw coordinatorError(answer.status, answer.body, parseRetryAfter(answer.headers['retry-after']));
+  }
+}
+
+const enc = encodeURIComponent;
+
+/** How much longer than usual a request may take when it asks the coordinator to wait. */
+function waitMs(wait: boolean | number | undefined): number {
+  if (wait === true) return 120_000;
+  return typeof wait === 'number' ? wait : 0;
+}

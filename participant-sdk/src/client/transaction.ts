@@ -1,0 +1,149 @@
+import { backoffDelayMs, type BackoffPolicy, type Json, type TxStatus } from '@dtx/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { toError } from '../errors.js';
+import type { ActionRef } from './action-ref.js';
+import { callTry } from './call-try.js';
+import type { CoordinatorClient } from './coordinator-client.js';
+import { CoordinatorUnreachableError, StoreUnavailableError, TryDeadlineError, TryRejectedError, TxRolledBackError } from './errors.js';
+
+export interface TransactionOptions {
+  /** Lifetime of the transaction; past it the coordinator rolls back. @default 60000 */
+  timeoutMs?: number;
+  xid?: string;
+  meta?: Json;
+  /** Time limit of one try call. @default 5000 */
+  tryTimeoutMs?: number;
+  /** Backoff between attempts of a transiently failing try. @default { baseMs: 100, maxMs: 2000 } */
+  tryRetry?: BackoffPolicy;
+  /** Wait for phase 2 before returning: true, false, or at most this many ms. @default true */
+  wait?: boolean | number;
+}
+
+export interface CallOptions {
+  /** Unique within the transaction. @default `b<n>.<action>` */
+  branchId?: string;
+  /** Time limit of one try call, also used by the coordinator for confirm/cancel. */
+  timeoutMs?: number;
+}
+
+export interface Tx {
+  readonly xid: string;
+  readonly deadline: Date;
+  /** Registers a branch of `ref` and runs its try; resolves to the try result, throws if the try is refused. */
+  call<P, R>(ref: ActionRef<P, R>, payload: P, opts?: CallOptions): Promise<R>;
+}
+
+export type TransactionBody<T> = (tx: Tx) => Promise<T>;
+
+export type TransactionOutcome<T> =
+  /** `committing`: the decision is durable and phase 2 is still running (or `wait` was false). */
+  | { xid: string; status: Extract<TxStatus, 'committed' | 'committing'>; result: T }
+  /** Why it rolled back is in `error`: what the body threw (e.g. TryRejectedError) or a refused commit. */
+  | { xid: string; status: Extract<TxStatus, 'rolled_back' | 'rolling_back'>; error: Error };
+
+export async function runTransaction<T>(client: CoordinatorClient, body: TransactionBody<T>, opts: TransactionOptions): Promise<TransactionOutcome<T>> {
+  const beginReq: { timeoutMs?: number; xid?: string; meta?: Json } = {};
+  if (opts.timeoutMs !== undefined) beginReq.timeoutMs = opts.timeoutMs;
+  if (opts.xid !== undefined) beginReq.xid = opts.xid;
+  if (opts.meta !== undefined) beginReq.meta = opts.meta;
+  const begun = await client.begin(beginReq);
+  const deadline = new Date(begun.deadline);
+  const wait = opts.wait ?? true;
+  const tx = new InitiatorTx(client, begun.xid, deadline, opts);
+
+  let result: T;
+  try {
+    result = await body(tx);
+  } catch (thrown) {
+    const error = toError(thrown);
+    const res = await whileTransient(deadline.getTime() + 30_000, () => client.rollback(begun.xid, { wait, reason: error.message }));
+    return { xid: begun.xid, status: res.status as 'rolled_back' | 'rolling_back', error };
+  }
+  try {
+    const res = await whileTransient(deadline.getTime() + 30_000, () => client.commit(begun.xid, { wait }));
+    return { xid: begun.xid, status: res.status as 'committed' | 'committing', result };
+  } catch (err) {
+    // The deadline passed before our commit landed: recovery decided rollback first.
+    if (err instanceof TxRolledBackError) {
+      const status = err.details.status === 'rolled_back' ? 'rolled_back' : 'rolling_back';
+      return { xid: begun.xid, status, error: err };
+    }
+    throw err;
+  }
+}
+
+class InitiatorTx implements Tx {
+  private branches = 0;
+
+  constructor(
+    private readonly client: CoordinatorClient,
+    readonly xid: string,
+    readonly deadline: Date,
+    private readonly opts: TransactionOptions,
+  ) {}
+
+  async call<P, R>(ref: ActionRef<P, R>, payload: P, callOpts: CallOptions = {}): Promise<R> {
+    const n = ++this.branches;
+    const branchId = callOpts.branchId ?? `b${n}.${ref.action}`.slice(0, 64);
+    const timeoutMs = callOpts.timeoutMs ?? this.opts.tryTimeoutMs ?? 5000;
+    const until = this.deadline.getTime();
+    // Registered before the try is sent, so a try whose answer is lost is still cancelled.
+    await whileTransient(until, () =>
+      this.client.register(this.xid, {
+        branchId,
+        action: ref.action,
+        tryUrl: ref.tryUrl,
+        confirmUrl: ref.confirmUrl,
+        cancelUrl: ref.cancelUrl,
+        payload: payload as Json,
+        timeoutMs,
+      }),
+    );
+    const policy = this.opts.tryRetry ?? { baseMs: 100, maxMs: 2000 };
+    let lastReason = '';
+    for (let attempt = 1; ; attempt++) {
+      const left = until - Date.now();
+      if (left <= 0) throw new TryDeadlineError(ref.action, branchId, attempt - 1, { cause: new Error(lastReason) });
+      const answer = await callTry(this.client.http, {
+        url: ref.tryUrl,
+        xid: this.xid,
+        branchId,
+        payload,
+        attempt,
+        timeoutMs: Math.min(timeoutMs, left),
+        signingSecret: this.client.signingSecret,
+      });
+      if (answer.kind === 'ok') {
+        const report = answer.result === undefined ? { ok: true as const } : { ok: true as const, result: answer.result as Json };
+        await whileTransient(until, () => this.client.reportTryResult(this.xid, branchId, report));
+        return answer.result as R;
+      }
+      if (answer.kind === 'rejected') {
+        const error = new TryRejectedError(ref.action, branchId, answer.status, answer.code, answer.message);
+        // Best effort: the rollback that follows cancels the branch whether or not this lands.
+        await this.client.reportTryResult(this.xid, branchId, { ok: false, error: error.message.slice(0, 2000) }).catch(() => {});
+        throw error;
+      }
+      lastReason = answer.reason;
+      const delay = backoffDelayMs(policy, attempt, answer.retryAfterMs);
+      await sleep(Math.max(0, Math.min(delay, until - Date.now())));
+    }
+  }
+}
+
+/**
+ * Repeats an idempotent coordinator call while the coordinator is unreachable or its
+ * store is down, until `untilMs`; every other error is final.
+ */
+async function whileTransient<T>(untilMs: number, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient = err instanceof CoordinatorUnreachableError || err instanceof StoreUnavailableError;
+      if (!transient || Date.now() >= untilMs) throw err;
+      const retryAfter = err instanceof StoreUnavailableError ? err.retryAfterMs : null;
+      await sleep(Math.min(backoffDelayMs({ baseMs: 200, maxMs: 5000 }, attempt, retryAfter), Math.max(0, untilMs - Date.now())));
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { ParticipantDefinitionError } from '../errors.js';
+import type { TccHandler } from './context.js';
+import { participantNames, tryMethods } from './metadata.js';
+
+/** Action and participant names appear in callback URLs, so they keep to URL-safe characters. */
+const NAME_RE = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+export interface ActionDefinition {
+  /** `<participant>.<name>`, e.g. `wallet.debit`. */
+  action: string;
+  tryMethod: string;
+  confirmMethod: string;
+  cancelMethod: string;
+}
+
+export interface ParticipantDefinition {
+  name: string;
+  className: string;
+  actions: ActionDefinition[];
+}
+
+export function isValidName(name: string): boolean {
+  return name.length > 0 && name.length <= 128 && NAME_RE.test(name);
+}
+
+/**
+ * Reads and checks the decorators of a participant class. Throws ParticipantDefinitionError
+ * for every mistake that would otherwise surface only at the first callback.
+ */
+export function describeParticipant(cls: Function): ParticipantDefinition {
+  const className = cls.name || '(anonymous class)';
+  const name = participantNames.get(cls);
+  if (name === undefined) throw new ParticipantDefinitionError(`class ${className} is not marked with @Participant('<name>')`);
+  const actions: ActionDefinition[] = [];
+  const seen = new Set<string>();
+  for (const [method, fn] of methodsOf(cls)) {
+    const spec = tryMethods.get(fn);
+    if (!spec) continue;
+    const where = `${className}.${method}`;
+    const actionName = spec.name ?? method;
+    if (!isValidName(actionName)) throw new ParticipantDefinitionError(`${where}: action name "${actionName}" must match ${NAME_RE}`);
+    const action = `${name}.${actionName}`;
+    if (seen.has(action)) throw new ParticipantDefinitionError(`${where}: action ${action} is defined twice in ${className}`);
+    seen.add(action);
+    for (const role of ['confirm', 'cancel'] as const) {
+      const target = spec[role];
+      if (target === method) throw new ParticipantDefinitionError(`${where}: the ${role} method cannot be the try method itself`);
+      if (typeof findMethod(cls, target) !== 'function') {
+        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" does not exist on ${className}`);
+      }
+      if (tryMethods.has(findMethod(cls, target)!)) {
+        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction try method`);
+      }
+    }
+    if (spec.confirm === spec.cancel) throw new ParticipantDefinitionError(`${where}: confirm and cancel are the same method "${spec.confirm}"`);
+    actions.push({ action, tryMethod: method, confirmMethod: spec.confirm, cancelMethod: spec.cancel });
+  }
+  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method`);
+  return { name, className, actions };
+}
+
+/** Public string-named methods along the prototype chain, nearest definition first. */
+function methodsOf(cls: Function): Map<string, TccHandler> {
+  const out = new Map<string, TccHandler>();
+  for (let proto = cls.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor' || out.has(key)) continue;
+      const desc = Object.getOwnPropertyDescriptor(proto, key);
+      if (typeof desc?.value === 'function') out.set(key, desc.value as TccHandler);
+    }
+  }
+  return out;
+}
+
+function findMethod(cls: Function, key: string): Function | undefined {
+  const value: unknown = (cls.prototype as Record<string, unknown>)[key];
+  return typeof value === 'function' ? value : undefined;
+}

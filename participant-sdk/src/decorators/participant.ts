@@ -1,0 +1,36 @@
+import { ParticipantDefinitionError } from '../errors.js';
+import type { TccHandler } from './context.js';
+import { describeParticipant, isValidName } from './describe-participant.js';
+import { participantNames, tryMethods, type TryMethodSpec } from './metadata.js';
+
+/**
+ * Marks a class as the participant `name`; its `@TccAction` methods become the actions
+ * `<name>.<method>`. The class is checked here, when it is defined, so a missing confirm
+ * or cancel method fails at import time rather than at the first callback.
+ */
+export function Participant(name: string) {
+  return function participantDecorator<C extends abstract new (...args: never[]) => object>(value: C, context: ClassDecoratorContext<C>): void {
+    if (context.kind !== 'class') throw new ParticipantDefinitionError('@Participant decorates classes only');
+    if (!isValidName(name)) throw new ParticipantDefinitionError(`@Participant name "${name}" must be letters, digits, _ and - separated by dots`);
+    participantNames.set(value, name);
+    describeParticipant(value);
+  };
+}
+
+/** The method names of `This`, so `confirm` / `cancel` typos fail type checking too. */
+type MethodName<This> = { [K in keyof This]: This[K] extends Function ? K : never }[keyof This] & string;
+
+/**
+ * Marks the try method of a TCC action and names its confirm and cancel methods.
+ * All three receive a TccContext; what try returns is the try result.
+ */
+export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>; cancel: MethodName<This> }) {
+  return function tccActionDecorator(value: TccHandler, context: ClassMethodDecoratorContext<This>): void {
+    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
+      throw new ParticipantDefinitionError(`@TccAction decorates public instance methods only (got ${String(context.name)})`);
+    }
+    const recorded: TryMethodSpec & { method: string } = { method: context.name, confirm: spec.confirm, cancel: spec.cancel };
+    if (spec.name !== undefined) recorded.name = spec.name;
+    tryMethods.set(value, recorded);
+  };
+}

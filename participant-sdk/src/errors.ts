@@ -1,0 +1,82 @@
+/**
+ * Errors of the participant side. Each has a stable `code`; the callback plugin maps
+ * them to HTTP in one place (http/error-reply.ts).
+ */
+export class DtxSdkError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Thrown by a handler to refuse the try for a business reason (insufficient funds,
+ * unknown account). The plugin answers 409, so the transaction rolls back without retry.
+ */
+export class TccRejectedError extends DtxSdkError {
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super('BUSINESS_REJECTED', message, options);
+  }
+}
+
+/** A try that arrived after its branch's cancel (anti-suspension): refused with 409. */
+export class TrySuspendedError extends DtxSdkError {
+  constructor(xid: string, branchId: string) {
+    super('TRY_SUSPENDED', `try of ${xid}/${branchId} arrived after its cancel and is refused`);
+  }
+}
+
+/** Confirm and cancel of one branch, or a confirm whose try never ran: refused with 409, writes nothing. */
+export class PhaseConflictError extends DtxSdkError {
+  constructor(xid: string, branchId: string, phase: 'confirm' | 'cancel', why: string) {
+    super('PHASE_CONFLICT', `${phase} of ${xid}/${branchId} refused: ${why}`);
+  }
+}
+
+/** A participant class whose decorators do not describe a usable set of actions. */
+export class ParticipantDefinitionError extends DtxSdkError {
+  constructor(message: string) {
+    super('PARTICIPANT_DEFINITION', message);
+  }
+}
+
+/** A callback whose body or URL is not a valid PROTOCOL.md callback. */
+export class InvalidCallbackError extends DtxSdkError {
+  constructor(message: string) {
+    super('INVALID_CALLBACK', message);
+  }
+}
+
+export class UnknownActionError extends DtxSdkError {
+  constructor(action: string) {
+    super('UNKNOWN_ACTION', `no participant serves action ${action}`);
+  }
+}
+
+/** A missing, malformed, mismatching or stale `dtx-signature`. */
+export class BadSignatureError extends DtxSdkError {
+  constructor(readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch') {
+    super('BAD_SIGNATURE', `dtx-signature is ${reason}`);
+  }
+}
+
+/** A database URL the SDK cannot turn into a knex configuration. */
+export class DatabaseUrlError extends DtxSdkError {
+  constructor(url: string) {
+    super('DATABASE_URL', `unsupported database URL ${url}: use sqlite:<path>, mysql://… or postgres://…`);
+  }
+}
+
+/** Normalises anything thrown into an Error. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+}

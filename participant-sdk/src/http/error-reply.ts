@@ -1,0 +1,25 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { BadSignatureError, InvalidCallbackError, PhaseConflictError, TccRejectedError, toError, TrySuspendedError, UnknownActionError } from '../errors.js';
+
+export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
+  return { error: { code, message, ...(details ? { details } : {}) } };
+}
+
+/**
+ * The one mapping from callback errors to HTTP (PROTOCOL.md "How the caller reads the
+ * answer"): 409 is final for a try; 500 makes the caller retry.
+ */
+export function sendCallbackError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof BadSignatureError) return reply.code(401).send(errorBody(err.code, err.message));
+  if (err instanceof InvalidCallbackError) return reply.code(400).send(errorBody(err.code, err.message));
+  if (err instanceof UnknownActionError) return reply.code(404).send(errorBody(err.code, err.message));
+  if (err instanceof TrySuspendedError) return reply.code(409).send(errorBody(err.code, err.message));
+  if (err instanceof PhaseConflictError) return reply.code(409).send(errorBody(err.code, err.message));
+  if (err instanceof TccRejectedError) return reply.code(409).send(errorBody(err.code, err.message, err.details));
+  const fe = err as Partial<FastifyError>;
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return reply.code(fe.statusCode).send(errorBody(fe.code ?? 'INVALID_CALLBACK', fe.message ?? 'bad request'));
+  }
+  request.log.error({ err: toError(err) }, 'dtx callback failed');
+  return reply.code(500).send(errorBody('INTERNAL', toError(err).message));
+}

@@ -1,0 +1,29 @@
+import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_XID, isBranchId, isXid, type CallbackBody, type Phase } from '@dtx/protocol';
+import type { IncomingHttpHeaders } from 'node:http';
+import { InvalidCallbackError } from '../errors.js';
+
+/** Reads and checks a callback body against the phase its URL names. */
+export function parseCallback(raw: Buffer | undefined, phase: Phase, headers: IncomingHttpHeaders): { body: CallbackBody; attempt: number } {
+  if (!raw || raw.length === 0) throw new InvalidCallbackError('a callback needs a JSON body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new InvalidCallbackError('the callback body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidCallbackError('the callback body must be a JSON object');
+  const b = parsed as Record<string, unknown>;
+  if (!isXid(b.xid)) throw new InvalidCallbackError('xid is missing or invalid');
+  if (!isBranchId(b.branchId)) throw new InvalidCallbackError('branchId is missing or invalid');
+  if (b.phase !== undefined && b.phase !== phase) throw new InvalidCallbackError(`body phase ${String(b.phase)} does not match the URL's ${phase}`);
+  for (const [name, value] of [[HEADER_XID, b.xid], [HEADER_BRANCH_ID, b.branchId], [HEADER_PHASE, phase]] as const) {
+    const header = headers[name];
+    if (header !== undefined && header !== value) throw new InvalidCallbackError(`header ${name} does not match the body`);
+  }
+  const attemptHeader = headers[HEADER_ATTEMPT];
+  const attempt = attemptHeader === undefined ? 1 : Number(attemptHeader);
+  if (!Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidCallbackError(`${HEADER_ATTEMPT} must be a positive integer`);
+  const body: CallbackBody = { xid: b.xid, branchId: b.branchId, phase, payload: b.payload as CallbackBody['payload'] };
+  if (b.tryResult !== undefined) body.tryResult = b.tryResult as CallbackBody['tryResult'];
+  return { body, attempt };
+}

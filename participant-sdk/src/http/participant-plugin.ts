@@ -1,0 +1,59 @@
+import { DEFAULT_CALLBACK_PREFIX, HEADER_SIGNATURE, PHASES, verifySignature } from '@dtx/protocol';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Knex } from 'knex';
+import { BadSignatureError } from '../errors.js';
+import { ActionTable } from '../runtime/action-table.js';
+import { sendCallbackError } from './error-reply.js';
+import { parseCallback } from './parse-callback.js';
+
+/** Response header saying what the barrier did: `ran`, `duplicate` or `empty_rollback`. */
+export const HEADER_BARRIER = 'dtx-barrier';
+
+export interface ParticipantPluginOptions {
+  /** The participant's database: barrier rows and business changes share its transactions. */
+  knex: Knex;
+  /** Instances of `@Participant` classes. */
+  participants: readonly object[];
+  /** When set, every callback must carry a valid, fresh `dtx-signature`. */
+  signingSecret?: string;
+  /** fastify's route prefix. @default '/dtx' */
+  prefix?: string;
+}
+
+/**
+ * Serves every action at `POST <prefix>/<action>/<phase>` (PROTOCOL.md). Register it
+ * without fastify-plugin's unwrapping: its raw-body JSON parser and error handler stay
+ * inside this plugin's scope. Mis-annotated classes fail here, at registration.
+ */
+export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = async (app: FastifyInstance, opts) => {
+  const table = new ActionTable(opts.knex, opts.participants);
+  // fastify applies an explicit `prefix` itself; without one the protocol's default applies.
+  const base = opts.prefix === undefined ? DEFAULT_CALLBACK_PREFIX : '';
+  const secret = opts.signingSecret;
+
+  // The signature covers the exact bytes sent, so the body is kept raw and parsed after checking it.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err, request, reply) => sendCallbackError(err, request, reply));
+
+  for (const action of table.names) {
+    for (const phase of PHASES) {
+      app.post(`${base}/${action}/${phase}`, async (request, reply) => {
+        const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
+        if (secret !== undefined) {
+          const header = request.headers[HEADER_SIGNATURE];
+          const check = verifySignature(secret, Array.isArray(header) ? header[0] : header, raw ?? Buffer.alloc(0));
+          if (!check.ok) throw new BadSignatureError(check.reason);
+        }
+        const { body, attempt } = parseCallback(raw, phase, request.headers);
+        const outcome = await table.handle({ action, body, attempt });
+        reply.header(HEADER_BARRIER, outcome.kind);
+        if (outcome.kind === 'ran' && phase === 'try' && outcome.result !== undefined) {
+          // Serialised here so a string result still travels as JSON, not text/plain.
+          return reply.code(200).type('application/json').send(JSON.stringify(outcome.result));
+        }
+        return reply.code(204).send();
+      });
+    }
+  }
+};

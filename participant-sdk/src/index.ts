@@ -1,0 +1,34 @@
+export { Participant, TccAction } from './decorators/participant.js';
+export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf } from './decorators/context.js';
+export { describeParticipant, type ParticipantDefinition, type ActionDefinition } from './decorators/describe-participant.js';
+export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions } from './http/participant-plugin.js';
+export { ActionTable } from './runtime/action-table.js';
+export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
+export { ensureBarrierTable } from './barrier/ensure-barrier-table.js';
+export { pruneBarrier, type PruneBarrierOptions } from './barrier/prune-barrier.js';
+export { knexFromUrl, type KnexFromUrlOptions } from './database/knex-from-url.js';
+export {
+  DtxSdkError,
+  TccRejectedError,
+  TrySuspendedError,
+  PhaseConflictError,
+  ParticipantDefinitionError,
+  InvalidCallbackError,
+  UnknownActionError,
+  BadSignatureError,
+  DatabaseUrlError,
+  toError,
+} from './errors.js';
+export {
+  CoordinatorClient,
+  type CoordinatorClientOptions,
+  type BeginResponse,
+  type DrivenResponse,
+  type DecisionResponse,
+  type RegisterResponse,
+  type TryReport,
+  type DecideOptions,
+} from './client/coordinator-client.js';
+export type { Tx, TransactionOptions, TransactionOutcome, TransactionBody, CallOptions } from './client/transaction.js';
+export { actionRef, participantRef, branchOf, type ActionRef, type RefOptions } from './client/action-ref.js';
+export * from './client/errors.js';

@@ -1,0 +1,123 @@
+import { describeParticipant, knexFromUrl, Participant, participantPlugin, ParticipantDefinitionError, TccAction, type TccContext } from '@dtx/participant-sdk';
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { Wallet } from '../../examples/bank/src/wallet.js';
+
+// Mistakes TypeScript would catch are made through `as never`, as plain JavaScript could.
+describe('decorators: a mis-annotated class fails when it is defined or registered, not at the first call', () => {
+  it('the bank wallet describes its two actions with their confirm and cancel methods', () => {
+    expect(describeParticipant(Wallet)).toEqual({
+      name: 'wallet',
+      className: 'Wallet',
+      actions: [
+        { action: 'wallet.debit', tryMethod: 'debit', confirmMethod: 'confirmDebit', cancelMethod: 'cancelDebit' },
+        { action: 'wallet.credit', tryMethod: 'credit', confirmMethod: 'confirmCredit', cancelMethod: 'cancelCredit' },
+      ],
+    });
+  });
+
+  it('a missing cancel method is reported with the class, method and name', () => {
+    const define = () => {
+      @Participant('shop')
+      class Shop {
+        @TccAction({ confirm: 'confirmOrder', cancel: 'cancleOrder' as never })
+        async order(_ctx: TccContext): Promise<void> {}
+        async confirmOrder(_ctx: TccContext): Promise<void> {}
+        async cancelOrder(_ctx: TccContext): Promise<void> {}
+      }
+      return Shop;
+    };
+    expect(define).toThrow(ParticipantDefinitionError);
+    expect(define).toThrow('Shop.order: cancel method "cancleOrder" does not exist on Shop');
+  });
+
+  it('a missing confirm method, or confirm equal to cancel, is refused', () => {
+    expect(() => {
+      @Participant('shop')
+      class Shop {
+        @TccAction({ confirm: 'nope' as never, cancel: 'undo' })
+        async order(_ctx: TccContext): Promise<void> {}
+        async undo(_ctx: TccContext): Promise<void> {}
+      }
+      return Shop;
+    }).toThrow('confirm method "nope" does not exist');
+    expect(() => {
+      @Participant('shop')
+      class Shop {
+        @TccAction({ confirm: 'undo', cancel: 'undo' })
+        async order(_ctx: TccContext): Promise<void> {}
+        async undo(_ctx: TccContext): Promise<void> {}
+      }
+      return Shop;
+    }).toThrow('confirm and cancel are the same method');
+  });
+
+  it('a class with no action, a bad participant name, and a renamed action that collides are refused', () => {
+    expect(() => {
+      @Participant('empty')
+      class Empty {}
+      return Empty;
+    }).toThrow('has no @TccAction method');
+    expect(() => {
+      @Participant('has space')
+      class Bad {}
+      return Bad;
+    }).toThrow(ParticipantDefinitionError);
+    expect(() => {
+      @Participant('shop')
+      class Shop {
+        @TccAction({ confirm: 'ok', cancel: 'undo' })
+        async order(_ctx: TccContext): Promise<void> {}
+        @TccAction({ name: 'order', confirm: 'ok', cancel: 'undo' })
+        async order2(_ctx: TccContext): Promise<void> {}
+        async ok(_ctx: TccContext): Promise<void> {}
+        async undo(_ctx: TccContext): Promise<void> {}
+      }
+      return Shop;
+    }).toThrow('action shop.order is defined twice');
+  });
+
+  it('@TccAction on a static method is refused', () => {
+    expect(() => {
+      class S {
+        @TccAction({ confirm: 'x' as never, cancel: 'y' as never })
+        static async order(_ctx: TccContext): Promise<void> {}
+      }
+      return S;
+    }).toThrow('public instance methods only');
+  });
+
+  it('registering two participants that serve the same action fails at registration', async () => {
+    @Participant('wallet')
+    class OtherWallet {
+      @TccAction({ confirm: 'c', cancel: 'x' })
+      async debit(_ctx: TccContext): Promise<void> {}
+      async c(_ctx: TccContext): Promise<void> {}
+      async x(_ctx: TccContext): Promise<void> {}
+    }
+    const knex = knexFromUrl('sqlite::memory:');
+    const app = Fastify();
+    try {
+      app.register(participantPlugin, { knex, participants: [new Wallet(), new OtherWallet()] });
+      await expect(app.ready()).rejects.toThrow('action wallet.debit is served twice (again by OtherWallet)');
+    } finally {
+      await app.close().catch(() => {});
+      await knex.destroy();
+    }
+  });
+
+  it('registering an instance of an undecorated class fails at registration', async () => {
+    class Plain {
+      async debit(): Promise<void> {}
+    }
+    const knex = knexFromUrl('sqlite::memory:');
+    const app = Fastify();
+    try {
+      app.register(participantPlugin, { knex, participants: [new Plain()] });
+      await expect(app.ready()).rejects.toThrow("class Plain is not marked with @Participant('<name>')");
+    } finally {
+      await app.close().catch(() => {});
+      await knex.destroy();
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_SIGNATURE, HEADER_XID, newXid, signBody, type Phase } from '@dtx/protocol';
+
+export interface RawCallback {
+  action: string;
+  phase: Phase;
+  xid: string;
+  branchId: string;
+  payload?: unknown;
+  attempt?: number;
+  /** A signature header to send as is; or sign with `secret`. */
+  signature?: string;
+  secret?: string;
+  signedAt?: number;
+}
+
+/** What a coordinator would send: a raw PROTOCOL.md callback over real HTTP. */
+export async function sendCallback(baseUrl: string, cb: RawCallback): Promise<{ status: number; barrier: string | null; body: unknown }> {
+  const raw = JSON.stringify({ xid: cb.xid, branchId: cb.branchId, phase: cb.phase, payload: cb.payload });
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    [HEADER_XID]: cb.xid,
+    [HEADER_BRANCH_ID]: cb.branchId,
+    [HEADER_PHASE]: cb.phase,
+    [HEADER_ATTEMPT]: String(cb.attempt ?? 1),
+  };
+  if (cb.signature !== undefined) headers[HEADER_SIGNATURE] = cb.signature;
+  else if (cb.secret !== undefined) headers[HEADER_SIGNATURE] = signBody(cb.secret, raw, cb.signedAt ?? Date.now());
+  const res = await fetch(`${baseUrl}/dtx/${cb.action}/${cb.phase}`, { method: 'POST', headers, body: raw });
+  const text = await res.text();
+  return { status: res.status, barrier: res.headers.get('dtx-barrier'), body: text ? JSON.parse(text) : undefined };
+}
+
+export { newXid };

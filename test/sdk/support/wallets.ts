@@ -1,0 +1,58 @@
+import { freshDatabase, type FreshDatabase, type StoreKind } from '../../support/services.js';
+import { createWalletServer, type WalletServer } from '../../../examples/bank/src/wallet-server.js';
+import type { Account } from '../../../examples/bank/src/wallet.js';
+
+/** A bank-example wallet on its own fresh database, reached over real HTTP. */
+export interface TestWallet {
+  readonly db: FreshDatabase;
+  readonly server: WalletServer;
+  readonly url: string;
+  seed(id: string, balance: number): Promise<void>;
+  account(id: string): Promise<Account>;
+  /** Stops the HTTP server and its pool; the database stays. */
+  stop(): Promise<void>;
+  /** Starts again on the same port and database. */
+  restart(): Promise<void>;
+  /** Stops and drops the database. */
+  close(): Promise<void>;
+}
+
+export async function startWallet(kind: StoreKind, opts: { signingSecret?: string } = {}): Promise<TestWallet> {
+  const db = await freshDatabase(kind, 'wallet');
+  const make = (port: number) =>
+    createWalletServer({ databaseUrl: db.url, port, ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}) });
+  let server = make(0);
+  await server.start();
+  const url = server.url;
+  let running = true;
+  const wallet: TestWallet = {
+    db,
+    get server() {
+      return server;
+    },
+    url,
+    async seed(id, balance) {
+      const res = await fetch(`${url}/accounts/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ balance }) });
+      if (res.status !== 200) throw new Error(`seeding ${id}: HTTP ${res.status}`);
+    },
+    async account(id) {
+      const res = await fetch(`${url}/accounts/${id}`);
+      if (res.status !== 200) throw new Error(`reading ${id}: HTTP ${res.status}`);
+      return (await res.json()) as Account;
+    },
+    async stop() {
+      if (running) await server.close();
+      running = false;
+    },
+    async restart() {
+      server = make(Number(new URL(url).port));
+      await server.start();
+      running = true;
+    },
+    async close() {
+      await wallet.stop();
+      await db.drop();
+    },
+  };
+  return wallet;
+}

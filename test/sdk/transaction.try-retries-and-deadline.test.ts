@@ -1,0 +1,104 @@
+import { actionRef, ensureBarrierTable, knexFromUrl, participantPlugin, TryDeadlineError, TxNotTryingError, TxRolledBackError } from '@dtx/participant-sdk';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshDatabase, type FreshDatabase } from '../support/services.js';
+import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
+import { Probe } from './support/test-participants.js';
+
+type ProbePayload = { do: 'ok' | 'crash'; failAttempts?: number };
+
+describe('transaction(): tries, retries and deadlines', () => {
+  let coord: TestCoordinator | undefined;
+  let app: FastifyInstance | undefined;
+  let knex: Knex | undefined;
+  let db: FreshDatabase | undefined;
+  let participant: Probe;
+  afterEach(async () => {
+    await coord?.close();
+    await app?.close();
+    await knex?.destroy();
+    await db?.drop();
+    coord = undefined;
+  });
+
+  async function setUp() {
+    coord = await startCoordinator();
+    db = await freshDatabase('sqlite', 'probe');
+    knex = knexFromUrl(db.url);
+    await ensureBarrierTable(knex);
+    app = Fastify();
+    await app.register(participantPlugin, { knex, participants: [(participant = new Probe())] });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address() as { port: number };
+    return { client: coord.client, probe: actionRef<ProbePayload, { attempt: number }>(`http://127.0.0.1:${addr.port}`, 'probe.act') };
+  }
+
+  it('a try that fails transiently (HTTP 500) is retried and the transaction commits with its result', async () => {
+    const { client, probe } = await setUp();
+    const outcome = await client.transaction(async (tx) => tx.call(probe, { do: 'ok', failAttempts: 2 }), { timeoutMs: 10_000 });
+    expect(outcome).toMatchObject({ status: 'committed', result: { attempt: 3 } });
+    const view = await client.get(outcome.xid);
+    expect(view.branches).toMatchObject([{ status: 'confirmed' }]);
+    // Confirm got the payload and what try returned (reported by the initiator).
+    expect(participant.phase2).toEqual([
+      { phase: 'confirm', xid: outcome.xid, payload: { do: 'ok', failAttempts: 2 }, tryResult: { attempt: 3, xid: outcome.xid } },
+    ]);
+  });
+
+  it('a try that keeps failing until the deadline rolls the transaction back', async () => {
+    const { client, probe } = await setUp();
+    const started = Date.now();
+    const outcome = await client.transaction(async (tx) => tx.call(probe, { do: 'crash' }), { timeoutMs: 1500 });
+    expect(outcome.status).toMatch(/^rolled_back|rolling_back$/);
+    expect('error' in outcome && outcome.error).toBeInstanceOf(TryDeadlineError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    await waitForStatus(client, outcome.xid, 'rolled_back');
+  });
+
+  it('a branch registered after the deadline rollback is a clear TxNotTryingError, and the outcome is rolled back', async () => {
+    const { client, probe } = await setUp();
+    const outcome = await client.transaction(
+      async (tx) => {
+        await sleep(1800); // past the 1 s deadline; recovery sweeps every 100 ms
+        return tx.call(probe, { do: 'ok' });
+      },
+      { timeoutMs: 1000 },
+    );
+    expect(outcome.status).toMatch(/^rolled_back|rolling_back$/);
+    const error = 'error' in outcome ? outcome.error : undefined;
+    expect(error).toBeInstanceOf(TxNotTryingError);
+    expect(error!.message).toMatch(/TX_NOT_TRYING/);
+  });
+
+  it('a body that returns after the deadline gets the rollback recovery decided, not a commit', async () => {
+    const { client, probe } = await setUp();
+    const outcome = await client.transaction(
+      async (tx) => {
+        await tx.call(probe, { do: 'ok' });
+        await sleep(1500);
+      },
+      { timeoutMs: 1000 },
+    );
+    expect(outcome.status).toMatch(/^rolled_back|rolling_back$/);
+    expect('error' in outcome && outcome.error).toBeInstanceOf(TxRolledBackError);
+    await waitForStatus(client, outcome.xid, 'rolled_back');
+    expect(participant.phase2.map((p) => p.phase)).toEqual(['cancel']);
+  });
+
+  it('the body throwing rolls back and hands back what it threw', async () => {
+    const { client, probe } = await setUp();
+    const boom = new Error('initiator changed its mind');
+    const outcome = await client.transaction(
+      async (tx) => {
+        await tx.call(probe, { do: 'ok' });
+        throw boom;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(outcome).toMatchObject({ status: 'rolled_back', error: boom });
+    expect((await client.get(outcome.xid)).branches).toMatchObject([{ status: 'cancelled' }]);
+    expect(participant.phase2).toEqual([{ phase: 'cancel', xid: outcome.xid, payload: { do: 'ok' }, tryResult: { attempt: 1, xid: outcome.xid } }]);
+  });
+});
