@@ -1,0 +1,127 @@
+import { newXid } from '@dtx/protocol';
+import mysql from 'mysql2/promise';
+
+/** The server-wide counters the bench reads before and after a scenario. */
+export interface MysqlCounters {
+  /** COMMIT statements executed: one per log write transaction (the coordinator never writes in autocommit). */
+  comCommit: number;
+  /** Storage-engine commits: also counts every autocommit statement, reads included, so it overstates durable commits. */
+  handlerCommit: number;
+  /** Redo log writes to disk. */
+  innodbLogWrites: number;
+  innodbDataFsyncs: number;
+}
+
+export function serverUrl(databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  u.pathname = '/';
+  return u.toString();
+}
+
+export function databaseName(databaseUrl: string): string {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) throw new Error(`bench database name must be [A-Za-z0-9_], got "${name}"`);
+  return name;
+}
+
+export class MysqlAdmin {
+  private constructor(private readonly conn: mysql.Connection) {}
+
+  static async connect(databaseUrl: string): Promise<MysqlAdmin> {
+    return new MysqlAdmin(await mysql.createConnection({ uri: serverUrl(databaseUrl), multipleStatements: false }));
+  }
+
+  async variable(name: string): Promise<string | null> {
+    const [rows] = await this.conn.query('SHOW GLOBAL VARIABLES LIKE ?', [name]);
+    return (rows as { Value: string }[])[0]?.Value ?? null;
+  }
+
+  async counters(): Promise<MysqlCounters> {
+    const [rows] = await this.conn.query(
+      `SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_commit', 'Handler_commit', 'Innodb_log_writes', 'Innodb_data_fsyncs')`,
+    );
+    const m = new Map((rows as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name.toLowerCase(), Number(r.Value)]));
+    return {
+      comCommit: m.get('com_commit') ?? NaN,
+      handlerCommit: m.get('handler_commit') ?? NaN,
+      innodbLogWrites: m.get('innodb_log_writes') ?? NaN,
+      innodbDataFsyncs: m.get('innodb_data_fsyncs') ?? NaN,
+    };
+  }
+
+  /** Drops and recreates a database the bench owns. */
+  async recreate(name: string): Promise<void> {
+    await this.conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await this.conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  }
+
+  async drop(name: string): Promise<void> {
+    await this.conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  }
+
+  async query(sql: string, values?: unknown[]): Promise<unknown[]> {
+    const [rows] = await this.conn.query(sql, values);
+    return rows as unknown[];
+  }
+
+  async close(): Promise<void> {
+    await this.conn.end();
+  }
+}
+
+/**
+ * Fills the coordinator's (already migrated) log with `count` committed
+ * transactions of two confirmed branches each, with multi-row INSERTs on a few
+ * connections: seconds, not the hours the API would take.
+ */
+export async function preloadLog(databaseUrl: string, count: number, onProgress?: (done: number) => void): Promise<void> {
+  const pool = mysql.createPool({ uri: databaseUrl, connectionLimit: 4 });
+  const batch = 2000;
+  const start = Date.now() - count - 86_400_000; // in the past, one ms apart, so xids (ULIDs) are unique and sorted
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < count) {
+      const from = next;
+      const to = Math.min(count, from + batch);
+      next = to;
+      const txRows: unknown[][] = [];
+      const branchRows: unknown[][] = [];
+      for (let i = from; i < to; i++) {
+        const t = start + i;
+        const xid = newXid(t);
+        txRows.push([xid, 'committed', 0, null, 60_000, 'parallel', 0, null, null, null, t, t + 5, t + 60_000, t + 5]);
+        for (const [branchId, action, port, seq] of [['a', 'bench.a', 4001, 1], ['b', 'bench.b', 4002, 2]] as const) {
+          const base = `http://127.0.0.1:${port}/dtx/${action}`;
+          branchRows.push([xid, branchId, seq, action, `${base}/try`, `${base}/confirm`, `${base}/cancel`, '{"amount":1}', '{}', null, 'confirmed', 0, null, t, t + 5]);
+        }
+      }
+      const conn = await pool.getConnection();
+      try {
+        await conn.beginTransaction();
+        await conn.query(
+          'INSERT INTO dtx_global_tx (xid, status, stuck, reason, timeout_ms, branch_order, attempts, next_retry_at, last_error, meta, created_at, updated_at, deadline, finished_at) VALUES ?',
+          [txRows],
+        );
+        await conn.query(
+          'INSERT INTO dtx_branch (xid, branch_id, seq, action, try_url, confirm_url, cancel_url, payload, try_result, timeout_ms, status, attempts, last_error, created_at, updated_at) VALUES ?',
+          [branchRows],
+        );
+        await conn.commit();
+      } finally {
+        conn.release();
+      }
+      done += to - from;
+      onProgress?.(done);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 4 }, worker));
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The recovery sweep's query (coordinator/src/log/queries/findDue.ts), as SQL, for EXPLAIN. */
+export const SWEEP_SQL =
+  "SELECT xid FROM dtx_global_tx WHERE status IN ('trying', 'committing', 'rolling_back') AND next_retry_at <= ? ORDER BY next_retry_at ASC LIMIT 64";

@@ -1,0 +1,112 @@
+import { Pool } from 'undici';
+
+/** What the load generator needs to run one kind of transaction. */
+export interface ScenarioConfig {
+  scenario: string;
+  /** No-op participants (bare, driven, initiator). */
+  participants: string[];
+  coordinatorUrl?: string;
+  /** Wallet servers (bank-bare: bench bare wallets; bank: the example wallets). */
+  wallets?: string[];
+  /** Accounts per wallet, named `acct-<n>`, each with enough balance for the run. */
+  accounts?: number;
+  concurrency: number;
+}
+
+export type RunOne = () => Promise<void>;
+
+export interface Scenario {
+  run: RunOne;
+  close(): Promise<void>;
+}
+
+const pools = new Map<string, Pool>();
+function pool(origin: string, connections: number): Pool {
+  let p = pools.get(origin);
+  if (!p) {
+    p = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+    pools.set(origin, p);
+  }
+  return p;
+}
+
+async function post(base: string, path: string, body: unknown, connections: number): Promise<{ status: number; json: any }> {
+  const u = new URL(path, base);
+  const res = await pool(u.origin, connections).request({
+    path: u.pathname,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+}
+
+function expectOk(what: string, r: { status: number; json: any }): void {
+  if (r.status < 200 || r.status > 299) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.json)?.slice(0, 300)}`);
+}
+
+let seq = 0;
+const benchXid = () => `bench-${process.pid}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
+
+const closePools = async () => {
+  await Promise.allSettled([...pools.values()].map((p) => p.close()));
+  pools.clear();
+};
+
+export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
+  const n = c.concurrency;
+  const [p1, p2] = c.participants;
+  switch (c.scenario) {
+    case 'bare':
+      // TCC's own calls, nobody logging anything: try both, then confirm both.
+      return {
+        run: async () => {
+          const xid = benchXid();
+          const body = (branchId: string, phase: string) => ({ xid, branchId, phase, payload: { amount: 1 } });
+          const tries = await Promise.all([post(p1!, '/dtx/bench.a/try', body('a', 'try'), n), post(p2!, '/dtx/bench.b/try', body('b', 'try'), n)]);
+          tries.forEach((r) => expectOk('try', r));
+          const confirms = await Promise.all([post(p1!, '/dtx/bench.a/confirm', body('a', 'confirm'), n), post(p2!, '/dtx/bench.b/confirm', body('b', 'confirm'), n)]);
+          confirms.forEach((r) => expectOk('confirm', r));
+        },
+        close: closePools,
+      };
+    case 'driven': {
+      const branch = (base: string, branchId: string, action: string) => ({
+        branchId,
+        action,
+        tryUrl: `${base}/dtx/${action}/try`,
+        confirmUrl: `${base}/dtx/${action}/confirm`,
+        cancelUrl: `${base}/dtx/${action}/cancel`,
+        payload: { amount: 1 },
+      });
+      const branches = [branch(p1!, 'a', 'bench.a'), branch(p2!, 'b', 'bench.b')];
+      return {
+        run: async () => {
+          const r = await post(c.coordinatorUrl!, '/v1/transactions', { drive: true, branches }, n);
+          expectOk('driven', r);
+          if (r.json?.status !== 'committed') throw new Error(`driven: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
+        },
+        close: closePools,
+      };
+    }
+    case 'initiator': {
+      const { initiatorScenario } = await import('./scenario-initiator.js');
+      return initiatorScenario(c);
+    }
+    case 'bank-bare':
+    case 'bank': {
+      const { bankScenario } = await import('./scenario-bank.js');
+      return bankScenario(c, { post: (base, path, body) => post(base, path, body, n), expectOk, xid: benchXid, closePools });
+    }
+    default:
+      throw new Error(`unknown scenario ${c.scenario}`);
+  }
+}
+
+export interface HttpHelpers {
+  post(base: string, path: string, body: unknown): Promise<{ status: number; json: any }>;
+  expectOk(what: string, r: { status: number; json: any }): void;
+  xid(): string;
+  closePools(): Promise<void>;
+}
