@@ -33,6 +33,26 @@ export async function insertBarrierRow(trx: Knex.Transaction, key: BarrierKey, o
   }
 }
 
+/**
+ * Inserts one barrier row, or if its primary key exists, takes an exclusive lock on that
+ * existing row (a no-op upsert). Still insert-first, so a missing row is never locked by a
+ * read (no gap locks); and unlike INSERT IGNORE, which only share-locks the duplicate, two
+ * callers of one branch queue on the row instead of both reading past each other.
+ */
+export async function insertOrLockBarrierRow(trx: Knex.Transaction, key: BarrierKey, op: BarrierOp, reason: BarrierOp): Promise<void> {
+  const values = [key.xid, key.branchId, op, reason, barrierTimestamp(Date.now())];
+  const columns = '(xid, branch_id, op, reason, created_at) VALUES (?, ?, ?, ?, ?)';
+  switch (barrierDialect(trx)) {
+    case 'mysql':
+      await trx.raw(`INSERT INTO dtx_barrier ${columns} ON DUPLICATE KEY UPDATE reason = reason`, values);
+      return;
+    case 'postgres':
+    case 'sqlite':
+      await trx.raw(`INSERT INTO dtx_barrier ${columns} ON CONFLICT (xid, branch_id, op) DO UPDATE SET reason = dtx_barrier.reason`, values);
+      return;
+  }
+}
+
 /** The reason of a row this transaction just failed to insert, i.e. a row known to exist. */
 export async function barrierRowReason(trx: Knex.Transaction, key: BarrierKey, op: BarrierOp): Promise<string | undefined> {
   const row = (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op }).first('reason')) as
@@ -43,7 +63,10 @@ export async function barrierRowReason(trx: Knex.Transaction, key: BarrierKey, o
 
 /**
  * The rows of one branch, op → reason. A plain (non-locking) read, used only to refuse
- * phase sequences the coordinator never sends (confirm without a try, confirm and cancel both).
+ * phase sequences the coordinator never sends (confirm without a try, confirm and cancel
+ * both). It sees a concurrent confirm or cancel only because it runs after
+ * insertOrLockBarrierRow has waited for that one to commit; on MySQL it must also be the
+ * transaction's first plain read, which fixes the REPEATABLE READ snapshot.
  */
 export async function barrierRowsOf(trx: Knex.Transaction, key: BarrierKey): Promise<Map<string, string>> {
   const rows = (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId }).select('op', 'reason')) as { op: string; reason: string }[];

@@ -1,7 +1,7 @@
 import type { Phase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { PhaseConflictError, TrySuspendedError } from '../errors.js';
-import { barrierRowReason, barrierRowsOf, insertBarrierRow, type BarrierKey } from './insert-barrier-row.js';
+import { barrierRowReason, barrierRowsOf, insertBarrierRow, insertOrLockBarrierRow, type BarrierKey } from './insert-barrier-row.js';
 
 export type BarrierOutcome<R> =
   /** The business step ran and committed together with the barrier row. */
@@ -20,6 +20,9 @@ export type BarrierOutcome<R> =
  * branch, throw PhaseConflictError and write nothing: the coordinator never sends those,
  * so a caller that does is refused rather than allowed to move money twice.
  *
+ * Confirm and cancel both start by inserting-or-locking the branch's `try` row, so two of
+ * them on one branch run one after the other and the second sees what the first wrote.
+ *
  * Keep `business` short and local: the barrier row stays locked until it returns.
  */
 export async function runInBarrier<R>(
@@ -28,35 +31,42 @@ export async function runInBarrier<R>(
   phase: Phase,
   business: (trx: Knex.Transaction) => Promise<R>,
 ): Promise<BarrierOutcome<R>> {
-  return knex.transaction(async (trx): Promise<BarrierOutcome<R>> => {
-    switch (phase) {
-      case 'try': {
-        if (!(await insertBarrierRow(trx, key, 'try', 'try'))) {
-          // The try row exists: written by a cancel (suspension) or by this try before (duplicate).
-          if ((await barrierRowReason(trx, key, 'try')) === 'cancel') throw new TrySuspendedError(key.xid, key.branchId);
-          return { kind: 'duplicate' };
-        }
-        return { kind: 'ran', result: await business(trx) };
+  return knex.transaction((trx) => runPhase(trx, key, phase, business));
+}
+
+async function runPhase<R>(trx: Knex.Transaction, key: BarrierKey, phase: Phase, business: (trx: Knex.Transaction) => Promise<R>): Promise<BarrierOutcome<R>> {
+  switch (phase) {
+    case 'try': {
+      if (!(await insertBarrierRow(trx, key, 'try', 'try'))) {
+        // The try row exists: written by a cancel (suspension) or by this try before (duplicate).
+        if ((await barrierRowReason(trx, key, 'try')) === 'cancel') throw new TrySuspendedError(key.xid, key.branchId);
+        return { kind: 'duplicate' };
       }
-      case 'confirm': {
-        if (!(await insertBarrierRow(trx, key, 'confirm', 'confirm'))) return { kind: 'duplicate' };
-        // Beyond the protocol's table: a confirm for a try that never ran, or for a cancelled
-        // branch, would complete a reservation that is not there (someone else's money).
-        const rows = await barrierRowsOf(trx, key);
-        if (rows.get('try') !== 'try') throw new PhaseConflictError(key.xid, key.branchId, 'confirm', 'its try never ran');
-        if (rows.has('cancel')) throw new PhaseConflictError(key.xid, key.branchId, 'confirm', 'it was cancelled');
-        return { kind: 'ran', result: await business(trx) };
-      }
-      case 'cancel': {
-        // In the protocol's order: the `try` row first. If this cancel wrote it, the try never
-        // ran (empty rollback) and the row now refuses a late try.
-        const tryNeverRan = await insertBarrierRow(trx, key, 'try', 'cancel');
-        if (!(await insertBarrierRow(trx, key, 'cancel', 'cancel'))) return { kind: 'duplicate' };
-        if (tryNeverRan) return { kind: 'empty_rollback' };
-        // Beyond the protocol's table, as for confirm: never undo a branch that was confirmed.
-        if ((await barrierRowsOf(trx, key)).has('confirm')) throw new PhaseConflictError(key.xid, key.branchId, 'cancel', 'it was confirmed');
-        return { kind: 'ran', result: await business(trx) };
-      }
+      return { kind: 'ran', result: await business(trx) };
     }
-  });
+    case 'confirm': {
+      // Beyond the protocol's table: a (try, confirm) row this inserts means the try never
+      // ran, and is refused below, so it never commits.
+      await insertOrLockBarrierRow(trx, key, 'try', 'confirm');
+      if (!(await insertBarrierRow(trx, key, 'confirm', 'confirm'))) return { kind: 'duplicate' };
+      // A confirm for a try that never ran, or for a cancelled branch, would complete a
+      // reservation that is not there (someone else's money).
+      const rows = await barrierRowsOf(trx, key);
+      if (rows.get('try') === 'cancel' || rows.has('cancel')) throw new PhaseConflictError(key.xid, key.branchId, 'confirm', 'it was cancelled');
+      if (rows.get('try') !== 'try') throw new PhaseConflictError(key.xid, key.branchId, 'confirm', 'its try never ran');
+      return { kind: 'ran', result: await business(trx) };
+    }
+    case 'cancel': {
+      // In the protocol's order: the `try` row first. If this cancel wrote it, the try never
+      // ran (empty rollback) and the row now refuses a late try.
+      await insertOrLockBarrierRow(trx, key, 'try', 'cancel');
+      if (!(await insertBarrierRow(trx, key, 'cancel', 'cancel'))) return { kind: 'duplicate' };
+      // No cancel row existed, so a `try` row with reason cancel is the one just written.
+      const rows = await barrierRowsOf(trx, key);
+      if (rows.get('try') === 'cancel') return { kind: 'empty_rollback' };
+      // Beyond the protocol's table, as for confirm: never undo a branch that was confirmed.
+      if (rows.has('confirm')) throw new PhaseConflictError(key.xid, key.branchId, 'cancel', 'it was confirmed');
+      return { kind: 'ran', result: await business(trx) };
+    }
+  }
 }

@@ -18,6 +18,11 @@ export class SlowWallet extends Wallet {
     return super.debit(ctx);
   }
 
+  override async confirmDebit(ctx: TccContext<MoveMoney>): Promise<void> {
+    await sleep(Math.random() * this.maxPauseMs);
+    return super.confirmDebit(ctx);
+  }
+
   override async cancelDebit(ctx: TccContext<MoveMoney>): Promise<void> {
     await sleep(Math.random() * this.maxPauseMs);
     return super.cancelDebit(ctx);
