@@ -2,6 +2,7 @@ import type { Phase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { PhaseConflictError, TrySuspendedError } from '../errors.js';
 import { barrierRowReason, barrierRowsOf, insertBarrierRow, insertOrLockBarrierRow, type BarrierKey } from './insert-barrier-row.js';
+import { retryLockConflicts } from './retry-lock-conflicts.js';
 
 export type BarrierOutcome<R> =
   /** The business step ran and committed together with the barrier row. */
@@ -22,6 +23,7 @@ export type BarrierOutcome<R> =
  *
  * Confirm and cancel both start by inserting-or-locking the branch's `try` row, so two of
  * them on one branch run one after the other and the second sees what the first wrote.
+ * A deadlock or serialization failure runs the whole local transaction again (a few times).
  *
  * Keep `business` short and local: the barrier row stays locked until it returns.
  */
@@ -31,7 +33,7 @@ export async function runInBarrier<R>(
   phase: Phase,
   business: (trx: Knex.Transaction) => Promise<R>,
 ): Promise<BarrierOutcome<R>> {
-  return knex.transaction((trx) => runPhase(trx, key, phase, business));
+  return retryLockConflicts(() => knex.transaction((trx) => runPhase(trx, key, phase, business)));
 }
 
 async function runPhase<R>(trx: Knex.Transaction, key: BarrierKey, phase: Phase, business: (trx: Knex.Transaction) => Promise<R>): Promise<BarrierOutcome<R>> {
