@@ -7,7 +7,7 @@ import { freshDatabase, type FreshDatabase } from '../support/services.js';
 import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
 import { Probe } from './support/test-participants.js';
 
-type ProbePayload = { do: 'ok' | 'crash'; failAttempts?: number };
+type ProbePayload = { do: 'ok' | 'crash'; failAttempts?: number; cancelDelayMs?: number };
 
 describe('transaction(): tries, retries and deadlines', () => {
   let coord: TestCoordinator | undefined;
@@ -72,18 +72,22 @@ describe('transaction(): tries, retries and deadlines', () => {
     expect(error!.message).toMatch(/TX_NOT_TRYING/);
   });
 
-  it('a body that returns after the deadline gets the rollback recovery decided, not a commit', async () => {
+  it('a body that returns after the deadline gets the rollback recovery decided, not a commit, and waits for it to finish', async () => {
     const { client, probe } = await setUp();
+    const started = Date.now();
     const outcome = await client.transaction(
       async (tx) => {
-        await tx.call(probe, { do: 'ok' });
+        // The cancel recovery sends at the 1 s deadline is still running when the commit is refused.
+        await tx.call(probe, { do: 'ok', cancelDelayMs: 1500 });
         await sleep(1500);
       },
       { timeoutMs: 1000 },
     );
-    expect(outcome.status).toMatch(/^rolled_back|rolling_back$/);
+    // wait defaults to true: the outcome is final, not the rolling_back the commit was refused with.
+    expect(outcome.status).toBe('rolled_back');
     expect('error' in outcome && outcome.error).toBeInstanceOf(TxRolledBackError);
-    await waitForStatus(client, outcome.xid, 'rolled_back');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect((await client.get(outcome.xid)).status).toBe('rolled_back');
     expect(participant.phase2.map((p) => p.phase)).toEqual(['cancel']);
   });
 

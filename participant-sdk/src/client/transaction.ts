@@ -63,12 +63,11 @@ export async function runTransaction<T>(client: CoordinatorClient, body: Transac
     const res = await whileTransient(deadline.getTime() + 30_000, () => client.commit(begun.xid, { wait }));
     return { xid: begun.xid, status: res.status as 'committed' | 'committing', result };
   } catch (err) {
-    // The deadline passed before our commit landed: recovery decided rollback first.
-    if (err instanceof TxRolledBackError) {
-      const status = err.details.status === 'rolled_back' ? 'rolled_back' : 'rolling_back';
-      return { xid: begun.xid, status, error: err };
-    }
-    throw err;
+    // The deadline passed before our commit landed: recovery decided rollback first. Our
+    // own rollback (idempotent) waits for that phase 2 as `wait` asks.
+    if (!(err instanceof TxRolledBackError)) throw err;
+    const res = await whileTransient(deadline.getTime() + 30_000, () => client.rollback(begun.xid, { wait }));
+    return { xid: begun.xid, status: res.status as 'rolled_back' | 'rolling_back', error: err };
   }
 }
 

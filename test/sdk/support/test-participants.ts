@@ -1,4 +1,5 @@
 import { Participant, TccAction, TccRejectedError, type TccContext } from '@dtx/participant-sdk';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A participant whose handlers do what the payload says, to see each HTTP answer. */
 @Participant('probe')
@@ -27,7 +28,9 @@ export class Probe {
     this.phase2.push({ phase: ctx.phase, xid: ctx.xid, tryResult: ctx.tryResult, payload: ctx.payload });
   }
 
-  async cancel(ctx: TccContext): Promise<void> {
+  /** `payload.cancelDelayMs` keeps a cancel running that long, so a rollback stays `rolling_back` meanwhile. */
+  async cancel(ctx: TccContext<{ cancelDelayMs?: number }>): Promise<void> {
+    await sleep(ctx.payload?.cancelDelayMs ?? 0);
     this.phase2.push({ phase: ctx.phase, xid: ctx.xid, tryResult: ctx.tryResult, payload: ctx.payload });
   }
 }
