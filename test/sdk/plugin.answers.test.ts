@@ -59,6 +59,22 @@ describe('participant plugin answers (PROTOCOL.md "How the caller reads the answ
     expect(second.json()).toMatchObject({ attempt: 2 });
   });
 
+  it("a handler's own error carrying a 4xx statusCode is still 500 (retried), not a rejection", async () => {
+    const a = await serve();
+    const res = await post(a, '/dtx/probe.act/try', cb({ do: 'crash-404' }));
+    // A 404 would make the initiator roll the whole transaction back over a passing hiccup.
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ error: { code: 'INTERNAL', message: 'inventory service: not found' } });
+  });
+
+  it("fastify's own refusals of the request keep their status", async () => {
+    const a = await serve();
+    const xml = await a.inject({ method: 'POST', url: '/dtx/probe.act/try', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    expect(xml.statusCode).toBe(415);
+    const huge = await post(a, '/dtx/probe.act/try', cb({ do: 'ok', pad: 'x'.repeat(1_100_000) }));
+    expect(huge.statusCode).toBe(413);
+  });
+
   it('a malformed callback is 400 and an unknown action 404', async () => {
     const a = await serve();
     expect((await post(a, '/dtx/probe.act/try', { branchId: 'b1', payload: {} })).statusCode).toBe(400);

@@ -16,9 +16,13 @@ export function sendCallbackError(err: unknown, request: FastifyRequest, reply: 
   if (err instanceof TrySuspendedError) return reply.code(409).send(errorBody(err.code, err.message));
   if (err instanceof PhaseConflictError) return reply.code(409).send(errorBody(err.code, err.message));
   if (err instanceof TccRejectedError) return reply.code(409).send(errorBody(err.code, err.message, err.details));
+  // fastify's own refusals of the request (media type, body size, parsing) keep their 4xx.
+  // Anything else, even a handler's error that carries a 4xx statusCode, is 500: a 4xx
+  // would make a try a final rejection over what may be a passing failure.
   const fe = err as Partial<FastifyError>;
-  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return reply.code(fe.statusCode).send(errorBody(fe.code ?? 'INVALID_CALLBACK', fe.message ?? 'bad request'));
+  const fromFastify = typeof fe.code === 'string' && fe.code.startsWith('FST_');
+  if (fromFastify && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return reply.code(fe.statusCode).send(errorBody(fe.code!, fe.message ?? 'bad request'));
   }
   request.log.error({ err: toError(err) }, 'dtx callback failed');
   return reply.code(500).send(errorBody('INTERNAL', toError(err).message));

@@ -5,13 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 @Participant('probe')
 export class Probe {
   @TccAction({ confirm: 'confirm', cancel: 'cancel' })
-  async act(ctx: TccContext<{ do: 'ok' | 'reject' | 'crash' | 'nothing' | 'string'; failAttempts?: number }>): Promise<unknown> {
+  async act(ctx: TccContext<{ do: 'ok' | 'reject' | 'crash' | 'crash-404' | 'nothing' | 'string'; failAttempts?: number }>): Promise<unknown> {
     if ((ctx.payload.failAttempts ?? 0) >= ctx.attempt) throw new Error(`attempt ${ctx.attempt} fails on purpose`);
     switch (ctx.payload.do) {
       case 'reject':
         throw new TccRejectedError('no thanks', { why: 'asked to' });
       case 'crash':
         throw new Error('crashed');
+      case 'crash-404':
+        // What an HTTP client or http-errors throws when the handler's own dependency answers 404.
+        throw Object.assign(new Error('inventory service: not found'), { statusCode: 404, code: 'ERR_UPSTREAM' });
       case 'nothing':
         return undefined;
       case 'string':
