@@ -14,22 +14,45 @@ export interface TryResult {
 
 const OPEN = branchSourcesOf('tried');
 
-/** An initiator reports a try's outcome; only while the transaction is `trying` (a repeat of the same report is fine later). */
+/**
+ * An initiator reports a try's outcome; only while the transaction is `trying`.
+ * An identical report again (a retry after a lost response) answers the same and writes nothing.
+ */
 export async function recordTryResult(trx: Knex.Transaction, xid: string, r: TryResult, now: number): Promise<void> {
   const status = r.ok ? 'tried' : 'try_failed';
+  const lastError = r.error?.slice(0, 2000) ?? null;
   const updated = await trx(BRANCH_TABLE)
     .where({ xid, branch_id: r.branchId })
     .whereIn('status', OPEN)
     .whereExists(trx(TX_TABLE).select(trx.raw('1')).where({ xid, status: 'trying' }))
-    .update({ status, try_result: r.resultJson, last_error: r.error?.slice(0, 2000) ?? null, updated_at: now });
+    // a row that already holds exactly this report is left alone (not even its updated_at)
+    .whereNot((q) => q.where('status', status).where(holds('try_result', r.resultJson)).where(holds('last_error', lastError)))
+    .update({ status, try_result: r.resultJson, last_error: lastError, updated_at: now });
   if (updated === 1) return;
   const tx = await trx(TX_TABLE).where({ xid }).first('status');
   if (!tx) throw new TxNotFoundError(xid);
   const branch = await trx(BRANCH_TABLE).where({ xid, branch_id: r.branchId }).first('status', 'try_result');
   if (!branch) throw new BranchNotFoundError(xid, r.branchId);
-  if (branch.status === status && (branch.try_result ?? null) === r.resultJson) return;
+  if (isRepeat(branch.status, branch.try_result ?? null, r)) return;
   throw new TxNotTryingError(xid, tx.status);
 }
+
+// After the decision the log keeps only the branch status and try_result (phase 2 overwrites, then clears,
+// last_error), so a report is a repeat when the log is what it would be had it been recorded before: the same
+// try_result and a status it leads to (tried → confirmed | cancelled; try_failed → cancelled only). A late first
+// report the log cannot tell apart (ok:false for a branch cancelled untried) gets the same 200 and changes nothing.
+const REPEAT_OF: Record<'tried' | 'try_failed', readonly string[]> = {
+  tried: ['tried', 'confirmed', 'cancelled'],
+  try_failed: ['try_failed', 'cancelled'],
+};
+
+function isRepeat(branchStatus: string, tryResult: string | null, r: TryResult): boolean {
+  return REPEAT_OF[r.ok ? 'tried' : 'try_failed'].includes(branchStatus) && tryResult === r.resultJson;
+}
+
+/** `column` holds `value`, true or false but never SQL NULL (so it is safe under NOT). */
+const holds = (column: string, value: string | null) => (q: Knex.QueryBuilder) =>
+  value === null ? q.whereNull(column) : q.whereNotNull(column).where(column, value);
 
 /** Driven mode: the coordinator itself called the tries, so it records all outcomes at once. */
 export async function recordTryResults(trx: Knex.Transaction, xid: string, results: TryResult[], now: number): Promise<void> {
