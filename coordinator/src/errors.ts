@@ -81,6 +81,12 @@ export class StoreUnavailableError extends DtxError {
     super('STORE_UNAVAILABLE', `the transaction log cannot be written: ${toError(cause).message}`, undefined, { cause });
   }
 }
+/** A request that reached a coordinator already closing: the protocol's one 503, so clients retry after Retry-After. */
+export class ShuttingDownError extends DtxError {
+  constructor() {
+    super('STORE_UNAVAILABLE', 'the coordinator is shutting down; retry the request');
+  }
+}
 
 /** Thrown at start for a bad environment variable or option. */
 export class ConfigError extends Error {

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '@dtx/protocol';
 import { DtxError } from '../errors.js';
@@ -21,13 +22,17 @@ const STATUS: Record<string, number> = {
   INTERNAL: 500,
 };
 
-/** fastify's own errors, by code, in the protocol's terms. */
-const FASTIFY: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_REQUEST',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_REQUEST',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_REQUEST',
+/** fastify's own errors, by code, in the protocol's terms, with where the problem is. */
+const FASTIFY: Record<string, { code: string; path?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_REQUEST', path: '/headers/content-length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_REQUEST', path: '/body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_REQUEST', path: '/body' },
+  FST_ERR_BAD_URL: { code: 'INVALID_REQUEST', path: '/params' },
+  // the schemas bound xid and branchId, so maxParamLength is set not to be reached; should it be, it is still a bad param
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'INVALID_REQUEST', path: '/params' },
+  FST_ERR_NOT_FOUND: { code: 'NOT_FOUND' },
 };
 
 export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
@@ -37,7 +42,7 @@ export function errorBody(code: string, message: string, details?: Record<string
 export function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest): FastifyReply {
   if (err instanceof DtxError) {
     if (err.code === 'STORE_UNAVAILABLE') {
-      request?.log.error({ err: err.cause }, 'transaction log unavailable');
+      if (err.cause !== undefined) request?.log.error({ err: err.cause }, 'transaction log unavailable');
       reply.header('retry-after', '1');
     }
     if (err.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
@@ -52,10 +57,32 @@ export function sendError(reply: FastifyReply, err: unknown, request?: FastifyRe
     return reply.code(400).send(errorBody('INVALID_REQUEST', `invalid request: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues }));
   }
   const mapped = fe.code ? FASTIFY[fe.code] : undefined;
-  if (mapped) return reply.code(STATUS[mapped]!).send(errorBody(mapped, fe.message, mapped === 'INVALID_REQUEST' ? { issues: [{ path: '/body', message: fe.message }] } : undefined));
-  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return reply.code(fe.statusCode).send(errorBody('INVALID_REQUEST', fe.message, { issues: [{ path: '', message: fe.message }] }));
+  // any other 4xx of fastify's is a request it could not take: the protocol has one code for that
+  const code = mapped?.code ?? (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? 'INVALID_REQUEST' : undefined);
+  if (code) {
+    const issues = code === 'INVALID_REQUEST' ? { issues: [{ path: mapped?.path ?? '', message: fe.message }] } : undefined;
+    return reply.code(STATUS[code]!).send(errorBody(code, fe.message, issues));
   }
   request?.log.error({ err }, 'unexpected error');
   return reply.code(500).send(errorBody('INTERNAL', 'internal error'));
+}
+
+/**
+ * node's `clientError` (a request it could not parse: bad content-length, header
+ * overflow, too slow): answer 400 INVALID_REQUEST in the protocol's shape on the
+ * raw socket, as node and fastify would with their own body, then drop it.
+ */
+export function sendClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const why =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are over the size limit'
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'the request was not received in time'
+    : `malformed HTTP request: ${err.reason ?? err.code ?? 'unparsable'}`;
+  const body = JSON.stringify(errorBody('INVALID_REQUEST', why, { issues: [{ path: '', message: why }] }));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

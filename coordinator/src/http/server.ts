@@ -1,10 +1,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ResolvedOptions } from '../config/options.js';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, ShuttingDownError } from '../errors.js';
 import type { CoordinatorService } from '../service/coordinator-service.js';
 import { bearerAuth } from './auth.js';
-import { errorBody, sendError } from './errors.js';
+import { errorBody, sendClientError, sendError } from './errors.js';
 import { serviceRoutes } from './routes/service.js';
 import { transactionRoutes } from './routes/transactions.js';
 
@@ -12,12 +12,15 @@ export async function buildServer(service: CoordinatorService, options: Resolved
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
     logger: options.logRequests ? { level: 'info' } : { level: 'warn' },
-    return503OnClosing: true,
+    // fastify's own 503 while closing is not in the protocol's shape: answered by the onRequest hook below
+    return503OnClosing: false,
     keepAliveTimeout: 65_000,
-    // an xid is up to 128 chars (PROTOCOL.md "Identifiers"); fastify's default of 100 refused longer path params
-    routerOptions: { maxParamLength: 256 },
+    // the router refuses no path param that node lets through (request line and headers, 16 KiB by default):
+    // the schemas judge xid and branchId, so a too long one is 400 INVALID_REQUEST naming it
+    routerOptions: { maxParamLength: 16_384 },
     // bad URLs (param too long, broken percent-encoding) answer in the protocol's error shape too
     frameworkErrors: (err, req, reply) => sendError(reply, err, req),
+    clientErrorHandler: sendClientError,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
   });
 
@@ -34,6 +37,13 @@ export async function buildServer(service: CoordinatorService, options: Resolved
   });
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && req.method === 'POST') req.body = {};
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (closing) return sendError(reply, new ShuttingDownError(), req);
   });
   app.addHook('onRequest', bearerAuth(options.apiTokens));
 
