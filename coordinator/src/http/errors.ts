@@ -57,8 +57,9 @@ export function sendError(reply: FastifyReply, err: unknown, request?: FastifyRe
     return reply.code(400).send(errorBody('INVALID_REQUEST', `invalid request: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues }));
   }
   const mapped = fe.code ? FASTIFY[fe.code] : undefined;
-  // any other 4xx of fastify's is a request it could not take: the protocol has one code for that
-  const code = mapped?.code ?? (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? 'INVALID_REQUEST' : undefined);
+  // any other 4xx of fastify's own is a request it could not take: the protocol has one code for that
+  const fastify4xx = fe.code?.startsWith('FST_') && fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500;
+  const code = mapped?.code ?? (fastify4xx ? 'INVALID_REQUEST' : undefined);
   if (code) {
     const issues = code === 'INVALID_REQUEST' ? { issues: [{ path: mapped?.path ?? '', message: fe.message }] } : undefined;
     return reply.code(STATUS[code]!).send(errorBody(code, fe.message, issues));
