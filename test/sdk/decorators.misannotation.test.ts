@@ -1,7 +1,8 @@
-import { describeParticipant, knexFromUrl, Participant, participantPlugin, ParticipantDefinitionError, TccAction, type TccContext } from '@dtx/participant-sdk';
+import { describeParticipant, ensureBarrierTable, knexFromUrl, Participant, participantPlugin, ParticipantDefinitionError, TccAction, type TccContext } from '@dtx/participant-sdk';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { Wallet } from '../../examples/bank/src/wallet.js';
+import { newXid } from './support/callbacks.js';
 
 // Mistakes TypeScript would catch are made through `as never`, as plain JavaScript could.
 describe('decorators: a mis-annotated class fails when it is defined or registered, not at the first call', () => {
@@ -14,6 +15,41 @@ describe('decorators: a mis-annotated class fails when it is defined or register
         { action: 'wallet.credit', tryMethod: 'credit', confirmMethod: 'confirmCredit', cancelMethod: 'cancelCredit' },
       ],
     });
+  });
+
+  it('a wrapping decorator applied outside @TccAction keeps the action, and the wrapper runs', async () => {
+    const calls: string[] = [];
+    function logged<This, A extends unknown[], R>(fn: (this: This, ...args: A) => R, context: ClassMethodDecoratorContext<This>) {
+      return function (this: This, ...args: A): R {
+        calls.push(String(context.name));
+        return fn.apply(this, args);
+      };
+    }
+    @Participant('shop')
+    class Shop {
+      @logged
+      @TccAction({ confirm: 'confirmOrder', cancel: 'cancelOrder' })
+      async order(_ctx: TccContext): Promise<string> {
+        return 'ordered';
+      }
+      async confirmOrder(_ctx: TccContext): Promise<void> {}
+      async cancelOrder(_ctx: TccContext): Promise<void> {}
+    }
+    expect(describeParticipant(Shop).actions).toEqual([{ action: 'shop.order', tryMethod: 'order', confirmMethod: 'confirmOrder', cancelMethod: 'cancelOrder' }]);
+
+    const knex = knexFromUrl('sqlite::memory:');
+    const app = Fastify();
+    try {
+      await ensureBarrierTable(knex);
+      await app.register(participantPlugin, { knex, participants: [new Shop()] });
+      const res = await app.inject({ method: 'POST', url: '/dtx/shop.order/try', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ xid: newXid(), branchId: 'b', payload: {} }) });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toBe('ordered');
+      expect(calls).toEqual(['order']);
+    } finally {
+      await app.close();
+      await knex.destroy();
+    }
   });
 
   it('a missing cancel method is reported with the class, method and name', () => {

@@ -1,6 +1,5 @@
 import { ParticipantDefinitionError } from '../errors.js';
-import type { TccHandler } from './context.js';
-import { participantNames, tryMethods } from './metadata.js';
+import { participantNameOf, tryMethodsOf } from './metadata.js';
 
 /** Action and participant names appear in callback URLs, so they keep to URL-safe characters. */
 const NAME_RE = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
@@ -29,12 +28,13 @@ export function isValidName(name: string): boolean {
  */
 export function describeParticipant(cls: Function): ParticipantDefinition {
   const className = cls.name || '(anonymous class)';
-  const name = participantNames.get(cls);
+  const name = participantNameOf(cls);
   if (name === undefined) throw new ParticipantDefinitionError(`class ${className} is not marked with @Participant('<name>')`);
   const actions: ActionDefinition[] = [];
   const seen = new Set<string>();
-  for (const [method, fn] of methodsOf(cls)) {
-    const spec = tryMethods.get(fn);
+  const tryMethods = tryMethodsOf(cls);
+  for (const method of methodsOf(cls)) {
+    const spec = tryMethods.get(method);
     if (!spec) continue;
     const where = `${className}.${method}`;
     const actionName = spec.name ?? method;
@@ -48,7 +48,7 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
       if (typeof findMethod(cls, target) !== 'function') {
         throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" does not exist on ${className}`);
       }
-      if (tryMethods.has(findMethod(cls, target)!)) {
+      if (tryMethods.has(target)) {
         throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction try method`);
       }
     }
@@ -60,13 +60,13 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
 }
 
 /** Public string-named methods along the prototype chain, nearest definition first. */
-function methodsOf(cls: Function): Map<string, TccHandler> {
-  const out = new Map<string, TccHandler>();
+function methodsOf(cls: Function): Set<string> {
+  const out = new Set<string>();
   for (let proto = cls.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key === 'constructor' || out.has(key)) continue;
       const desc = Object.getOwnPropertyDescriptor(proto, key);
-      if (typeof desc?.value === 'function') out.set(key, desc.value as TccHandler);
+      if (typeof desc?.value === 'function') out.add(key);
     }
   }
   return out;

@@ -1,7 +1,7 @@
 import { ParticipantDefinitionError } from '../errors.js';
 import type { TccHandler } from './context.js';
 import { describeParticipant, isValidName } from './describe-participant.js';
-import { participantNames, tryMethods, type TryMethodSpec } from './metadata.js';
+import { recordParticipant, recordTryMethod, type RecordedTry } from './metadata.js';
 
 /**
  * Marks a class as the participant `name`; its `@TccAction` methods become the actions
@@ -12,7 +12,7 @@ export function Participant(name: string) {
   return function participantDecorator<C extends abstract new (...args: never[]) => object>(value: C, context: ClassDecoratorContext<C>): void {
     if (context.kind !== 'class') throw new ParticipantDefinitionError('@Participant decorates classes only');
     if (!isValidName(name)) throw new ParticipantDefinitionError(`@Participant name "${name}" must be letters, digits, _ and - separated by dots`);
-    participantNames.set(value, name);
+    recordParticipant(value, name, context.metadata);
     describeParticipant(value);
   };
 }
@@ -25,12 +25,12 @@ type MethodName<This> = { [K in keyof This]: This[K] extends Function ? K : neve
  * All three receive a TccContext; what try returns is the try result.
  */
 export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>; cancel: MethodName<This> }) {
-  return function tccActionDecorator(value: TccHandler, context: ClassMethodDecoratorContext<This>): void {
+  return function tccActionDecorator(_value: TccHandler, context: ClassMethodDecoratorContext<This>): void {
     if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
       throw new ParticipantDefinitionError(`@TccAction decorates public instance methods only (got ${String(context.name)})`);
     }
-    const recorded: TryMethodSpec & { method: string } = { method: context.name, confirm: spec.confirm, cancel: spec.cancel };
+    const recorded: RecordedTry = { method: context.name, confirm: spec.confirm, cancel: spec.cancel };
     if (spec.name !== undefined) recorded.name = spec.name;
-    tryMethods.set(value, recorded);
+    recordTryMethod(context.metadata, recorded);
   };
 }
