@@ -24,7 +24,9 @@ export async function recoverTransaction(deps: RecoveryDeps, xid: string): Promi
   if (found.tx.status === 'trying') {
     const at = deps.now();
     const won = await deps.log.write((trx) => markRollingBack(trx, xid, 'timeout', at, at + deps.leaseMs));
-    if (won) deps.metrics?.decisions.inc({ decision: 'rollback', reason: 'timeout' });
+    // lost: whoever decided holds the lease and drives it; recovery meets it again if that one dies
+    if (!won) return null;
+    deps.metrics?.decisions.inc({ decision: 'rollback', reason: 'timeout' });
     found = await deps.log.read((db) => readTxWithBranches(db, xid));
     if (!found) return null;
   }
