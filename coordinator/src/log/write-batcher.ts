@@ -5,8 +5,25 @@ import { isRetryableConflict } from './database.js';
 /** One log write: statements run inside the batch's database transaction. */
 export type WriteOp<T> = (trx: Knex.Transaction) => Promise<T>;
 
+/**
+ * A write whose concurrent instances can share statements: the writes of one
+ * transition in a batch run as one `many` call (multi-row statements), each on
+ * its own as `one`. `many` handles only the expected case and throws
+ * NotCoalesced on anything else (a duplicate key, a guard that did not hold for
+ * every row); the batch is then rolled back and replayed with `one`.
+ */
+export interface Transition<I, T> {
+  one(trx: Knex.Transaction, item: I): Promise<T>;
+  many(trx: Knex.Transaction, items: I[]): Promise<T[]>;
+}
+
+/** Thrown by a Transition's `many` when its rows are not all the expected case. */
+export class NotCoalesced extends Error {}
+
 interface Pending {
   op: WriteOp<unknown>;
+  /** Set when the write may share statements with others of its transition. */
+  shared?: { transition: Transition<unknown, unknown>; item: unknown };
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -46,8 +63,18 @@ export class WriteBatcher {
   }
 
   run<T>(op: WriteOp<T>): Promise<T> {
+    return this.#enqueue({ op });
+  }
+
+  /** A write of `transition`, coalesced with the others of its kind in the same batch. */
+  apply<I, T>(transition: Transition<I, T>, item: I): Promise<T> {
+    const t = transition as Transition<unknown, unknown>;
+    return this.#enqueue({ op: (trx) => transition.one(trx, item), shared: { transition: t, item } });
+  }
+
+  #enqueue<T>(write: Pick<Pending, 'op' | 'shared'>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ ...write, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#running) void this.#drain();
     });
   }
@@ -74,7 +101,10 @@ export class WriteBatcher {
   async #commit(batch: Pending[]): Promise<void> {
     let settled: Settled[];
     try {
-      settled = await this.#transaction(batch);
+      settled = await this.#transaction(batch, true).catch((err) => {
+        if (err instanceof NotCoalesced) return this.#transaction(batch, false);
+        throw err;
+      });
     } catch (err) {
       if (batch.length > 1) {
         for (const p of batch) await this.#commit([p]);
@@ -90,17 +120,25 @@ export class WriteBatcher {
     });
   }
 
-  async #transaction(batch: Pending[]): Promise<Settled[]> {
+  async #transaction(batch: Pending[], coalesce: boolean): Promise<Settled[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         const settled = await this.knex.transaction(async (trx) => {
-          const out: Settled[] = [];
-          for (const p of batch) {
+          const out: Settled[] = new Array(batch.length);
+          const groups: Groups = coalesce ? groupByTransition(batch) : new Map();
+          for (let i = 0; i < batch.length; i++) {
+            if (out[i]) continue; // written with an earlier write of its transition
+            const group = groups.get(batch[i]!.shared?.transition);
+            if (group) {
+              const values = await group.transition.many(trx, group.at.map((j) => batch[j]!.shared!.item));
+              group.at.forEach((j, k) => (out[j] = { ok: true, value: values[k] }));
+              continue;
+            }
             try {
-              out.push({ ok: true, value: await p.op(trx) });
+              out[i] = { ok: true, value: await batch[i]!.op(trx) };
             } catch (error) {
               if (!(error instanceof DtxError)) throw error;
-              out.push({ ok: false, error });
+              out[i] = { ok: false, error };
             }
           }
           return out;
@@ -113,4 +151,19 @@ export class WriteBatcher {
       }
     }
   }
+}
+
+type Groups = Map<unknown, { transition: Transition<unknown, unknown>; at: number[] }>;
+
+/** The transitions with more than one write in the batch, and where those writes stand. */
+function groupByTransition(batch: Pending[]): Groups {
+  const groups: Groups = new Map();
+  batch.forEach((p, i) => {
+    if (!p.shared) return;
+    const g = groups.get(p.shared.transition) ?? { transition: p.shared.transition, at: [] };
+    g.at.push(i);
+    groups.set(p.shared.transition, g);
+  });
+  for (const [k, g] of groups) if (g.at.length < 2) groups.delete(k);
+  return groups;
 }

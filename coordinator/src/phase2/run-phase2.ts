@@ -5,8 +5,9 @@ import { doneBranchStatus, finalStatus, isBranchDone, phaseOf } from '../core/tr
 import type { Metrics } from '../metrics.js';
 import { parseJson, type BranchOrder, type BranchRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
-import { markBranchesDone } from '../log/transitions/markBranchesDone.js';
-import { markFinished } from '../log/transitions/markFinished.js';
+import { markAllBranchesDone, markBranchesDone } from '../log/transitions/markBranchesDone.js';
+import { markFinished, markFinishedAll } from '../log/transitions/markFinished.js';
+import { NotCoalesced, type Transition } from '../log/write-batcher.js';
 import { recordRoundFailure } from '../log/transitions/recordRoundFailure.js';
 import type { ParticipantCaller } from './participant-caller.js';
 
@@ -77,16 +78,42 @@ export async function runPhase2(deps: Phase2Deps, tx: DecidedTx, branches: reado
     { baseMs: deps.options.retryBaseMs, maxMs: deps.options.retryMaxMs, stuckAfterAttempts: deps.options.stuckAfterAttempts },
   );
 
+  if (plan.finished) {
+    const finished = await deps.log.apply(finishRound, { xid: tx.xid, from: tx.status, done, now });
+    if (finished) deps.metrics?.finished.inc({ status: finalStatus(tx.status) });
+    return finished ? finalStatus(tx.status) : tx.status;
+  }
   return deps.log.write(async (trx) => {
     await markBranchesDone(trx, tx.xid, done, doneBranchStatus(tx.status), now);
-    if (plan.finished) {
-      const finished = await markFinished(trx, tx.xid, tx.status, now);
-      if (finished) deps.metrics?.finished.inc({ status: finalStatus(tx.status) });
-      return finished ? finalStatus(tx.status) : tx.status;
-    }
     await recordRoundFailure(trx, tx.xid, tx.status, plan, failures, now);
     return tx.status;
   });
 }
+
+interface FinishedRound {
+  xid: string;
+  from: 'committing' | 'rolling_back';
+  /** The branches this round confirmed (or cancelled): all that were not done yet. */
+  done: string[];
+  now: number;
+}
+
+/** The last round of a transaction: its branches done and the transaction finished, coalesced with the batch's other finishes. */
+const finishRound: Transition<FinishedRound, boolean> = {
+  async one(trx, r) {
+    await markBranchesDone(trx, r.xid, r.done, doneBranchStatus(r.from), r.now);
+    return markFinished(trx, r.xid, r.from, r.now);
+  },
+  async many(trx, rounds) {
+    const now = Math.max(...rounds.map((r) => r.now));
+    for (const from of ['committing', 'rolling_back'] as const) {
+      const xids = rounds.filter((r) => r.from === from).map((r) => r.xid);
+      if (xids.length === 0) continue;
+      await markAllBranchesDone(trx, xids, doneBranchStatus(from), now);
+      if (!(await markFinishedAll(trx, xids, from, now))) throw new NotCoalesced('not every transaction finished');
+    }
+    return rounds.map(() => true);
+  },
+};
 
 export type { Json };

@@ -9,7 +9,7 @@ import { readBranches, readTx, readTxWithBranches } from '../log/queries/readTra
 import type { BranchRecord, TxRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
 import { insertBranch, sameRegistration } from '../log/transitions/insertBranch.js';
-import { insertTransaction } from '../log/transitions/insertTransaction.js';
+import { insertTransactions } from '../log/transitions/insertTransaction.js';
 import { recordTryResult } from '../log/transitions/recordTryResult.js';
 import { requestRetry } from '../log/transitions/requestRetry.js';
 import type { Metrics } from '../metrics.js';
@@ -17,7 +17,7 @@ import type { ParticipantCaller } from '../phase2/participant-caller.js';
 import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
 import { recoverTransaction } from '../recovery/recover-transaction.js';
 import { branchRecord } from './branch-input.js';
-import { decide } from './decide.js';
+import { commitDecision, decide } from './decide.js';
 import { runDriven } from './driven.js';
 import { beginView, drivenView, txSummary, txView } from './views.js';
 
@@ -86,7 +86,7 @@ export class CoordinatorService {
       deadline,
       finishedAt: null,
     };
-    const inserted = await this.deps.log.write((trx) => insertTransaction(trx, tx, branches));
+    const inserted = await this.deps.log.apply(insertTransactions, { tx, branches });
     if (!inserted.created) {
       const existing = inserted.existing;
       if (existing.status !== 'trying') throw new TxExistsError(xid, existing.status, `it is ${existing.status}`);
@@ -125,7 +125,10 @@ export class CoordinatorService {
   async decide(xid: string, verb: Verb, opts: { wait?: boolean | number; reason?: string }): Promise<Answer<{ xid: string; status: TxStatus }>> {
     const now = this.now();
     const leaseMs = this.deps.options.phase2LeaseMs;
-    const d = await this.deps.log.write((trx) => decide(trx, xid, verb, opts.reason, now, leaseMs));
+    const d =
+      verb === 'commit'
+        ? await this.deps.log.apply(commitDecision, { xid, now, leaseMs, tries: [] })
+        : await this.deps.log.write((trx) => decide(trx, xid, verb, opts.reason, now, leaseMs));
     if (d.won) this.deps.metrics.decisions.inc({ decision: d.decided!, reason: verb === d.decided ? 'requested' : (d.reason ?? '') });
     let status = d.status;
     const running = d.won ? this.startPhase2(xid) : this.#inFlight.get(xid);

@@ -3,8 +3,10 @@ import type { TxStatus } from '@dtx/protocol';
 import { verbAgainst, type Verb } from '../core/transitions.js';
 import { TxNotFoundError } from '../errors.js';
 import { BRANCH_TABLE, TX_TABLE } from '../log/records.js';
-import { markCommitting } from '../log/transitions/markCommitting.js';
+import { markCommitting, markCommittingAll } from '../log/transitions/markCommitting.js';
 import { markRollingBack } from '../log/transitions/markRollingBack.js';
+import { recordSucceededTries, type SucceededTry } from '../log/transitions/recordTryResults.js';
+import { NotCoalesced, type Transition } from '../log/write-batcher.js';
 
 export interface Decision {
   /** This call took the decision (and so must drive phase 2). */
@@ -48,3 +50,31 @@ export async function decide(
   const won = await markRollingBack(trx, xid, why, now, now + leaseMs);
   return { won, refused: true, status: 'rolling_back', decided: 'rollback', reason: why };
 }
+
+export interface CommitRequest {
+  xid: string;
+  now: number;
+  leaseMs: number;
+  /** Driven mode: the tries this coordinator called, all succeeded, recorded with the decision. */
+  tries: SucceededTry[];
+}
+
+/**
+ * A commit, coalesced with the batch's other commits: their try results and their
+ * decisions as one statement each. Any commit that does not simply win (decided
+ * already, past its deadline, a failed try) sends the batch back to `decide` one by one.
+ */
+export const commitDecision: Transition<CommitRequest, Decision> = {
+  async one(trx, c) {
+    if (c.tries.length > 0) await recordSucceededTries(trx, c.tries, c.now);
+    return decide(trx, c.xid, 'commit', undefined, c.now, c.leaseMs);
+  },
+  async many(trx, commits) {
+    const now = Math.max(...commits.map((c) => c.now));
+    const leaseMs = Math.max(...commits.map((c) => c.leaseMs));
+    const tries = commits.flatMap((c) => c.tries);
+    if (tries.length > 0) await recordSucceededTries(trx, tries, now);
+    if (!(await markCommittingAll(trx, commits.map((c) => c.xid), now, now + leaseMs))) throw new NotCoalesced('not every commit won');
+    return commits.map(() => ({ won: true, refused: false, status: 'committing', decided: 'commit' }));
+  },
+};

@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { doneBranchStatus, isFinal } from '../core/transitions.js';
 import { readTxWithBranches } from '../log/queries/readTransaction.js';
 import type { BranchRecord, TxRecord } from '../log/records.js';
-import { recordTryResults } from '../log/transitions/recordTryResult.js';
+import { recordTryResults } from '../log/transitions/recordTryResults.js';
 import { callTries } from './call-tries.js';
 import type { CoordinatorService } from './coordinator-service.js';
-import { decide } from './decide.js';
+import { commitDecision, decide } from './decide.js';
 import { drivenView } from './views.js';
 
 /**
@@ -26,10 +26,13 @@ export async function runDriven(service: CoordinatorService, tx: TxRecord, branc
   const verb = failed || outcomes.length < branches.length ? 'rollback' : 'commit';
   const reason = failed ? `try failed: ${failed.error}` : undefined;
   const now = service.now();
-  const d = await service.log.write(async (trx) => {
-    await recordTryResults(trx, tx.xid, outcomes, now);
-    return decide(trx, tx.xid, verb, reason, now, o.phase2LeaseMs);
-  });
+  const d =
+    verb === 'commit'
+      ? await service.log.apply(commitDecision, { xid: tx.xid, now, leaseMs: o.phase2LeaseMs, tries: outcomes.map((r) => ({ xid: tx.xid, branchId: r.branchId, resultJson: r.resultJson })) })
+      : await service.log.write(async (trx) => {
+          await recordTryResults(trx, tx.xid, outcomes, now);
+          return decide(trx, tx.xid, verb, reason, now, o.phase2LeaseMs);
+        });
   if (!d.won) return readView(service, tx.xid); // recovery rolled it back first (deadline)
   service.metrics.decisions.inc({ decision: d.decided!, reason: d.decided === 'commit' ? 'requested' : 'try failed' });
 

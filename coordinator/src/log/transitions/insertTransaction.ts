@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { isDuplicateKey } from '../database.js';
+import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchToRow, TX_TABLE, txFromRow, txToRow, type BranchRecord, type TxRecord } from '../records.js';
+import { NotCoalesced, type Transition } from '../write-batcher.js';
 
 export type InsertTxResult = { created: true } | { created: false; existing: TxRecord };
 
@@ -17,3 +19,18 @@ export async function insertTransaction(trx: Knex.Transaction, tx: TxRecord, bra
   if (branches.length > 0) await trx(BRANCH_TABLE).insert(branches.map(branchToRow));
   return { created: true };
 }
+
+/** Begin, coalesced: the concurrent begins of a batch as multi-row inserts; an existing xid among them sends the batch back to one at a time. */
+export const insertTransactions: Transition<{ tx: TxRecord; branches: BranchRecord[] }, InsertTxResult> = {
+  one: (trx, begin) => insertTransaction(trx, begin.tx, begin.branches),
+  async many(trx, begins) {
+    try {
+      for (const rows of inStatements(begins.map((b) => txToRow(b.tx)))) await trx(TX_TABLE).insert(rows);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new NotCoalesced('an xid exists');
+      throw err;
+    }
+    for (const rows of inStatements(begins.flatMap((b) => b.branches.map(branchToRow)))) await trx(BRANCH_TABLE).insert(rows);
+    return begins.map(() => ({ created: true }));
+  },
+};

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { txSourcesOf } from '../../core/transitions.js';
+import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, TX_TABLE } from '../records.js';
 
 /**
@@ -16,4 +17,22 @@ export async function markCommitting(trx: Knex.Transaction, xid: string, now: nu
     .whereNotExists(trx(BRANCH_TABLE).select(trx.raw('1')).where({ xid, status: 'try_failed' }))
     .update({ status: 'committing', next_retry_at: leaseUntil, updated_at: now });
   return updated === 1;
+}
+
+/**
+ * The same decision for many transactions in one guarded statement (group
+ * commit); true only if every one of them won. The latest `now` of the batch is
+ * the guard and the timestamp, so a transaction this refuses may still win alone.
+ */
+export async function markCommittingAll(trx: Knex.Transaction, xids: string[], now: number, leaseUntil: number): Promise<boolean> {
+  let won = 0;
+  for (const part of inStatements(xids)) {
+    won += await trx(TX_TABLE)
+      .whereIn('xid', part)
+      .whereIn('status', txSourcesOf('committing'))
+      .andWhere('deadline', '>', now)
+      .whereNotExists(trx(BRANCH_TABLE).select(trx.raw('1')).whereRaw('??.xid = ??.xid', [BRANCH_TABLE, TX_TABLE]).andWhere(`${BRANCH_TABLE}.status`, 'try_failed'))
+      .update({ status: 'committing', next_retry_at: leaseUntil, updated_at: now });
+  }
+  return won === xids.length;
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { finalStatus } from '../../core/transitions.js';
+import { inStatements } from '../multi-row.js';
 import { TX_TABLE } from '../records.js';
 
 /** `committing → committed` or `rolling_back → rolled_back`, once every branch is done. */
@@ -9,4 +10,16 @@ export async function markFinished(trx: Knex.Transaction, xid: string, from: 'co
     .where({ xid, status: from })
     .update({ status: to, next_retry_at: null, stuck: 0, finished_at: now, updated_at: now });
   return updated === 1;
+}
+
+/** Many transactions finished at once (group commit); true only if every one of them moved. */
+export async function markFinishedAll(trx: Knex.Transaction, xids: string[], from: 'committing' | 'rolling_back', now: number): Promise<boolean> {
+  let moved = 0;
+  for (const part of inStatements(xids)) {
+    moved += await trx(TX_TABLE)
+      .whereIn('xid', part)
+      .andWhere('status', from)
+      .update({ status: finalStatus(from), next_retry_at: null, stuck: 0, finished_at: now, updated_at: now });
+  }
+  return moved === xids.length;
 }

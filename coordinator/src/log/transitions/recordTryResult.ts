@@ -53,13 +53,3 @@ function isRepeat(branchStatus: string, tryResult: string | null, r: TryResult):
 /** `column` holds `value`, true or false but never SQL NULL (so it is safe under NOT). */
 const holds = (column: string, value: string | null) => (q: Knex.QueryBuilder) =>
   value === null ? q.whereNull(column) : q.whereNotNull(column).where(column, value);
-
-/** Driven mode: the coordinator itself called the tries, so it records all outcomes at once. */
-export async function recordTryResults(trx: Knex.Transaction, xid: string, results: TryResult[], now: number): Promise<void> {
-  for (const r of results) {
-    await trx(BRANCH_TABLE)
-      .where({ xid, branch_id: r.branchId })
-      .whereIn('status', OPEN)
-      .update({ status: r.ok ? 'tried' : 'try_failed', try_result: r.resultJson, last_error: r.error?.slice(0, 2000) ?? null, updated_at: now });
-  }
-}
