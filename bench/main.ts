@@ -275,8 +275,9 @@ async function main(): Promise<number> {
   log(`coordinator peak RSS (VmHWM): ${f(peakRssMb, 0)} MB`);
   if (o.profile) {
     const files = existsSync(profileDir) ? readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile')) : [];
-    const newest = files.map((x) => join(profileDir, x)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-    if (newest) log(`\n${newest}\n${formatSummary(summarise(JSON.parse(readFileSync(newest, 'utf8')), 30))}`);
+    // one profile per thread: the main thread's is the largest (tsx's loader thread mostly idles)
+    const main = files.map((x) => join(profileDir, x)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
+    if (main) log(`\n${main}\n${formatSummary(summarise(JSON.parse(readFileSync(main, 'utf8')), 30))}`);
     else log('no CPU profile was written');
   }
 

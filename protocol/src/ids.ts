@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /** PROTOCOL.md "Identifiers". */
 export const XID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
@@ -19,8 +19,20 @@ export function newXid(now = Date.now()): string {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(16);
+  const at = takeRandom(16);
   let rand = '';
-  for (let i = 0; i < 16; i++) rand += CROCKFORD[bytes[i]! % 32];
+  for (let i = 0; i < 16; i++) rand += CROCKFORD[pool[at + i]! % 32];
   return time + rand;
+}
+
+// randomBytes for every xid is a syscall each; draw them from a pool refilled 4 KiB at a time
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+function takeRandom(n: number): number {
+  if (used + n > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += n;
+  return used - n;
 }
