@@ -75,7 +75,11 @@ export class WriteBatcher {
   #enqueue<T>(write: Pick<Pending, 'op' | 'shared'>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ ...write, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#running) void this.#drain();
+      if (this.#running) return;
+      // start on the next turn, so every write issued in this one (the requests of one
+      // network read) joins the first batch; once running, writes queue behind each commit
+      this.#running = true;
+      setImmediate(() => void this.#drain());
     });
   }
 
@@ -86,7 +90,6 @@ export class WriteBatcher {
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
