@@ -20,6 +20,7 @@ import { branchRecord } from './branch-input.js';
 import { commitDecision, decide } from './decide.js';
 import { runDriven } from './driven.js';
 import { beginView, drivenView, txSummary, txView } from './views.js';
+import { settleWithin } from '../settle-within.js';
 
 /** Longest a `"wait": true` request waits for phase 2. */
 const WAIT_TRUE_MS = 30_000;
@@ -129,7 +130,8 @@ export class CoordinatorService {
       verb === 'commit'
         ? await this.deps.log.apply(commitDecision, { xid, now, leaseMs, tries: [] })
         : await this.deps.log.write((trx) => decide(trx, xid, verb, opts.reason, now, leaseMs));
-    if (d.won) this.deps.metrics.decisions.inc({ decision: d.decided!, reason: verb === d.decided ? 'requested' : (d.reason ?? '') });
+    // a label from a fixed set: d.reason names a branch, and client-chosen labels would grow without bound
+    if (d.won) this.deps.metrics.decisions.inc({ decision: d.decided!, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed' });
     let status = d.status;
     const running = d.won ? this.startPhase2(xid) : this.#inFlight.get(xid);
     if (d.refused && verb === 'commit') throw new TxRolledBackError(xid, status, d.reason ?? null);
@@ -152,7 +154,7 @@ export class CoordinatorService {
       const left = until - this.now();
       if (left <= 0) return status;
       if (round) {
-        const settled = await Promise.race([round.then((s) => s, () => null), sleep(left, 'time up' as const, { ref: false })]);
+        const settled = await settleWithin(round.then((s) => s, () => null), left, 'time up' as const);
         if (settled === 'time up') return status;
         if (settled) status = settled;
       } else {
@@ -218,7 +220,7 @@ export class CoordinatorService {
   /** Waits for this process's phase-2 rounds, at most `timeoutMs`; what is left is recovery's. */
   async drain(timeoutMs: number): Promise<void> {
     const all = Promise.allSettled([...this.#inFlight.values()]);
-    await Promise.race([all, sleep(timeoutMs, undefined, { ref: false })]);
+    await settleWithin(all, timeoutMs, undefined);
   }
 
   get options(): ResolvedOptions {

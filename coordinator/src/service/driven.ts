@@ -7,6 +7,7 @@ import { callTries } from './call-tries.js';
 import type { CoordinatorService } from './coordinator-service.js';
 import { commitDecision, decide } from './decide.js';
 import { drivenView } from './views.js';
+import { settleWithin } from '../settle-within.js';
 
 /**
  * Driven mode (`"drive": true`): the transaction and its branches are already
@@ -44,8 +45,7 @@ export async function runDriven(service: CoordinatorService, tx: TxRecord, branc
   const decided: TxRecord = { ...tx, status: d.status, reason: d.reason ?? null, updatedAt: now, nextRetryAt: now + o.phase2LeaseMs };
   const running = service.track(tx.xid, service.runPhase2Known(decided, tried));
   if (wait === false) return drivenView(decided, tried);
-  const waitMs = typeof wait === 'number' ? wait : Number.MAX_SAFE_INTEGER;
-  const status = await Promise.race([running.catch(() => decided.status), sleep(Math.min(waitMs, 2 ** 31 - 1), decided.status, { ref: false })]);
+  const status = await settleWithin(running.catch(() => decided.status), typeof wait === 'number' ? wait : Number.POSITIVE_INFINITY, decided.status);
   if (!isFinal(status)) return readView(service, tx.xid);
   const done = doneBranchStatus(decided.status as 'committing' | 'rolling_back');
   const finishedAt = service.now();

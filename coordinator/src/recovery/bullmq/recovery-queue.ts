@@ -1,8 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { toError } from '../../errors.js';
 import type { DueWork } from './due-work.js';
+import { settleWithin } from '../../settle-within.js';
 
 /** BullMQ queue of recovery jobs, one per due transaction. */
 export const RECOVERY_QUEUE = 'recovery';
@@ -57,7 +57,7 @@ export class RecoveryQueue {
       () => true,
       () => false,
     );
-    return Promise.race([add, sleep(timeoutMs, false, { ref: false })]);
+    return settleWithin(add, timeoutMs, false);
   }
 
   async close(): Promise<void> {

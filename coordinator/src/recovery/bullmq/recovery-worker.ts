@@ -1,11 +1,11 @@
 import type { TxStatus } from '@dtx/protocol';
 import { Worker, type Job } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinal } from '../../core/transitions.js';
 import { toError } from '../../errors.js';
 import { RECOVERY_QUEUE, type RecoverJobData } from './recovery-queue.js';
 import { SWEEP_QUEUE } from './sweep-schedule.js';
+import { settleWithin } from '../../settle-within.js';
 
 export interface RecoveryWorkerDeps {
   connection: RedisOptions;
@@ -79,8 +79,8 @@ export class RecoveryWorker {
     this.#sweeper = null;
     if (workers.length === 0) return;
     const graceful = Promise.all(workers.map((w) => w.close())).then(() => true, () => true);
-    if (await Promise.race([graceful, sleep(timeoutMs, false, { ref: false })])) return;
-    await Promise.race([Promise.all(workers.map((w) => w.close(true))).catch(() => {}), sleep(2000, undefined, { ref: false })]);
+    if (await settleWithin(graceful, timeoutMs, false)) return;
+    await settleWithin(Promise.all(workers.map((w) => w.close(true))).catch(() => {}), 2000, undefined);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
