@@ -33,7 +33,9 @@ for (const [key, entry] of Object.entries(packages)) {
     if (packages[nested] || packages[`node_modules/${dep}`]) continue;
     const platform = platformOf(dep);
     if (!platform || !/^\d+\.\d+\.\d+/.test(version)) continue;
-    packages[`node_modules/${dep}`] = { version, ...(entry.dev ? { dev: true } : {}), optional: true, ...platform };
+    // keys in the order npm writes them, so a later npm install leaves the entry as it is
+    const { os, cpu, libc } = platform;
+    packages[`node_modules/${dep}`] = { version, cpu, ...(entry.dev ? { dev: true } : {}), ...(libc ? { libc } : {}), optional: true, os };
     added++;
   }
 }
