@@ -5,7 +5,7 @@ import { doneBranchStatus, finalStatus, isBranchDone, phaseOf } from '../core/tr
 import type { Metrics } from '../metrics.js';
 import { parseJson, type BranchOrder, type BranchRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
-import { markAllBranchesDone, markBranchesDone } from '../log/transitions/markBranchesDone.js';
+import { markBranchesDone, markBranchesDoneAll } from '../log/transitions/markBranchesDone.js';
 import { markFinished, markFinishedAll } from '../log/transitions/markFinished.js';
 import { NotCoalesced, type Transition } from '../log/write-batcher.js';
 import { recordRoundFailure } from '../log/transitions/recordRoundFailure.js';
@@ -107,10 +107,10 @@ const finishRound: Transition<FinishedRound, boolean> = {
   async many(trx, rounds) {
     const now = Math.max(...rounds.map((r) => r.now));
     for (const from of ['committing', 'rolling_back'] as const) {
-      const xids = rounds.filter((r) => r.from === from).map((r) => r.xid);
-      if (xids.length === 0) continue;
-      await markAllBranchesDone(trx, xids, doneBranchStatus(from), now);
-      if (!(await markFinishedAll(trx, xids, from, now))) throw new NotCoalesced('not every transaction finished');
+      const finishing = rounds.filter((r) => r.from === from);
+      if (finishing.length === 0) continue;
+      await markBranchesDoneAll(trx, finishing.flatMap((r) => r.done.map((id): [string, string] => [r.xid, id])), doneBranchStatus(from), now);
+      if (!(await markFinishedAll(trx, finishing.map((r) => r.xid), from, now))) throw new NotCoalesced('not every transaction finished');
     }
     return rounds.map(() => true);
   },

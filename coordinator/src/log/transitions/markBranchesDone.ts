@@ -19,9 +19,9 @@ export async function markBranchesDone(
     .update({ status, last_error: null, updated_at: now });
 }
 
-/** Every branch of these transactions that is not done yet is now done: the end of their last round, in one statement. */
-export async function markAllBranchesDone(trx: Knex.Transaction, xids: string[], status: 'confirmed' | 'cancelled', now: number): Promise<void> {
-  for (const part of inStatements(xids)) {
-    await trx(BRANCH_TABLE).whereIn('xid', part).whereIn('status', branchSourcesOf(status)).update({ status, last_error: null, updated_at: now });
+/** markBranchesDone for the branches of many transactions, in one statement: (xid, branchId) pairs. */
+export async function markBranchesDoneAll(trx: Knex.Transaction, branches: [xid: string, branchId: string][], status: 'confirmed' | 'cancelled', now: number): Promise<void> {
+  for (const part of inStatements(branches)) {
+    await trx(BRANCH_TABLE).whereIn(['xid', 'branch_id'], part).whereIn('status', branchSourcesOf(status)).update({ status, last_error: null, updated_at: now });
   }
 }
