@@ -66,8 +66,12 @@ export async function runTransaction<T>(client: CoordinatorClient, body: Transac
     // The deadline passed before our commit landed: recovery decided rollback first. Our
     // own rollback (idempotent) waits for that phase 2 as `wait` asks.
     if (!(err instanceof TxRolledBackError)) throw err;
-    const res = await whileTransient(deadline.getTime() + 30_000, () => client.rollback(begun.xid, { wait }));
-    return { xid: begun.xid, status: res.status as 'rolled_back' | 'rolling_back', error: err };
+    // the decision is known either way: if the coordinator cannot be reached to wait for it, say where it stood
+    const status = await whileTransient(deadline.getTime() + 30_000, () => client.rollback(begun.xid, { wait })).then(
+      (res) => res.status as 'rolled_back' | 'rolling_back',
+      () => (err.details.status === 'rolled_back' ? 'rolled_back' : 'rolling_back'),
+    );
+    return { xid: begun.xid, status, error: err };
   }
 }
 
