@@ -16,7 +16,17 @@ export async function openDatabase(url: string, poolMax = 16): Promise<Database>
   const knex = knexFactory({
     client: 'mysql2',
     connection: { uri: url, supportBigNumbers: true, bigNumberStrings: false, dateStrings: true } as Knex.MySql2ConnectionConfig,
-    pool: { min: 0, max: poolMax },
+    pool: {
+      min: 0,
+      max: poolMax,
+      // A batch is one database transaction of many writes. At MySQL's default REPEATABLE READ
+      // its first plain read fixes a snapshot, so a write that loses a guarded update later in
+      // the batch would read the past (a commit answered "rolled back" while another coordinator
+      // committed it). READ COMMITTED reads what is committed, and takes no gap locks.
+      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => done(err, conn));
+      },
+    },
   });
   return { knex, dialect: 'mysql' };
 }

@@ -19,6 +19,11 @@ const OPEN = branchSourcesOf('tried');
  * An identical report again (a retry after a lost response) answers the same and writes nothing.
  */
 export async function recordTryResult(trx: Knex.Transaction, xid: string, r: TryResult, now: number): Promise<void> {
+  // Lock the transaction row first (a no-op guarded update), as register does: a commit
+  // deciding at the same time either waits for this report and sees a failed try, or
+  // decides first and this report is refused. The EXISTS below alone does not lock at
+  // READ COMMITTED.
+  await trx(TX_TABLE).where({ xid, status: 'trying' }).update({ updated_at: trx.ref('updated_at') });
   const status = r.ok ? 'tried' : 'try_failed';
   const lastError = r.error?.slice(0, 2000) ?? null;
   const updated = await trx(BRANCH_TABLE)
