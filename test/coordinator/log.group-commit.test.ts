@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { api } from '../support/http.js';
+import { api, eventually } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { storeKinds } from '../support/services.js';
 import { startCoordinator, xid, type Running } from './api.fixture.js';
@@ -105,5 +105,44 @@ describe.each(stores)('group commit on %s', (kind) => {
       expect((await api(r.url, 'GET', `/v1/transactions/${x}`)).body.reason).toBe('timeout');
     }
     for (const x of fresh) expect(p.callsOf('confirm', x)).toHaveLength(1);
+  });
+
+  test('initiator flow at once: registrations and try reports of many transactions, with repeats, answer as one at a time', async () => {
+    const n = 30;
+    const xids: string[] = [];
+    for (let i = 0; i < n; i++) xids.push((await api(r.url, 'POST', '/v1/transactions', { timeoutMs: 30_000 })).body.xid);
+    const ids = ['b1', 'b2', 'b3'];
+    const register = (x: string, id: string) => api(r.url, 'POST', `/v1/transactions/${x}/branches`, { branchId: id, action: `i.${id}`, ...p.urls(`i.${id}`), payload: { x, id } });
+    // every branch of every transaction at once (numbered in the order they were sent), then repeats at once
+    for (const id of ids) {
+      const regs = await Promise.all(xids.map((x) => register(x, id)));
+      for (const a of regs) expect(a.status, JSON.stringify(a.body)).toBe(201);
+    }
+    for (const a of await Promise.all(xids.map((x) => register(x, 'b1')))) expect(a.status).toBe(200);
+    // every try report at once (every fifth transaction has a failed try), then repeats at once
+    const report = (x: string, id: string, i: number) =>
+      api(r.url, 'POST', `/v1/transactions/${x}/branches/${id}/try-result`, i % 5 === 0 && id === 'b2' ? { ok: false, error: 'no funds' } : { ok: true, result: { x, id } });
+    const reports = await Promise.all(xids.flatMap((x, i) => ids.map((id) => report(x, id, i))));
+    for (const a of reports) expect(a.status, JSON.stringify(a.body)).toBe(200);
+    for (const a of await Promise.all(xids.map((x, i) => report(x, 'b2', i)))) expect(a.status).toBe(200);
+    const commits = await Promise.all(xids.map((x) => api(r.url, 'POST', `/v1/transactions/${x}/commit`, { wait: true })));
+    for (let i = 0; i < n; i++) {
+      const x = xids[i]!;
+      const g = (await api(r.url, 'GET', `/v1/transactions/${x}`)).body;
+      expect(g.branches.map((b: { branchId: string }) => b.branchId)).toEqual(ids);
+      if (i % 5 === 0) {
+        expect(commits[i]!.status).toBe(409);
+        expect(commits[i]!.body.error.code).toBe('TX_ROLLED_BACK');
+        expect(p.callsOf('confirm', x)).toHaveLength(0);
+        await eventually(async () => p.callsOf('cancel', x).length === 3);
+      } else {
+        expect(commits[i]!.status).toBe(200);
+        expect(commits[i]!.body.status).toBe('committed');
+        const confirms = p.callsOf('confirm', x);
+        expect(confirms.map((c) => c.body.branchId).sort()).toEqual(ids);
+        for (const c of confirms) expect(c.body.tryResult).toEqual({ x, id: c.body.branchId });
+        expect(g.branches.map((b: { status: string }) => b.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+      }
+    }
   });
 });

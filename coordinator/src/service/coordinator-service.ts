@@ -8,9 +8,9 @@ import { listTransactions } from '../log/queries/listTransactions.js';
 import { readBranches, readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
 import type { BranchRecord, TxRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
-import { insertBranch, sameRegistration } from '../log/transitions/insertBranch.js';
+import { insertBranches, sameRegistration } from '../log/transitions/insertBranch.js';
 import { insertTransactions } from '../log/transitions/insertTransaction.js';
-import { recordTryResult } from '../log/transitions/recordTryResult.js';
+import { recordTryReports } from '../log/transitions/recordTryResult.js';
 import { requestRetry } from '../log/transitions/requestRetry.js';
 import type { Metrics } from '../metrics.js';
 import type { ParticipantCaller } from '../phase2/participant-caller.js';
@@ -110,7 +110,7 @@ export class CoordinatorService {
   async register(xid: string, req: RegisterBranchRequest): Promise<Answer<unknown>> {
     const now = this.now();
     const record = branchRecord(xid, req, 0, now, this.deps.options);
-    const { created } = await this.deps.log.write((trx) => insertBranch(trx, record));
+    const { created } = await this.deps.log.apply(insertBranches, record);
     return { code: created ? 201 : 200, body: { xid, branchId: req.branchId, status: 'registered' } };
   }
 
@@ -118,7 +118,7 @@ export class CoordinatorService {
     const now = this.now();
     const resultJson = body.ok && body.result !== undefined ? canonicalJson(body.result) : null;
     if (resultJson !== null && Buffer.byteLength(resultJson) > LIMITS.payloadBytes) throw new PayloadTooLargeError('try result', LIMITS.payloadBytes);
-    await this.deps.log.write((trx) => recordTryResult(trx, xid, { branchId, ok: body.ok, resultJson, error: body.ok ? null : (body.error ?? 'try failed') }, now));
+    await this.deps.log.apply(recordTryReports, { xid, branchId, ok: body.ok, resultJson, error: body.ok ? null : (body.error ?? 'try failed'), now });
     return { code: 200, body: { xid, branchId, status: body.ok ? 'tried' : 'try_failed' } };
   }
 

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { BranchConflictError, TxNotFoundError, TxNotTryingError } from '../../errors.js';
 import { isDuplicateKey } from '../database.js';
+import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchFromRow, branchToRow, TX_TABLE, type BranchRecord } from '../records.js';
+import { NotCoalesced, type Transition } from '../write-batcher.js';
 
 /**
  * Register: only while the transaction is `trying`. The guarded no-op update
@@ -44,3 +46,40 @@ export function sameRegistration(a: Omit<BranchRecord, 'seq'>, b: Omit<BranchRec
     a.timeoutMs === b.timeoutMs
   );
 }
+
+/**
+ * Register, coalesced: the batch's new branches of `trying` transactions in a few
+ * statements (lock the transactions, number the branches, one multi-row insert).
+ * A transaction that is not trying, or a branch that exists (a repeat, a conflict),
+ * sends the batch back to insertBranch one at a time.
+ */
+export const insertBranches: Transition<Omit<BranchRecord, 'seq'>, { created: boolean }> = {
+  one: insertBranch,
+  async many(trx, branches) {
+    const xids = [...new Set(branches.map((b) => b.xid))];
+    let locked = 0;
+    for (const part of inStatements(xids)) {
+      locked += await trx(TX_TABLE).whereIn('xid', part).andWhere('status', 'trying').update({ updated_at: trx.ref('updated_at') });
+    }
+    if (locked !== xids.length) throw new NotCoalesced('a transaction is not trying');
+    const lastSeq = new Map<string, number>();
+    for (const part of inStatements(xids)) {
+      const rows: { xid: string; seq: number | string | null }[] = await trx(BRANCH_TABLE).whereIn('xid', part).groupBy('xid').select('xid').max({ seq: 'seq' });
+      for (const r of rows) lastSeq.set(r.xid, Number(r.seq ?? 0));
+    }
+    const rows = branches.map((b) => {
+      const seq = (lastSeq.get(b.xid) ?? 0) + 1;
+      lastSeq.set(b.xid, seq);
+      return branchToRow({ ...b, seq });
+    });
+    try {
+      for (const part of inStatements(rows)) await trx(BRANCH_TABLE).insert(part);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new NotCoalesced('a branch exists');
+      throw err;
+    }
+    const now = Math.max(...branches.map((b) => b.createdAt));
+    for (const part of inStatements(xids)) await trx(TX_TABLE).whereIn('xid', part).update({ updated_at: now });
+    return branches.map(() => ({ created: true }));
+  },
+};

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { BranchNotFoundError, TxNotFoundError, TxNotTryingError } from '../../errors.js';
 import { branchSourcesOf } from '../../core/transitions.js';
+import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, TX_TABLE } from '../records.js';
+import { NotCoalesced, type Transition } from '../write-batcher.js';
 
 export interface TryResult {
   branchId: string;
@@ -58,3 +60,49 @@ function isRepeat(branchStatus: string, tryResult: string | null, r: TryResult):
 /** `column` holds `value`, true or false but never SQL NULL (so it is safe under NOT). */
 const holds = (column: string, value: string | null) => (q: Knex.QueryBuilder) =>
   value === null ? q.whereNull(column) : q.whereNotNull(column).where(column, value);
+
+export interface TryReport extends TryResult {
+  xid: string;
+  now: number;
+}
+
+/**
+ * Try reports, coalesced: lock the batch's transactions, check each branch is open
+ * and the report new, then one UPDATE with each branch's values. Anything else (not
+ * trying, an unknown branch, a repeat) sends the batch back to recordTryResult.
+ */
+export const recordTryReports: Transition<TryReport, void> = {
+  one: (trx, r) => recordTryResult(trx, r.xid, r, r.now),
+  async many(trx, reports) {
+    const xids = [...new Set(reports.map((r) => r.xid))];
+    let locked = 0;
+    for (const part of inStatements(xids)) {
+      locked += await trx(TX_TABLE).whereIn('xid', part).andWhere('status', 'trying').update({ updated_at: trx.ref('updated_at') });
+    }
+    if (locked !== xids.length) throw new NotCoalesced('a transaction is not trying');
+    const key = (xid: string, branchId: string) => `${xid}\n${branchId}`;
+    const pairs = reports.map((r): [string, string] => [r.xid, r.branchId]);
+    if (new Set(pairs.map(([x, b]) => key(x, b))).size !== pairs.length) throw new NotCoalesced('a branch reported twice');
+    const stored = new Map<string, { status: string; try_result: string | null; last_error: string | null }>();
+    for (const part of inStatements(pairs)) {
+      for (const row of await trx(BRANCH_TABLE).whereIn(['xid', 'branch_id'], part).select('xid', 'branch_id', 'status', 'try_result', 'last_error')) {
+        stored.set(key(row.xid, row.branch_id), row);
+      }
+    }
+    const now = Math.max(...reports.map((r) => r.now));
+    const values = reports.map((r) => ({ r, status: r.ok ? 'tried' : 'try_failed', error: r.error?.slice(0, 2000) ?? null }));
+    for (const v of values) {
+      const row = stored.get(key(v.r.xid, v.r.branchId));
+      const repeat = row && row.status === v.status && row.try_result === v.r.resultJson && row.last_error === v.error;
+      if (!row || !(OPEN as string[]).includes(row.status) || repeat) throw new NotCoalesced('not a new report on an open branch');
+    }
+    for (const part of inStatements(values)) {
+      const byBranch = (value: (v: (typeof values)[number]) => string | null) =>
+        trx.raw(`CASE ${part.map(() => 'WHEN xid = ? AND branch_id = ? THEN ?').join(' ')} END`, part.flatMap((v) => [v.r.xid, v.r.branchId, value(v)]));
+      await trx(BRANCH_TABLE)
+        .whereIn(['xid', 'branch_id'], part.map((v) => [v.r.xid, v.r.branchId]))
+        .update({ status: byBranch((v) => v.status), try_result: byBranch((v) => v.r.resultJson), last_error: byBranch((v) => v.error), updated_at: now });
+    }
+    return reports.map(() => undefined);
+  },
+};
