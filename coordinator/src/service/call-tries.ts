@@ -38,9 +38,11 @@ export async function callTries(deps: TryDeps, xid: string, branches: BranchReco
 async function callTry(deps: TryDeps, xid: string, b: BranchRecord, deadline: number): Promise<TryOutcome> {
   const url = b.tryUrl!;
   const payload = b.payloadJson === null ? undefined : (JSON.parse(b.payloadJson) as Json);
+  let lastError: string | undefined;
   for (let attempt = 1; ; attempt++) {
     const left = deadline - deps.now();
-    if (left <= 0) return fail(b, 'deadline passed before the try succeeded');
+    // a backoff that woke past the deadline still reports why the try never succeeded
+    if (left <= 0) return fail(b, lastError ? `${lastError}; no time left before the deadline` : 'deadline passed before the try succeeded');
     const answer = await deps.caller.call({
       url,
       attempt,
@@ -53,6 +55,7 @@ async function callTry(deps: TryDeps, xid: string, b: BranchRecord, deadline: nu
     }
     const error = answer.status === null ? `try ${b.action ?? b.branchId}: ${answer.error} (POST ${url})` : `try ${b.action ?? b.branchId}: ${answer.error}`;
     if (answer.kind === 'rejected') return fail(b, error);
+    lastError = error;
     const wait = backoffDelayMs({ baseMs: deps.retryBaseMs, maxMs: deps.retryMaxMs }, attempt, answer.retryAfterMs);
     if (deps.now() + wait >= deadline) return fail(b, `${error}; no time left before the deadline`);
     await deps.sleep(wait);
