@@ -1,5 +1,6 @@
 import type { TxStatus } from '@dtx/protocol';
-import { readTxWithBranches } from '../log/queries/readTransaction.js';
+import { isFinal } from '../core/transitions.js';
+import { readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
 import { claimForRecovery } from '../log/transitions/claimForRecovery.js';
 import { markRollingBack } from '../log/transitions/markRollingBack.js';
 import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
@@ -9,27 +10,29 @@ export interface RecoveryDeps extends Phase2Deps {
 }
 
 /**
- * Recovery of one transaction, by the sweeper or a BullMQ worker: claim it (a
- * guarded update, so only one process drives it at a time), roll back a `trying`
- * one whose deadline passed, then run a phase-2 round. Returns null when another
+ * Recovery of one transaction, by the sweeper or a BullMQ worker: claim it in the
+ * status it was seen in (a guarded update, so only one process drives it at a
+ * time), roll back a `trying` one whose deadline passed, then run a phase-2 round.
+ * A claim on a `trying` transaction only entitles recovery to try that rollback: if
+ * the initiator decided first, the decider drives it. Returns null when another
  * process holds it or it is no longer due.
  */
 export async function recoverTransaction(deps: RecoveryDeps, xid: string): Promise<TxStatus | null> {
+  const seen = await deps.log.read((db) => readTx(db, xid));
+  if (!seen || isFinal(seen.status)) return null;
   const now = deps.now();
-  const claimed = await deps.log.write((trx) => claimForRecovery(trx, xid, now, now + deps.leaseMs));
+  const claimed = await deps.log.write((trx) => claimForRecovery(trx, xid, seen.status, now, now + deps.leaseMs));
   if (!claimed) return null;
   deps.metrics?.recovered.inc();
-  let found = await deps.log.read((db) => readTxWithBranches(db, xid));
-  if (!found) return null;
-  if (found.tx.status === 'trying') {
+  if (seen.status === 'trying') {
     const at = deps.now();
     const won = await deps.log.write((trx) => markRollingBack(trx, xid, 'timeout', at, at + deps.leaseMs));
     // lost: whoever decided holds the lease and drives it; recovery meets it again if that one dies
     if (!won) return null;
     deps.metrics?.decisions.inc({ decision: 'rollback', reason: 'timeout' });
-    found = await deps.log.read((db) => readTxWithBranches(db, xid));
-    if (!found) return null;
   }
+  const found = await deps.log.read((db) => readTxWithBranches(db, xid));
+  if (!found) return null;
   const { tx, branches } = found;
   if (tx.status !== 'committing' && tx.status !== 'rolling_back') return tx.status;
   return runPhase2(deps, { xid, status: tx.status, order: tx.order, attempts: tx.attempts }, branches);
