@@ -1,3 +1,6 @@
+import { signBody } from './signature.js';
+import type { Phase } from './types.js';
+
 /** Header names of participant callbacks (PROTOCOL.md "Participant callbacks"). */
 export const HEADER_XID = 'dtx-xid';
 export const HEADER_BRANCH_ID = 'dtx-branch-id';
@@ -7,3 +10,19 @@ export const HEADER_SIGNATURE = 'dtx-signature';
 
 /** The SDK serves each action at `POST <prefix>/<action>/<phase>`. */
 export const DEFAULT_CALLBACK_PREFIX = '/dtx';
+
+/**
+ * The headers of one callback: who it is for, the 1-based attempt, and with a
+ * secret the signature of `rawBody`, the exact text sent. The coordinator's
+ * confirm/cancel and the SDK's try build them here, so the two cannot drift.
+ */
+export function callbackHeaders(to: { xid: string; branchId: string; phase: Phase }, attempt: number, rawBody: string, signingSecret?: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    [HEADER_XID]: to.xid,
+    [HEADER_BRANCH_ID]: to.branchId,
+    [HEADER_PHASE]: to.phase,
+    [HEADER_ATTEMPT]: String(attempt),
+  };
+  if (signingSecret !== undefined) headers[HEADER_SIGNATURE] = signBody(signingSecret, rawBody);
+  return headers;
+}

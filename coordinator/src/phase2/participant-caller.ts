@@ -1,12 +1,7 @@
 import {
+  callbackHeaders,
   classifyAnswer,
-  HEADER_ATTEMPT,
-  HEADER_BRANCH_ID,
-  HEADER_PHASE,
-  HEADER_SIGNATURE,
-  HEADER_XID,
   parseRetryAfter,
-  signBody,
   type AnswerKind,
   type CallbackBody,
   type Json,
@@ -45,14 +40,7 @@ export class HttpParticipantCaller implements ParticipantCaller {
 
   async call(req: CallRequest): Promise<CallAnswer> {
     const raw = JSON.stringify(req.body);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      [HEADER_XID]: req.body.xid,
-      [HEADER_BRANCH_ID]: req.body.branchId,
-      [HEADER_PHASE]: req.body.phase,
-      [HEADER_ATTEMPT]: String(req.attempt),
-    };
-    if (this.signingSecret) headers[HEADER_SIGNATURE] = signBody(this.signingSecret, raw);
+    const headers = { 'content-type': 'application/json', ...callbackHeaders(req.body, req.attempt, raw, this.signingSecret || undefined) };
     try {
       const res = await request(req.url, {
         method: 'POST',

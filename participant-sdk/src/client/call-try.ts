@@ -1,14 +1,4 @@
-import {
-  classifyAnswer,
-  HEADER_ATTEMPT,
-  HEADER_BRANCH_ID,
-  HEADER_PHASE,
-  HEADER_SIGNATURE,
-  HEADER_XID,
-  parseRetryAfter,
-  signBody,
-  type AnswerKind,
-} from '@dtx/protocol';
+import { callbackHeaders, classifyAnswer, parseRetryAfter, type AnswerKind } from '@dtx/protocol';
 import { toError } from '../errors.js';
 import type { JsonHttp } from './http-json.js';
 
@@ -30,13 +20,7 @@ export type TryAnswer =
 /** Sends one try callback (PROTOCOL.md "Participant callbacks") and reads the answer. */
 export async function callTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
   const raw = JSON.stringify({ xid: call.xid, branchId: call.branchId, phase: 'try', payload: call.payload });
-  const headers: Record<string, string> = {
-    [HEADER_XID]: call.xid,
-    [HEADER_BRANCH_ID]: call.branchId,
-    [HEADER_PHASE]: 'try',
-    [HEADER_ATTEMPT]: String(call.attempt),
-  };
-  if (call.signingSecret !== undefined) headers[HEADER_SIGNATURE] = signBody(call.signingSecret, raw);
+  const headers = callbackHeaders({ xid: call.xid, branchId: call.branchId, phase: 'try' }, call.attempt, raw, call.signingSecret);
   let answer;
   try {
     answer = await http.send('POST', call.url, { body: raw, headers, timeoutMs: call.timeoutMs });
