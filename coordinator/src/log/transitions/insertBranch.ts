@@ -4,6 +4,7 @@ import { isDuplicateKey } from '../database.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchFromRow, branchToRow, TX_TABLE, type BranchRecord } from '../records.js';
 import { NotCoalesced, type Transition } from '../write-batcher.js';
+import { lockTrying } from './lockTrying.js';
 
 /**
  * Register: only while the transaction is `trying`. The guarded no-op update
@@ -13,10 +14,10 @@ import { NotCoalesced, type Transition } from '../write-batcher.js';
  * Only a new branch touches the transaction: a repeat or a refusal writes nothing.
  */
 export async function insertBranch(trx: Knex.Transaction, b: Omit<BranchRecord, 'seq'>): Promise<{ created: boolean }> {
-  const locked = await trx(TX_TABLE).where({ xid: b.xid, status: 'trying' }).update({ updated_at: trx.ref('updated_at') });
+  const locked = await lockTrying(trx, [b.xid]);
   const existing = await trx(BRANCH_TABLE).where({ xid: b.xid, branch_id: b.branchId }).first();
   if (existing && sameRegistration(branchFromRow(existing), b)) return { created: false };
-  if (locked === 0) {
+  if (!locked) {
     const tx = await trx(TX_TABLE).where({ xid: b.xid }).first('status');
     if (!tx) throw new TxNotFoundError(b.xid);
     throw new TxNotTryingError(b.xid, tx.status);
@@ -57,11 +58,7 @@ export const insertBranches: Transition<Omit<BranchRecord, 'seq'>, { created: bo
   one: insertBranch,
   async many(trx, branches) {
     const xids = [...new Set(branches.map((b) => b.xid))];
-    let locked = 0;
-    for (const part of inStatements(xids)) {
-      locked += await trx(TX_TABLE).whereIn('xid', part).andWhere('status', 'trying').update({ updated_at: trx.ref('updated_at') });
-    }
-    if (locked !== xids.length) throw new NotCoalesced('a transaction is not trying');
+    if (!(await lockTrying(trx, xids))) throw new NotCoalesced('a transaction is not trying');
     const lastSeq = new Map<string, number>();
     for (const part of inStatements(xids)) {
       const rows: { xid: string; seq: number | string | null }[] = await trx(BRANCH_TABLE).whereIn('xid', part).groupBy('xid').select('xid').max({ seq: 'seq' });

@@ -4,6 +4,7 @@ import { branchSourcesOf } from '../../core/transitions.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, TX_TABLE } from '../records.js';
 import { NotCoalesced, type Transition } from '../write-batcher.js';
+import { lockTrying } from './lockTrying.js';
 
 export interface TryResult {
   branchId: string;
@@ -25,7 +26,7 @@ export async function recordTryResult(trx: Knex.Transaction, xid: string, r: Try
   // deciding at the same time either waits for this report and sees a failed try, or
   // decides first and this report is refused. The EXISTS below alone does not lock at
   // READ COMMITTED.
-  await trx(TX_TABLE).where({ xid, status: 'trying' }).update({ updated_at: trx.ref('updated_at') });
+  await lockTrying(trx, [xid]);
   const status = r.ok ? 'tried' : 'try_failed';
   const lastError = r.error?.slice(0, 2000) ?? null;
   const updated = await trx(BRANCH_TABLE)
@@ -75,11 +76,7 @@ export const recordTryReports: Transition<TryReport, void> = {
   one: (trx, r) => recordTryResult(trx, r.xid, r, r.now),
   async many(trx, reports) {
     const xids = [...new Set(reports.map((r) => r.xid))];
-    let locked = 0;
-    for (const part of inStatements(xids)) {
-      locked += await trx(TX_TABLE).whereIn('xid', part).andWhere('status', 'trying').update({ updated_at: trx.ref('updated_at') });
-    }
-    if (locked !== xids.length) throw new NotCoalesced('a transaction is not trying');
+    if (!(await lockTrying(trx, xids))) throw new NotCoalesced('a transaction is not trying');
     const key = (xid: string, branchId: string) => `${xid}\n${branchId}`;
     const pairs = reports.map((r): [string, string] => [r.xid, r.branchId]);
     if (new Set(pairs.map(([x, b]) => key(x, b))).size !== pairs.length) throw new NotCoalesced('a branch reported twice');
