@@ -1,7 +1,7 @@
 import { backoffDelayMs, type BackoffPolicy, type Json, type TxStatus } from '@dtx/protocol';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toError } from '../errors.js';
-import type { ActionRef } from './action-ref.js';
+import { branchOf, type ActionRef } from './action-ref.js';
 import { callTry } from './call-try.js';
 import type { CoordinatorClient } from './coordinator-client.js';
 import { CoordinatorUnreachableError, StoreUnavailableError, TryDeadlineError, TryRejectedError, TxRolledBackError } from './errors.js';
@@ -92,15 +92,7 @@ class InitiatorTx implements Tx {
     const until = this.deadline.getTime();
     // Registered before the try is sent, so a try whose answer is lost is still cancelled.
     await whileTransient(until, () =>
-      this.client.register(this.xid, {
-        branchId,
-        action: ref.action,
-        tryUrl: ref.tryUrl,
-        confirmUrl: ref.confirmUrl,
-        cancelUrl: ref.cancelUrl,
-        payload: payload as Json,
-        timeoutMs,
-      }),
+      this.client.register(this.xid, branchOf(ref, branchId, payload, { timeoutMs })),
     );
     const policy = this.opts.tryRetry ?? { baseMs: 100, maxMs: 2000 };
     let lastReason = '';
