@@ -12,9 +12,9 @@ import { databaseName, MysqlAdmin, preloadLog, SWEEP_SQL, type MysqlCounters } f
 import { formatSummary, summarise } from './profile-summary.js';
 import { cpuSecondsOf, memoryOf, mysqlServerPid, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
 
-const ALL = ['bare', 'driven', 'initiator', 'bank-bare', 'bank'] as const;
+const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank'] as const;
 type ScenarioName = (typeof ALL)[number];
-const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { driven: 'bare', initiator: 'bare', bank: 'bank-bare' };
+const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare' };
 const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank']);
 const BANK_ACCOUNTS = 1000;
 
@@ -180,6 +180,10 @@ async function main(): Promise<number> {
       log(`recovery sweep plan: ${plan.map((p) => `table=${p.table} type=${p.type} key=${p.key} rows=${p.rows} extra=${p.Extra}`).join(' | ')}`);
     }
 
+    const relay = scenarios.includes('relay')
+      ? await startProcess('relay', ['--import', 'tsx', 'bench/relay.ts'], {}, /listening on (http:\/\/\S+)/)
+      : null;
+
     let bank: { servers: Child[]; urls: string[] } | null = null;
     if (scenarios.some((s) => s.startsWith('bank'))) {
       for (const db of walletDbs) await admin.recreate(db);
@@ -196,7 +200,7 @@ async function main(): Promise<number> {
         const config: LoadConfig = {
           scenario,
           participants: participantUrls,
-          coordinatorUrl: coordinator?.ready,
+          coordinatorUrl: scenario === 'relay' ? relay!.ready : coordinator?.ready,
           wallets: bank?.urls,
           accounts: BANK_ACCOUNTS,
           concurrency: o.concurrency,
@@ -206,7 +210,8 @@ async function main(): Promise<number> {
         const before: MysqlCounters = await admin.counters();
         const metricsBefore = coordinator && NEEDS_COORDINATOR.has(scenario) ? await scrape(coordinator.ready) : null;
         const cpu = async () => ({
-          coordinator: coordinator && NEEDS_COORDINATOR.has(scenario) ? await cpuSecondsOf(coordinator.proc.pid!) : null,
+          // the process in the coordinator's place: the relay stands in for it in `relay`
+          coordinator: scenario === 'relay' ? await cpuSecondsOf(relay!.proc.pid!) : coordinator && NEEDS_COORDINATOR.has(scenario) ? await cpuSecondsOf(coordinator.proc.pid!) : null,
           mysql: mysqlPid ? await cpuSecondsOf(mysqlPid) : null,
         });
         const cpuBefore = await cpu();
