@@ -21,6 +21,8 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** The generator's own CPU (user + system, ms) over the whole run, warmup included. */
+  cpuMs: number;
 }
 
 async function main(): Promise<void> {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
   let completed = 0;
   let errors = 0;
   let firstError: string | null = null;
+  const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   const measureFrom = start + config.warmupMs;
   const measureUntil = measureFrom + config.durationMs;
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
   setTimeout(() => console.log('measure-start'), config.warmupMs).unref();
   await Promise.all(Array.from({ length: config.concurrency }, lane));
   await scenario.close();
+  const cpu = process.cpuUsage(cpuAtStart);
 
   const sorted = latencies.subarray(0, measured).sort();
   const pct = (p: number) => (measured === 0 ? 0 : sorted[Math.min(measured - 1, Math.ceil((p / 100) * measured) - 1)]!);
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
     p50Ms: pct(50),
     p99Ms: pct(99),
     meanMs: measured === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / measured,
+    cpuMs: (cpu.user + cpu.system) / 1000,
   };
   console.log(`RESULT ${JSON.stringify(result)}`);
 }

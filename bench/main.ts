@@ -99,6 +99,11 @@ function runLoad(config: LoadConfig, timeoutMs: number): Promise<LoadResult> {
   });
 }
 
+async function sumCpuSecondsOf(pids: number[]): Promise<number | null> {
+  const each = await Promise.all(pids.map((pid) => cpuSecondsOf(pid)));
+  return each.some((s) => s === null) ? null : each.reduce<number>((a, b) => a + b!, 0);
+}
+
 async function scrape(url: string): Promise<Map<string, number>> {
   const res = await request(`${url}/metrics`);
   const text = await res.body.text();
@@ -126,6 +131,9 @@ interface Row {
   /** CPU milliseconds per transaction: the coordinator process, and the MySQL server (whole server, when it runs here). */
   coordinatorCpuMsPerTx: number | null;
   mysqlCpuMsPerTx: number | null;
+  /** The same for the participants together: the two no-op participants, or the two wallets for bank-bare and bank. */
+  participantsCpuMsPerTx: number | null;
+  generatorCpuMsPerTx: number | null;
 }
 
 const f = (n: number | null | undefined, d = 1) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
@@ -213,6 +221,7 @@ async function main(): Promise<number> {
           // the process in the coordinator's place: the relay stands in for it in `relay`
           coordinator: scenario === 'relay' ? await cpuSecondsOf(relay!.proc.pid!) : coordinator && NEEDS_COORDINATOR.has(scenario) ? await cpuSecondsOf(coordinator.proc.pid!) : null,
           mysql: mysqlPid ? await cpuSecondsOf(mysqlPid) : null,
+          participants: await sumCpuSecondsOf((scenario.startsWith('bank') ? bank!.servers : participants).map((c) => c.proc.pid!)),
         });
         const cpuBefore = await cpu();
         const load = await runLoad(config, (o.warmupS + o.durationS) * 1000 + 120_000);
@@ -235,6 +244,8 @@ async function main(): Promise<number> {
           coordinatorHeapMb: metricsAfter?.has('dtx_process_nodejs_heap_size_used_bytes') ? metricsAfter.get('dtx_process_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,
           coordinatorCpuMsPerTx: perTx(cpuBefore.coordinator, cpuAfter.coordinator),
           mysqlCpuMsPerTx: perTx(cpuBefore.mysql, cpuAfter.mysql),
+          participantsCpuMsPerTx: perTx(cpuBefore.participants, cpuAfter.participants),
+          generatorCpuMsPerTx: load.completed ? load.cpuMs / load.completed : null,
         });
         log(
           `  ${scenario.padEnd(10)} round ${round}: ${f(load.tps, 0)} tx/s, p50 ${f(load.p50Ms, 2)} ms, p99 ${f(load.p99Ms, 2)} ms, ${load.errors} errors${load.firstError ? ` (first: ${load.firstError})` : ''}`,
@@ -267,15 +278,15 @@ async function main(): Promise<number> {
   const peakRssMb = (globalThis as { peakRssMb?: number }).peakRssMb ?? null;
 
   log('');
-  log('scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  MySQL commits/tx  log commits/tx  coord RSS MB  heap MB  coord CPU ms/tx  MySQL CPU ms/tx');
+  log('scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  MySQL commits/tx  log commits/tx  coord RSS MB  heap MB  coord CPU ms/tx  MySQL CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx');
   for (const r of rows) {
     const shown = pick.get(r.scenario) === r ? r.ratio : null;
     log(
-      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.mysqlCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.mysqlCpuMsPerTx, 2).padStart(16)}`,
+      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.mysqlCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.mysqlCpuMsPerTx, 2).padStart(16)} ${f(r.participantsCpuMsPerTx, 2).padStart(23)} ${f(r.generatorCpuMsPerTx, 2).padStart(20)}`,
     );
   }
   log('');
-  log('CPU ms/tx: user+system CPU the process used during the scenario (warmup included) / transactions completed; steadier than tx/s on a shared machine.');
+  log('CPU ms/tx: user+system CPU each process used during the scenario (warmup included) / transactions completed; steadier than tx/s on a shared machine. In relay, the coordinator columns are the relay\'s.');
   log('MySQL commits/tx: server-wide Com_commit (COMMIT statements) over the scenario / transactions completed; for bank it includes the wallets\' own commits.');
   log(`coordinator peak RSS (VmHWM): ${f(peakRssMb, 0)} MB`);
   if (o.profile) {
