@@ -99,7 +99,8 @@ interface FinishedRound {
 }
 
 /** The last round of a transaction: its branches done and the transaction finished, coalesced with the batch's other finishes. */
-const finishRound: Transition<FinishedRound, boolean> = {
+/** Exported for bench/experiments/log-alone.ts, which runs the log path without HTTP. */
+export const finishRound: Transition<FinishedRound, boolean> = {
   async one(trx, r) {
     await markBranchesDone(trx, r.xid, r.done, doneBranchStatus(r.from), r.now);
     return markFinished(trx, r.xid, r.from, r.now);
