@@ -250,6 +250,10 @@ async function main(): Promise<number> {
         log(
           `  ${scenario.padEnd(10)} round ${round}: ${f(load.tps, 0)} tx/s, p50 ${f(load.p50Ms, 2)} ms, p99 ${f(load.p99Ms, 2)} ms, ${load.errors} errors${load.firstError ? ` (first: ${load.firstError})` : ''}`,
         );
+        if (scenario.startsWith('bank')) {
+          const { checkMoney } = await import('./scenario-bank.js');
+          log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin, walletDbs, scenario === 'bank' ? logDb : null, BANK_ACCOUNTS, load.completed, load.errors)}`);
+        }
       }
     }
     if (bank) await Promise.all(bank.servers.map((s) => s.stop()));

@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import type { MysqlAdmin } from './mysql.js';
 import { startProcess, type Child } from './processes.js';
 import type { HttpHelpers, Scenario, ScenarioConfig } from './scenarios.js';
 
@@ -68,4 +69,42 @@ export async function bankScenario(c: ScenarioConfig, h: HttpHelpers): Promise<S
     },
     close: h.closePools,
   };
+}
+
+/**
+ * After a bank scenario: the money must add up. Waits for the coordinator's log to
+ * have no transaction left in flight (bank), then checks that wallet A lost exactly
+ * what wallet B gained, nothing is left frozen or incoming, and, with no failed
+ * transfer, that the amount moved is one unit per transfer completed. Throws when
+ * any of that does not hold: a fast run that loses money is a failed run.
+ */
+export async function checkMoney(admin: MysqlAdmin, walletDbs: string[], logDb: string | null, accounts: number, transfers: number, errors: number): Promise<string> {
+  if (logDb) await untilSettled(admin, logDb);
+  const [a, b] = await Promise.all(
+    walletDbs.map(async (db) => {
+      const [row] = (await admin.query(`SELECT SUM(balance) AS balance, SUM(frozen) AS frozen, SUM(incoming) AS incoming FROM \`${db}\`.accounts`)) as Record<string, string>[];
+      return { balance: Number(row!.balance), frozen: Number(row!.frozen), incoming: Number(row!.incoming) };
+    }),
+  );
+  const opening = accounts * OPENING_BALANCE;
+  const out = opening - a!.balance;
+  const into = b!.balance - opening;
+  const problems = [
+    out !== into && `wallet A lost ${out} but wallet B gained ${into}`,
+    (a!.frozen !== 0 || b!.frozen !== 0) && `${a!.frozen + b!.frozen} left frozen`,
+    (a!.incoming !== 0 || b!.incoming !== 0) && `${a!.incoming + b!.incoming} left incoming`,
+    errors === 0 && out !== transfers && `${transfers} transfers completed but ${out} units moved`,
+  ].filter(Boolean);
+  if (problems.length > 0) throw new Error(`money does not add up after the run: ${problems.join('; ')}`);
+  return `${out} units moved from wallet A to wallet B by ${transfers} transfers${errors ? ` (${errors} failed)` : ''}; nothing left frozen or incoming`;
+}
+
+async function untilSettled(admin: MysqlAdmin, logDb: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [row] = (await admin.query(`SELECT COUNT(*) AS n FROM \`${logDb}\`.dtx_global_tx WHERE status NOT IN ('committed', 'rolled_back')`)) as { n: number }[];
+    if (Number(row!.n) === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row!.n} transactions still in flight 60 s after the run`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
