@@ -32,7 +32,14 @@ export interface ParticipantCaller {
   close(): Promise<void>;
 }
 
-/** Calls participants over keep-alive connection pools, one per origin (undici's Agent). */
+/**
+ * Calls participants over keep-alive connection pools, one per origin (undici's Agent).
+ * A call's `timeoutMs` bounds the whole call. Its timer is cleared as soon as the
+ * answer is read: AbortSignal.timeout would leave it pending for the full timeout
+ * after every call (tens of thousands of timers and signals kept alive under load),
+ * and undici's own headers/body timeouts tick every half second or so, too coarse
+ * for a 150 ms timeout.
+ */
 export class HttpParticipantCaller implements ParticipantCaller {
   readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
 
@@ -41,6 +48,8 @@ export class HttpParticipantCaller implements ParticipantCaller {
   async call(req: CallRequest): Promise<CallAnswer> {
     const raw = JSON.stringify(req.body);
     const headers = { 'content-type': 'application/json', ...callbackHeaders(req.body, req.attempt, raw, this.signingSecret || undefined) };
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {
       const res = await request(req.url, {
         method: 'POST',
@@ -49,7 +58,7 @@ export class HttpParticipantCaller implements ParticipantCaller {
         dispatcher: this.#agent,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
-        signal: AbortSignal.timeout(req.timeoutMs),
+        signal: abort.signal,
       });
       const text = await res.body.text();
       const kind = classifyAnswer(req.body.phase, res.statusCode);
@@ -59,8 +68,10 @@ export class HttpParticipantCaller implements ParticipantCaller {
     } catch (err) {
       const e = toError(err);
       const cause = e.cause ? `: ${toError(e.cause).message}` : '';
-      const message = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timeout after ${req.timeoutMs} ms` : `${e.message}${cause}`;
+      const message = abort.signal.aborted ? `timeout after ${req.timeoutMs} ms` : `${e.message}${cause}`;
       return { kind: classifyAnswer(req.body.phase, null), status: null, retryAfterMs: null, error: message };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
