@@ -14,17 +14,26 @@ export class JsonHttp {
   readonly agent: Dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
 
   async send(method: 'GET' | 'POST', url: string, opts: { body?: string; headers?: Record<string, string>; timeoutMs: number }): Promise<JsonAnswer> {
-    const res = await request(url, {
-      method,
-      dispatcher: this.agent,
-      headers: { accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-      body: opts.body,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      // A hard bound, connect included: a try must not outlive its transaction's deadline.
-      signal: AbortSignal.timeout(opts.timeoutMs),
-    });
-    const text = await res.body.text();
+    // A hard bound, connect included: a try must not outlive its transaction's deadline.
+    // Cleared once answered (AbortSignal.timeout would stay pending for the whole timeout).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`timeout after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    let text: string;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method,
+        dispatcher: this.agent,
+        headers: { accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+        body: opts.body,
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+        signal: abort.signal,
+      });
+      text = await res.body.text();
+    } finally {
+      clearTimeout(timer);
+    }
     let body: unknown;
     if (text.length > 0) {
       try {

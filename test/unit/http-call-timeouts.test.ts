@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HttpParticipantCaller } from '../../coordinator/src/phase2/participant-caller.js';
+import { JsonHttp } from '../../participant-sdk/src/client/http-json.js';
 
 /** A participant that answers every call at once, or after `?delay=<ms>`. */
 let server: Server;
@@ -42,7 +43,7 @@ async function timersLeftBy(ms: number, run: () => Promise<unknown>): Promise<nu
 const call = (caller: HttpParticipantCaller, url: string, timeoutMs: number) =>
   caller.call({ url, attempt: 1, timeoutMs, body: { xid: 'x1', branchId: 'b1', phase: 'confirm', payload: undefined } });
 
-describe('HttpParticipantCaller', () => {
+describe("the coordinator's HttpParticipantCaller", () => {
   test('a call leaves no timer behind once it is answered, however long its timeout', async () => {
     const caller = new HttpParticipantCaller();
     try {
@@ -66,6 +67,31 @@ describe('HttpParticipantCaller', () => {
       expect(Date.now() - t0).toBeLessThan(900);
     } finally {
       await caller.close();
+    }
+  });
+});
+
+describe("the SDK's JsonHttp (initiator client, driven tries)", () => {
+  test('a call leaves no timer behind once it is answered', async () => {
+    const http = new JsonHttp();
+    try {
+      await http.send('POST', `${base}/warm`, { body: '{}', timeoutMs: 60_000 });
+      const left = await timersLeftBy(60_000, async () => {
+        const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => http.send('POST', `${base}/c${i}`, { body: '{}', timeoutMs: 60_000 })));
+        expect(answers.every((a) => a.status === 200)).toBe(true);
+      });
+      expect(left).toBe(0);
+    } finally {
+      await http.close();
+    }
+  });
+
+  test('a participant slower than the timeout throws, naming the timeout', async () => {
+    const http = new JsonHttp();
+    try {
+      await expect(http.send('POST', `${base}/slow?delay=1000`, { body: '{}', timeoutMs: 150 })).rejects.toThrow('timeout after 150 ms');
+    } finally {
+      await http.close();
     }
   });
 });
