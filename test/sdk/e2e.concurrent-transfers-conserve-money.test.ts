@@ -1,33 +1,20 @@
 import { branchOf, participantRef, type CoordinatorClient } from '@dtx/participant-sdk';
 import type { TxStatus } from '@dtx/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transfer } from '../../examples/bank/src/transfer.js';
 import type { Wallet } from '../../examples/bank/src/wallet.js';
 import { storeKinds } from '../support/services.js';
-import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { bankPerTest } from './support/bank.js';
+import { waitForStatus } from './support/coordinator.js';
 
 const kinds = await storeKinds(['sqlite', 'mysql', 'postgres']);
 const TRANSFERS = 60;
 
 describe.each(kinds)('end to end: many concurrent transfers between two wallets on %s', (kind) => {
-  let coord: TestCoordinator | undefined;
-  let wallets: TestWallet[] = [];
-  afterEach(async () => {
-    for (const w of wallets) await w.close();
-    await coord?.close();
-    wallets = [];
-    coord = undefined;
-  });
+  const openBank = bankPerTest();
 
   it(`conserve money and leave nothing frozen (${TRANSFERS} transfers both ways, driven and initiator, with overdrafts)`, async () => {
-    coord = await startCoordinator();
-    const a = await startWallet(kind);
-    const b = await startWallet(kind);
-    wallets = [a, b];
-    await a.seed('alice', 300);
-    await b.seed('bob', 300);
-    const client = coord.client;
+    const { a, b, client } = await openBank({ alice: 300, bob: 300, kinds: [kind, kind] });
     const sides = [
       { walletUrl: a.url, account: 'alice' },
       { walletUrl: b.url, account: 'bob' },

@@ -1,30 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { bankPerTest } from './support/bank.js';
+import { waitForStatus } from './support/coordinator.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 describe('end to end: an initiator killed after its tries', () => {
-  let coord: TestCoordinator | undefined;
-  let wallets: TestWallet[] = [];
+  const openBank = bankPerTest();
   let child: ChildProcess | undefined;
-  afterEach(async () => {
+  // hooks run as a stack: this one, registered last, kills the initiator before the bank closes
+  afterEach(() => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const w of wallets) await w.close();
-    await coord?.close();
-    wallets = [];
-    coord = undefined;
   });
 
   it('is rolled back at the deadline and every frozen amount is released', async () => {
-    coord = await startCoordinator();
-    const a = await startWallet('sqlite');
-    const b = await startWallet('sqlite');
-    wallets = [a, b];
-    await a.seed('alice', 100);
-    await b.seed('bob', 5);
+    const { coord, a, b } = await openBank({ alice: 100, bob: 5 });
 
     child = spawn(process.execPath, ['--import', 'tsx', 'test/sdk/fixtures/initiator-stops-after-tries.ts'], {
       cwd: ROOT,

@@ -1,27 +1,15 @@
 import { participantRef, TryRejectedError } from '@dtx/participant-sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Wallet } from '../../examples/bank/src/wallet.js';
 import { sendCallback } from './support/callbacks.js';
-import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { bankPerTest } from './support/bank.js';
+import { waitForStatus } from './support/coordinator.js';
 
 describe('end to end: callbacks out of order', () => {
-  let coord: TestCoordinator | undefined;
-  let wallets: TestWallet[] = [];
-  afterEach(async () => {
-    for (const w of wallets) await w.close();
-    await coord?.close();
-    wallets = [];
-    coord = undefined;
-  });
+  const openBank = bankPerTest();
 
   it('a cancel that overtakes its try suspends the try: the transfer rolls back and no money moves', async () => {
-    coord = await startCoordinator();
-    const a = await startWallet('sqlite');
-    const b = await startWallet('sqlite');
-    wallets = [a, b];
-    await a.seed('alice', 100);
-    await b.seed('bob', 0);
+    const { coord, a, b } = await openBank({ alice: 100, bob: 0 });
     const debit = participantRef<Wallet>(a.url, 'wallet').action('debit');
     const credit = participantRef<Wallet>(b.url, 'wallet').action('credit');
 
@@ -49,12 +37,7 @@ describe('end to end: callbacks out of order', () => {
   });
 
   it('confirms repeated by hand after the commit change nothing', async () => {
-    coord = await startCoordinator();
-    const a = await startWallet('sqlite');
-    const b = await startWallet('sqlite');
-    wallets = [a, b];
-    await a.seed('alice', 100);
-    await b.seed('bob', 0);
+    const { coord, a, b } = await openBank({ alice: 100, bob: 0 });
     const debit = participantRef<Wallet>(a.url, 'wallet').action('debit');
     const credit = participantRef<Wallet>(b.url, 'wallet').action('credit');
     const outcome = await coord.client.transaction(async (tx) => {

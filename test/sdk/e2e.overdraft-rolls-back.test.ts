@@ -1,29 +1,14 @@
 import { branchOf, participantRef, TryRejectedError } from '@dtx/participant-sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transfer } from '../../examples/bank/src/transfer.js';
 import type { Wallet } from '../../examples/bank/src/wallet.js';
-import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { bankPerTest } from './support/bank.js';
+import { waitForStatus } from './support/coordinator.js';
+import type { TestWallet } from './support/wallets.js';
 
 describe('end to end: a refused try rolls the transfer back', () => {
-  let coord: TestCoordinator | undefined;
-  let wallets: TestWallet[] = [];
-  afterEach(async () => {
-    for (const w of wallets) await w.close();
-    await coord?.close();
-    wallets = [];
-    coord = undefined;
-  });
-
-  async function setUp() {
-    coord = await startCoordinator();
-    const a = await startWallet('sqlite');
-    const b = await startWallet('sqlite');
-    wallets = [a, b];
-    await a.seed('alice', 20);
-    await b.seed('bob', 5);
-    return { a, b, client: coord.client };
-  }
+  const openBank = bankPerTest();
+  const setUp = () => openBank({ alice: 20, bob: 5 });
 
   async function expectUntouched(a: TestWallet, b: TestWallet) {
     expect(await a.account('alice')).toEqual({ id: 'alice', balance: 20, frozen: 0, incoming: 0 });

@@ -1,27 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transfer } from '../../examples/bank/src/transfer.js';
-import { startCoordinator, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { bankPerTest } from './support/bank.js';
 
 const SECRET = 'shared-signing-secret';
 
 describe('end to end with signed callbacks', () => {
-  let coord: TestCoordinator | undefined;
-  let wallets: TestWallet[] = [];
-  afterEach(async () => {
-    for (const w of wallets) await w.close();
-    await coord?.close();
-    wallets = [];
-    coord = undefined;
-  });
+  const openBank = bankPerTest();
 
   it('tries signed by the initiator and confirms signed by the coordinator are accepted: the transfer commits', async () => {
-    coord = await startCoordinator({ signingSecret: SECRET });
-    const a = await startWallet('sqlite', { signingSecret: SECRET });
-    const b = await startWallet('sqlite', { signingSecret: SECRET });
-    wallets = [a, b];
-    await a.seed('alice', 100);
-    await b.seed('bob', 0);
+    const { coord, a, b } = await openBank({ alice: 100, bob: 0, coordinator: { signingSecret: SECRET }, walletSecrets: [SECRET, SECRET] });
     const outcome = await transfer(coord.client, { from: { walletUrl: a.url, account: 'alice' }, to: { walletUrl: b.url, account: 'bob' }, amount: 10 });
     expect(outcome.status).toBe('committed');
     expect(await a.account('alice')).toEqual({ id: 'alice', balance: 90, frozen: 0, incoming: 0 });
@@ -29,12 +16,7 @@ describe('end to end with signed callbacks', () => {
   });
 
   it('a wallet expecting another secret refuses the try with 401, so the transfer rolls back and nothing moves', async () => {
-    coord = await startCoordinator({ signingSecret: SECRET });
-    const a = await startWallet('sqlite', { signingSecret: SECRET });
-    const b = await startWallet('sqlite', { signingSecret: 'a-different-secret' });
-    wallets = [a, b];
-    await a.seed('alice', 100);
-    await b.seed('bob', 0);
+    const { coord, a, b } = await openBank({ alice: 100, bob: 0, coordinator: { signingSecret: SECRET }, walletSecrets: [SECRET, 'a-different-secret'] });
     const outcome = await transfer(coord.client, { from: { walletUrl: a.url, account: 'alice' }, to: { walletUrl: b.url, account: 'bob' }, amount: 10 });
     expect(outcome.status).toMatch(/^rolled_back|rolling_back$/);
     expect('error' in outcome && outcome.error.message).toMatch(/HTTP 401/);

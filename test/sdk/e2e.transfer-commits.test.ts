@@ -1,35 +1,19 @@
 import { branchOf, participantRef, type TransactionOutcome } from '@dtx/participant-sdk';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transfer } from '../../examples/bank/src/transfer.js';
 import type { Wallet } from '../../examples/bank/src/wallet.js';
 import { storeKinds, type StoreKind } from '../support/services.js';
-import { startCoordinator, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { bankPerTest } from './support/bank.js';
+import type { TestWallet } from './support/wallets.js';
 
 const kinds = await storeKinds(['sqlite', 'mysql', 'postgres']);
 const run = promisify(execFile);
 
 describe('end to end: a transfer commits', () => {
-  let coord: TestCoordinator | undefined;
-  let wallets: TestWallet[] = [];
-  afterEach(async () => {
-    for (const w of wallets) await w.close();
-    await coord?.close();
-    wallets = [];
-    coord = undefined;
-  });
-
-  async function setUp(fromKind: StoreKind, toKind: StoreKind) {
-    coord = await startCoordinator();
-    const a = await startWallet(fromKind);
-    const b = await startWallet(toKind);
-    wallets = [a, b];
-    await a.seed('alice', 100);
-    await b.seed('bob', 5);
-    return { a, b, client: coord.client };
-  }
+  const openBank = bankPerTest();
+  const setUp = (fromKind: StoreKind, toKind: StoreKind) => openBank({ alice: 100, bob: 5, kinds: [fromKind, toKind] });
 
   async function expectSettled(a: TestWallet, b: TestWallet, alice: number, bob: number) {
     expect(await a.account('alice')).toEqual({ id: 'alice', balance: alice, frozen: 0, incoming: 0 });
@@ -67,10 +51,10 @@ describe('end to end: a transfer commits', () => {
   });
 
   it('npm run example:transfer, as a real process, prints the xid and committed', async () => {
-    const { a, b, client } = await setUp('sqlite', 'sqlite');
+    const { coord, a, b, client } = await setUp('sqlite', 'sqlite');
     const { stdout } = await run(
       'npm',
-      ['run', '-s', 'example:transfer', '--', '--coordinator', coord!.url, '--from', `${a.url}/alice`, '--to', `${b.url}/bob`, '--amount', '25'],
+      ['run', '-s', 'example:transfer', '--', '--coordinator', coord.url, '--from', `${a.url}/alice`, '--to', `${b.url}/bob`, '--amount', '25'],
       { cwd: new URL('../..', import.meta.url).pathname },
     );
     const printed = JSON.parse(stdout.trim().split('\n').at(-1)!) as { xid: string; status: string };

@@ -1,29 +1,16 @@
 import type { TxView } from '@dtx/protocol';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { participantRef } from '@dtx/participant-sdk';
 import type { Wallet } from '../../examples/bank/src/wallet.js';
-import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { bankPerTest } from './support/bank.js';
+import { waitForStatus } from './support/coordinator.js';
 
 describe('end to end: a wallet down during confirm', () => {
-  let coord: TestCoordinator | undefined;
-  let wallets: TestWallet[] = [];
-  afterEach(async () => {
-    for (const w of wallets) await w.close();
-    await coord?.close();
-    wallets = [];
-    coord = undefined;
-  });
+  const openBank = bankPerTest();
 
   it('is confirmed once it is back, exactly once', async () => {
-    coord = await startCoordinator();
-    const a = await startWallet('sqlite');
-    const b = await startWallet('sqlite');
-    wallets = [a, b];
-    await a.seed('alice', 100);
-    await b.seed('bob', 5);
-    const client = coord.client;
+    const { a, b, client } = await openBank({ alice: 100, bob: 5 });
     const debit = participantRef<Wallet>(a.url, 'wallet').action('debit');
     const credit = participantRef<Wallet>(b.url, 'wallet').action('credit');
 
