@@ -1,7 +1,8 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import knexFactory, { type Knex } from 'knex';
 import { createCoordinator, type Coordinator, type CoordinatorOptions } from '../../coordinator/src/index.js';
 import { api, type JsonResponse } from '../support/http.js';
+import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, type FreshDatabase, type StoreKind } from '../support/services.js';
 
 /** Small retry settings so the API suites stay fast. */
@@ -34,6 +35,60 @@ export async function startCoordinator(kind: StoreKind, label: string, options: 
       await db.drop();
     },
   };
+}
+
+export interface ApiSuite {
+  readonly r: Running;
+  readonly p: TestParticipant;
+  /** The coordinator's URL. */
+  readonly base: string;
+  /** GET /v1/transactions/:xid, its body. */
+  get(x: string): Promise<any>;
+  /** POST /v1/transactions, asserting 201; the xid. */
+  begin(body?: object): Promise<string>;
+  /** Registers branch `branchId` (action `act.<branchId>`) on the suite's participant. */
+  register(x: string, branchId: string, extra?: object): Promise<JsonResponse>;
+}
+
+/**
+ * The API suites' setup, called inside a describe block: a coordinator on a fresh
+ * `kind` database and a participant whose confirm and cancel answer 200 before each
+ * test (a test may answer otherwise), with the calls most tests make.
+ */
+export function apiSuite(kind: StoreKind, label: string, options: CoordinatorOptions = {}): ApiSuite {
+  let r: Running | undefined;
+  let p: TestParticipant | undefined;
+  beforeAll(async () => {
+    r = await startCoordinator(kind, label, options);
+    p = await startParticipant();
+  });
+  afterAll(async () => {
+    await r?.close();
+    await p?.close();
+  });
+  beforeEach(() => {
+    p!.on('confirm', () => ({ status: 200, body: {} })).on('cancel', () => ({ status: 200, body: {} }));
+  });
+  const suite: ApiSuite = {
+    get r() {
+      return r!;
+    },
+    get p() {
+      return p!;
+    },
+    get base() {
+      return r!.url;
+    },
+    get: async (x) => (await api(suite.base, 'GET', `/v1/transactions/${x}`)).body,
+    begin: async (body = {}) => {
+      const res = await api(suite.base, 'POST', '/v1/transactions', body);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.xid as string;
+    },
+    register: (x, branchId, extra = {}) =>
+      api(suite.base, 'POST', `/v1/transactions/${x}/branches`, { branchId, action: `act.${branchId}`, ...suite.p.urls(`act.${branchId}`), ...extra }),
+  };
+  return suite;
 }
 
 /** A direct connection to a coordinator's database, for tests that break the store underneath it. */

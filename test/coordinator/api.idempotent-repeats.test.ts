@@ -1,38 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { api, eventually } from '../support/http.js';
-import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { storeKinds } from '../support/services.js';
-import { expectError, startCoordinator, xid, type Running } from './api.fixture.js';
+import { apiSuite, expectError, xid } from './api.fixture.js';
 
 const stores = await storeKinds(['sqlite', 'mysql']);
 
 /** PROTOCOL.md: every write is idempotent; a repeat gives the same answer and writes nothing, a refusal writes nothing. */
 describe.each(stores)('repeated and refused writes on %s', (kind) => {
-  let r: Running;
-  let p: TestParticipant;
-  let base: string;
-  beforeAll(async () => {
-    r = await startCoordinator(kind, 'api_repeat');
-    base = r.url;
-    p = await startParticipant();
-  });
-  afterAll(async () => {
-    await r.close();
-    await p.close();
-  });
-  beforeEach(() => {
-    p.on('confirm', () => ({ status: 200, body: {} })).on('cancel', () => ({ status: 200, body: {} }));
-  });
-
-  const get = async (x: string) => (await api(base, 'GET', `/v1/transactions/${x}`)).body;
-  const begin = async () => {
-    const res = await api(base, 'POST', '/v1/transactions', {});
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body.xid as string;
-  };
-  const register = (x: string, branchId: string, extra: object = {}) =>
-    api(base, 'POST', `/v1/transactions/${x}/branches`, { branchId, action: `act.${branchId}`, ...p.urls(`act.${branchId}`), ...extra });
-  const report = (x: string, branchId: string, body: object) => api(base, 'POST', `/v1/transactions/${x}/branches/${branchId}/try-result`, body);
+  const s = apiSuite(kind, 'api_repeat');
+  const { get, begin, register } = s;
+  const report = (x: string, branchId: string, body: object) => api(s.base, 'POST', `/v1/transactions/${x}/branches/${branchId}/try-result`, body);
   /** Lets the clock move on, so a write that should not happen would show in an `updatedAt`. */
   const tick = () => new Promise((res) => setTimeout(res, 15));
 
@@ -44,7 +21,7 @@ describe.each(stores)('repeated and refused writes on %s', (kind) => {
     expect(first.status).toBe(200);
     const firstEmpty = await report(x, 'b', { ok: true });
     expect(firstEmpty.status).toBe(200);
-    expect((await api(base, 'POST', `/v1/transactions/${x}/commit`, { wait: true })).body).toEqual({ xid: x, status: 'committed' });
+    expect((await api(s.base, 'POST', `/v1/transactions/${x}/commit`, { wait: true })).body).toEqual({ xid: x, status: 'committed' });
     const after = await get(x);
     expect(after.branches.map((b: any) => b.status)).toEqual(['confirmed', 'confirmed']);
 
@@ -65,7 +42,7 @@ describe.each(stores)('repeated and refused writes on %s', (kind) => {
     // a try_failed branch can never be confirmed, so ok:false is no repeat for a confirmed one
     expectError(await report(x, 'b', { ok: false, error: 'late' }), 409, 'TX_NOT_TRYING');
     expect(await get(x)).toEqual(after);
-    expect(p.callsOf('confirm', x)).toHaveLength(2);
+    expect(s.p.callsOf('confirm', x)).toHaveLength(2);
   });
 
   test('try-results repeated after rollback answer 200 for the same report, 409 for another, and change nothing', async () => {
@@ -75,7 +52,7 @@ describe.each(stores)('repeated and refused writes on %s', (kind) => {
     const tried = await report(x, 'a', { ok: true, result: { hold: 7, at: 'x' } });
     const failed = await report(x, 'b', { ok: false, error: 'insufficient funds' });
     expect(failed.body).toEqual({ xid: x, branchId: 'b', status: 'try_failed' });
-    expectError(await api(base, 'POST', `/v1/transactions/${x}/commit`, {}), 409, 'TX_ROLLED_BACK');
+    expectError(await api(s.base, 'POST', `/v1/transactions/${x}/commit`, {}), 409, 'TX_ROLLED_BACK');
     await eventually(async () => (await get(x)).status === 'rolled_back');
     const after = await get(x);
     expect(after.branches.map((b: any) => b.status)).toEqual(['cancelled', 'cancelled']);
@@ -99,16 +76,16 @@ describe.each(stores)('repeated and refused writes on %s', (kind) => {
       expect(res.body.error.details.status).toBe('rolled_back');
     }
     expect(await get(x)).toEqual(after);
-    expect(p.callsOf('cancel', x)).toHaveLength(2);
+    expect(s.p.callsOf('cancel', x)).toHaveLength(2);
   });
 
   test('a failed try repeated while its cancel is still being retried answers 200', async () => {
     const x = await begin();
     await register(x, 'a');
     let healthy = false;
-    p.on('cancel', () => (healthy ? { status: 200, body: {} } : { status: 503, body: {} }));
+    s.p.on('cancel', () => (healthy ? { status: 200, body: {} } : { status: 503, body: {} }));
     const failed = await report(x, 'a', { ok: false, error: 'no stock' });
-    expectError(await api(base, 'POST', `/v1/transactions/${x}/commit`, {}), 409, 'TX_ROLLED_BACK');
+    expectError(await api(s.base, 'POST', `/v1/transactions/${x}/commit`, {}), 409, 'TX_ROLLED_BACK');
     // phase 2 keeps its own error on the branch, so the report's text is no longer there to compare
     await eventually(async () => (await get(x)).branches[0].lastError?.includes('503'));
     const again = await report(x, 'a', { ok: false, error: 'no stock' });
@@ -160,7 +137,7 @@ describe.each(stores)('repeated and refused writes on %s', (kind) => {
     expect(grown.branches.map((b: any) => b.branchId)).toEqual(['a', 'b']);
 
     // after the decision: the same registration is still 200, another one 409 TX_NOT_TRYING, and nothing moves
-    expect((await api(base, 'POST', `/v1/transactions/${x}/rollback`, { wait: true })).status).toBe(200);
+    expect((await api(s.base, 'POST', `/v1/transactions/${x}/rollback`, { wait: true })).status).toBe(200);
     const done = await get(x);
     await tick();
     expect((await register(x, 'a', { payload: { amount: 5 } })).status).toBe(200);
