@@ -8,7 +8,6 @@ import { Metrics } from './metrics.js';
 import { HttpParticipantCaller } from './phase2/participant-caller.js';
 import { RecoveryQueue } from './recovery/bullmq/recovery-queue.js';
 import { redisOptionsFromUrl } from './recovery/bullmq/redis.js';
-import { recoverTransaction } from './recovery/recover-transaction.js';
 import { Sweeper } from './recovery/sweeper.js';
 import { CoordinatorService } from './service/coordinator-service.js';
 
@@ -72,12 +71,11 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
         const addr = app.server.address();
         url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
         if (resolved.recovery && !resolved.redisUrl) {
-          const recoveryDeps = { ...service.phase2Deps, leaseMs: resolved.phase2LeaseMs };
           const l = log;
           const svc = service;
           sweeper = new Sweeper({
             findDue: (limit) => l.read((db) => findDue(db, Date.now(), limit)),
-            recover: (xid) => svc.track(xid, recoverTransaction(recoveryDeps, xid).then((s) => s ?? 'trying')),
+            recover: (xid) => svc.recover(xid),
             intervalMs: resolved.sweepIntervalMs,
             onError: (err) => app?.log.warn({ err: toError(err) }, 'recovery sweep failed'),
           });

@@ -42,8 +42,11 @@ export type Answer<T> = { code: 200 | 201 | 202; body: T };
 /** The coordinator's use cases, one method per API operation; HTTP lives in http/. */
 export class CoordinatorService {
   readonly now: () => number;
-  /** Phase-2 rounds running in this process, by xid, so shutdown can drain them and `wait` can join them. */
-  readonly #inFlight = new Map<string, Promise<TxStatus>>();
+  /**
+   * Phase-2 rounds running in this process, by xid, so shutdown can drain them and `wait`
+   * can join them; null when a recovery found nothing to drive (another process holds it).
+   */
+  readonly #inFlight = new Map<string, Promise<TxStatus | null>>();
 
   constructor(private readonly deps: ServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -147,7 +150,7 @@ export class CoordinatorService {
    * process runs (first, then recovery's); across rounds it otherwise re-reads the
    * log, since another process (or a later sweep) may be the one that finishes it.
    */
-  async #waitForFinal(xid: string, status: TxStatus, running: Promise<TxStatus> | undefined, until: number, acrossRounds: boolean): Promise<TxStatus> {
+  async #waitForFinal(xid: string, status: TxStatus, running: Promise<TxStatus | null> | undefined, until: number, acrossRounds: boolean): Promise<TxStatus> {
     let round = running;
     if (!round && !acrossRounds) return status;
     for (;;) {
@@ -183,7 +186,12 @@ export class CoordinatorService {
     return runPhase2(this.phase2Deps, { xid: tx.xid, status: tx.status, order: tx.order, attempts: tx.attempts }, branches);
   }
 
-  track(xid: string, run: Promise<TxStatus>): Promise<TxStatus> {
+  /** Recovery of one transaction in this process: the in-process sweeper's, or an operator's retry. */
+  recover(xid: string): Promise<TxStatus | null> {
+    return this.track(xid, recoverTransaction({ ...this.phase2Deps, leaseMs: this.deps.options.phase2LeaseMs }, xid));
+  }
+
+  track<S extends TxStatus | null>(xid: string, run: Promise<S>): Promise<S> {
     const tracked = run.finally(() => {
       if (this.#inFlight.get(xid) === tracked) this.#inFlight.delete(xid);
     });
@@ -210,10 +218,11 @@ export class CoordinatorService {
   async retry(xid: string): Promise<Answer<{ xid: string; status: TxStatus }>> {
     const now = this.now();
     const due = await this.deps.log.write((trx) => requestRetry(trx, xid, now));
-    const tx = await this.get(xid);
+    const tx = await this.deps.log.read((db) => readTx(db, xid));
+    if (!tx) throw new TxNotFoundError(xid);
     if (!due) return { code: 200, body: { xid, status: tx.status } };
     if (this.deps.enqueueRecovery) await this.deps.enqueueRecovery(xid);
-    else this.track(xid, recoverTransaction({ ...this.phase2Deps, leaseMs: this.deps.options.phase2LeaseMs }, xid).then((s) => s ?? tx.status));
+    else void this.recover(xid);
     return { code: 202, body: { xid, status: tx.status } };
   }
 

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { resolveOptions } from '../../coordinator/src/config/options.js';
+import type { WriteOp } from '../../coordinator/src/log/write-batcher.js';
+import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
+import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
+import { claimForRecovery } from '../../coordinator/src/log/transitions/claimForRecovery.js';
+import { insertTransaction } from '../../coordinator/src/log/transitions/insertTransaction.js';
+import { Metrics } from '../../coordinator/src/metrics.js';
+import type { CallRequest, ParticipantCaller } from '../../coordinator/src/phase2/participant-caller.js';
+import { CoordinatorService } from '../../coordinator/src/service/coordinator-service.js';
+import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
+import { xid } from './api.fixture.js';
+
+// A repeated commit with `wait: true` joins the recovery this process is running for the
+// same transaction. When that recovery finds another process holding the transaction, it
+// has nothing to report, and the commit must answer what the log says (committing), not
+// a status made up for "no news".
+const stores = await storeKinds(['sqlite', 'mysql']);
+
+describe.each(stores)('a waiting commit joined to a recovery that drives nothing, on %s', (kind) => {
+  let db: FreshDatabase;
+  let log: TransactionLog;
+  beforeAll(async () => {
+    db = await freshDatabase(kind, 'joinwait');
+    log = await TransactionLog.open(db.url);
+  });
+  afterAll(async () => {
+    await log.close();
+    await db.drop();
+  });
+
+  test('answers 202 committing', async () => {
+    const x = xid('joined');
+    const past = Date.now() - 5000;
+    // committing, its phase-2 lease run out: due for recovery
+    const tx: TxRecord = {
+      xid: x, status: 'committing', stuck: false, reason: null, timeoutMs: 60_000, order: 'parallel', attempts: 1, nextRetryAt: past,
+      lastError: null, metaJson: null, createdAt: past, updatedAt: past, deadline: past + 60_000, finishedAt: null,
+    };
+    const branch: BranchRecord = {
+      xid: x, branchId: 'a', seq: 1, action: 'w.a', tryUrl: null, confirmUrl: 'http://127.0.0.1:1/c', cancelUrl: 'http://127.0.0.1:1/x',
+      payloadJson: null, tryResultJson: null, timeoutMs: null, status: 'tried', attempts: 1, lastError: null, createdAt: past, updatedAt: past,
+    };
+    await log.write((trx) => insertTransaction(trx, tx, [branch]));
+
+    // recovery's claim waits at a gate; before it runs, another process claims the transaction
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated = Object.create(log) as TransactionLog;
+    gated.write = async <T,>(op: WriteOp<T>): Promise<T> => {
+      await gate;
+      const now = Date.now();
+      expect(await log.write((trx) => claimForRecovery(trx, x, 'committing', now, now + 60_000))).toBe(true);
+      return log.write(op);
+    };
+    // the gate opens once the repeated commit has been decided (and so has joined the recovery)
+    gated.apply = async (transition, item) => {
+      const out = await log.apply(transition, item);
+      setImmediate(open);
+      return out;
+    };
+    const calls: CallRequest[] = [];
+    const caller: ParticipantCaller = { call: async (req) => (calls.push(req), { kind: 'ok', status: 200, retryAfterMs: null }), close: async () => {} };
+    const service = new CoordinatorService({ log: gated, caller, options: resolveOptions({ databaseUrl: db.url }), metrics: new Metrics(() => 0) });
+
+    const recovering = service.recover(x);
+    const answer = await service.decide(x, 'commit', { wait: true });
+    expect(await recovering).toBeNull();
+    expect(answer).toEqual({ code: 202, body: { xid: x, status: 'committing' } });
+    expect(calls).toEqual([]);
+  });
+});
