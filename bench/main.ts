@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import type { LoadConfig, LoadResult } from './load.js';
-import { databaseName, MysqlAdmin, preloadLog, SWEEP_SQL, type MysqlCounters } from './mysql.js';
+import { databaseName, MysqlAdmin, preloadLog, sweepQuery, type MysqlCounters } from './mysql.js';
 import { formatSummary, summarise } from './profile-summary.js';
 import { cpuSecondsOf, memoryOf, mysqlServerPid, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
 
@@ -184,7 +184,8 @@ async function main(): Promise<number> {
         log(`preloaded ${o.preload} finished transactions (${o.preload * 2} branches) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         await admin.query(`ANALYZE TABLE \`${logDb}\`.dtx_global_tx, \`${logDb}\`.dtx_branch`);
       }
-      const plan = (await admin.query(`EXPLAIN ${SWEEP_SQL.replace('dtx_global_tx', `\`${logDb}\`.dtx_global_tx`)}`, [Date.now()])) as Record<string, unknown>[];
+      const sweep = sweepQuery(logDb);
+      const plan = (await admin.query(`EXPLAIN ${sweep.sql}`, sweep.bindings)) as Record<string, unknown>[];
       log(`recovery sweep plan: ${plan.map((p) => `table=${p.table} type=${p.type} key=${p.key} rows=${p.rows} extra=${p.Extra}`).join(' | ')}`);
     }
 

@@ -1,5 +1,7 @@
 import { newXid } from '@dtx/protocol';
+import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
+import { dueQuery } from '../coordinator/src/log/queries/findDue.js';
 
 /** The server-wide counters the bench reads before and after a scenario. */
 export interface MysqlCounters {
@@ -122,6 +124,8 @@ export async function preloadLog(databaseUrl: string, count: number, onProgress?
   }
 }
 
-/** The recovery sweep's query (coordinator/src/log/queries/findDue.ts), as SQL, for EXPLAIN. */
-export const SWEEP_SQL =
-  "SELECT xid FROM dtx_global_tx WHERE status IN ('trying', 'committing', 'rolling_back') AND next_retry_at <= ? ORDER BY next_retry_at ASC LIMIT 64";
+/** The recovery sweep's own query (findDue's), compiled for MySQL against database `db`, for EXPLAIN. */
+export function sweepQuery(db: string): { sql: string; bindings: unknown[] } {
+  const { sql, bindings } = dueQuery(knexFactory({ client: 'mysql2' }), Date.now(), 64).toSQL().toNative();
+  return { sql: sql.replace('`dtx_global_tx`', `\`${db}\`.\`dtx_global_tx\``), bindings: [...bindings] };
+}

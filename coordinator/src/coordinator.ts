@@ -74,7 +74,7 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
           const l = log;
           const svc = service;
           sweeper = new Sweeper({
-            findDue: (limit) => l.read((db) => findDue(db, Date.now(), limit)),
+            findDue: async (limit) => (await l.read((db) => findDue(db, Date.now(), limit))).map((due) => due.xid),
             recover: (xid) => svc.recover(xid),
             intervalMs: resolved.sweepIntervalMs,
             onError: (err) => app?.log.warn({ err: toError(err) }, 'recovery sweep failed'),

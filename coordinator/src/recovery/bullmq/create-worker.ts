@@ -1,11 +1,11 @@
 import { resolveOptions, type CoordinatorOptions, type ResolvedOptions } from '../../config/options.js';
 import { ConfigError, toError } from '../../errors.js';
+import { findDue } from '../../log/queries/findDue.js';
 import { TransactionLog } from '../../log/transaction-log.js';
 import { HttpParticipantCaller } from '../../phase2/participant-caller.js';
 import { CircuitBreakingCaller } from '../circuit-caller.js';
 import { OriginCircuits } from '../origin-circuit.js';
 import { recoverTransaction } from '../recover-transaction.js';
-import { findDueWork } from './due-work.js';
 import { redactUrl, WorkerStartError } from './errors.js';
 import { RecoveryQueue } from './recovery-queue.js';
 import { RecoveryWorker, type RecoveryWorkerStats } from './recovery-worker.js';
@@ -100,7 +100,7 @@ export function createRecoveryWorker(options: CoordinatorOptions, hooks: WorkerH
           recover: (xid) => recoverTransaction(recoveryDeps, xid),
           sweep: () =>
             sweepDueWork({
-              findDue: (now, limit) => l.read((db) => findDueWork(db, now, limit)),
+              findDue: (now, limit) => l.read((db) => findDue(db, now, limit)),
               enqueue: (work) => q.enqueue(work),
               now: Date.now,
               limit: resolved.sweepBatchSize,

@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { toError } from '../../errors.js';
-import type { DueWork } from './due-work.js';
+import type { DueWork } from '../../log/queries/findDue.js';
 import { settleWithin } from '../../settle-within.js';
 
 /** BullMQ queue of recovery jobs, one per due transaction. */

@@ -1,4 +1,4 @@
-import type { DueWork } from './due-work.js';
+import type { DueWork } from '../../log/queries/findDue.js';
 
 export interface SweepDeps {
   /** Due transactions by index, oldest due first. */
