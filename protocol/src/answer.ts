@@ -11,8 +11,11 @@ export type AnswerKind = 'ok' | 'rejected' | 'retry';
 /** `status` is the HTTP status, or null for a timeout or connection error. */
 export function classifyAnswer(phase: Phase, status: number | null): AnswerKind {
   if (status !== null && status >= 200 && status < 300) return 'ok';
-  if (phase !== 'try') return 'retry';
-  if (status === null || status >= 500 || status === 408 || status === 429) return 'retry';
-  if (status >= 400) return 'rejected';
-  return 'rejected'; // 1xx/3xx: a misconfigured URL (redirects are not followed)
+  if (phase !== 'try' || isTransient(status)) return 'retry';
+  return 'rejected'; // 4xx, and 1xx/3xx: a misconfigured URL (redirects are not followed)
+}
+
+/** No answer, 5xx, 408 or 429: the participant may answer otherwise later. */
+export function isTransient(status: number | null): boolean {
+  return status === null || status >= 500 || status === 408 || status === 429;
 }

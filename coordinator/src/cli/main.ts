@@ -8,7 +8,7 @@ import { CoordinatorService } from '../service/coordinator-service.js';
 import { Metrics } from '../metrics.js';
 import { HttpParticipantCaller } from '../phase2/participant-caller.js';
 import { TX_STATUSES, type TxStatus } from '@dtx/protocol';
-import { WorkerStartError } from '../recovery/bullmq/errors.js';
+import { redactUrl, WorkerStartError } from '../recovery/bullmq/errors.js';
 import { RecoveryQueue } from '../recovery/bullmq/recovery-queue.js';
 import { redisOptionsFromUrl } from '../recovery/bullmq/redis.js';
 import { worker } from './worker.js';
@@ -58,7 +58,7 @@ async function serve(): Promise<number> {
   const coordinator = createCoordinator(optionsFromEnv());
   await coordinator.start();
   const o = coordinator.options;
-  console.log(`dtx coordinator listening on ${coordinator.url} (log: ${o.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}, recovery: ${o.redisUrl ? 'BullMQ' : 'in-process'})`);
+  console.log(`dtx coordinator listening on ${coordinator.url} (log: ${redactUrl(o.databaseUrl)}, recovery: ${o.redisUrl ? 'BullMQ' : 'in-process'})`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       console.log(`dtx: ${signal}: draining`);

@@ -1,3 +1,4 @@
+import { isTransient } from '@dtx/protocol';
 import type { CallAnswer, CallRequest, ParticipantCaller } from '../phase2/participant-caller.js';
 import type { OriginCircuits } from './origin-circuit.js';
 
@@ -37,8 +38,7 @@ export class CircuitBreakingCaller implements ParticipantCaller {
 
 /** A business refusal (409, 422, other 4xx) still proves the participant is up. */
 export function isHealthy(answer: CallAnswer): boolean {
-  const s = answer.status;
-  return s !== null && s < 500 && s !== 408 && s !== 429;
+  return !isTransient(answer.status);
 }
 
 function originOf(url: string): string {

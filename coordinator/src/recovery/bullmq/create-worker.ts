@@ -3,6 +3,7 @@ import { ConfigError, toError } from '../../errors.js';
 import { findDue } from '../../log/queries/findDue.js';
 import { TransactionLog } from '../../log/transaction-log.js';
 import { HttpParticipantCaller } from '../../phase2/participant-caller.js';
+import { settleWithin } from '../../settle-within.js';
 import { CircuitBreakingCaller } from '../circuit-caller.js';
 import { OriginCircuits } from '../origin-circuit.js';
 import { recoverTransaction } from '../recover-transaction.js';
@@ -43,7 +44,7 @@ export function createRecoveryWorker(options: CoordinatorOptions, hooks: WorkerH
 
   const close = async ({ timeoutMs = 10_000 } = {}): Promise<void> => {
     await worker?.close({ timeoutMs });
-    const bounded = (p: Promise<unknown> | undefined) => Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
+    const bounded = (p: Promise<unknown> | undefined) => settleWithin(p?.catch(() => {}) ?? Promise.resolve(), 2000, undefined);
     await bounded(queue?.close());
     await bounded(schedule?.close());
     await caller?.close();
