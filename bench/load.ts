@@ -20,7 +20,6 @@ export interface LoadResult {
   tps: number;
   p50Ms: number;
   p99Ms: number;
-  meanMs: number;
   /** The generator's own CPU (user + system, ms) over the whole run, warmup included. */
   cpuMs: number;
 }
@@ -61,7 +60,6 @@ async function main(): Promise<void> {
       }
     }
   };
-  setTimeout(() => console.log('measure-start'), config.warmupMs).unref();
   await Promise.all(Array.from({ length: config.concurrency }, lane));
   await scenario.close();
   const cpu = process.cpuUsage(cpuAtStart);
@@ -77,7 +75,6 @@ async function main(): Promise<void> {
     tps: measured / (config.durationMs / 1000),
     p50Ms: pct(50),
     p99Ms: pct(99),
-    meanMs: measured === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / measured,
     cpuMs: (cpu.user + cpu.system) / 1000,
   };
   console.log(`RESULT ${JSON.stringify(result)}`);

@@ -122,7 +122,6 @@ interface Row {
   ratio: number | null;
   /** MySQL COMMITs (server-wide) per transaction completed during the scenario. */
   mysqlCommitsPerTx: number | null;
-  handlerCommitsPerTx: number | null;
   /** Commits the coordinator's group-commit writer made, per transaction. */
   logCommitsPerTx: number | null;
   coordinatorRssMb: number | null;
@@ -239,7 +238,6 @@ async function main(): Promise<number> {
           load,
           ratio: null,
           mysqlCommitsPerTx: txs ? (after.comCommit - before.comCommit) / txs : null,
-          handlerCommitsPerTx: txs ? (after.handlerCommit - before.handlerCommit) / txs : null,
           logCommitsPerTx: metricsBefore && metricsAfter && txs ? (metricsAfter.get('dtx_log_commits')! - metricsBefore.get('dtx_log_commits')!) / txs : null,
           coordinatorRssMb: mem?.rssMb ?? null,
           coordinatorHeapMb: metricsAfter?.has('dtx_process_nodejs_heap_size_used_bytes') ? metricsAfter.get('dtx_process_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,

@@ -7,11 +7,6 @@ import { dueQuery } from '../coordinator/src/log/queries/findDue.js';
 export interface MysqlCounters {
   /** COMMIT statements executed: one per log write transaction (the coordinator never writes in autocommit). */
   comCommit: number;
-  /** Storage-engine commits: also counts every autocommit statement, reads included, so it overstates durable commits. */
-  handlerCommit: number;
-  /** Redo log writes to disk. */
-  innodbLogWrites: number;
-  innodbDataFsyncs: number;
 }
 
 export function serverUrl(databaseUrl: string): string {
@@ -39,16 +34,8 @@ export class MysqlAdmin {
   }
 
   async counters(): Promise<MysqlCounters> {
-    const [rows] = await this.conn.query(
-      `SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_commit', 'Handler_commit', 'Innodb_log_writes', 'Innodb_data_fsyncs')`,
-    );
-    const m = new Map((rows as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name.toLowerCase(), Number(r.Value)]));
-    return {
-      comCommit: m.get('com_commit') ?? NaN,
-      handlerCommit: m.get('handler_commit') ?? NaN,
-      innodbLogWrites: m.get('innodb_log_writes') ?? NaN,
-      innodbDataFsyncs: m.get('innodb_data_fsyncs') ?? NaN,
-    };
+    const [rows] = await this.conn.query(`SHOW GLOBAL STATUS WHERE Variable_name = 'Com_commit'`);
+    return { comCommit: Number((rows as { Value: string }[])[0]?.Value ?? NaN) };
   }
 
   /** Drops and recreates a database the bench owns. */

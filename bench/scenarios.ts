@@ -13,10 +13,8 @@ export interface ScenarioConfig {
   concurrency: number;
 }
 
-export type RunOne = () => Promise<void>;
-
 export interface Scenario {
-  run: RunOne;
+  run(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,7 +97,7 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
     case 'bank-bare':
     case 'bank': {
       const { bankScenario } = await import('./scenario-bank.js');
-      return bankScenario(c, { post: (base, path, body) => post(base, path, body, n), expectOk, xid: benchXid, closePools });
+      return bankScenario(c, { post: (base, path, body) => post(base, path, body, n), expectOk, closePools });
     }
     default:
       throw new Error(`unknown scenario ${c.scenario}`);
@@ -109,6 +107,5 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
 export interface HttpHelpers {
   post(base: string, path: string, body: unknown): Promise<{ status: number; json: any }>;
   expectOk(what: string, r: { status: number; json: any }): void;
-  xid(): string;
   closePools(): Promise<void>;
 }

@@ -26,7 +26,6 @@ export const branchSourcesOf = (to: BranchStatus): BranchStatus[] =>
   (Object.keys(BRANCH_NEXT) as BranchStatus[]).filter((from) => canTransitionBranch(from, to));
 
 export const isFinal = (s: TxStatus): s is 'committed' | 'rolled_back' => s === 'committed' || s === 'rolled_back';
-export const isDecided = (s: TxStatus): boolean => s !== 'trying';
 export const isBranchDone = (s: BranchStatus): boolean => s === 'confirmed' || s === 'cancelled';
 
 /** The statuses that still have work for recovery: phase 2 to finish, or a deadline to enforce. */
@@ -41,7 +40,6 @@ export function verbAgainst(verb: Verb, status: TxStatus): 'same' | 'opposite' |
   return committed === (verb === 'commit') ? 'same' : 'opposite';
 }
 
-export const phase2Status = (verb: Verb): 'committing' | 'rolling_back' => (verb === 'commit' ? 'committing' : 'rolling_back');
 export const finalStatus = (s: 'committing' | 'rolling_back'): 'committed' | 'rolled_back' =>
   s === 'committing' ? 'committed' : 'rolled_back';
 export const phaseOf = (s: 'committing' | 'rolling_back'): 'confirm' | 'cancel' => (s === 'committing' ? 'confirm' : 'cancel');

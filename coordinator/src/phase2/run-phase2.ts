@@ -1,4 +1,4 @@
-import type { Json, TxStatus } from '@dtx/protocol';
+import type { TxStatus } from '@dtx/protocol';
 import type { ResolvedOptions } from '../config/options.js';
 import { planAfterRound, type CallOutcome } from '../core/phase2-outcome.js';
 import { doneBranchStatus, finalStatus, isBranchDone, phaseOf } from '../core/transitions.js';
@@ -98,8 +98,10 @@ interface FinishedRound {
   now: number;
 }
 
-/** The last round of a transaction: its branches done and the transaction finished, coalesced with the batch's other finishes. */
-/** Exported for bench/experiments/log-alone.ts, which runs the log path without HTTP. */
+/**
+ * The last round of a transaction: its branches done and the transaction finished, coalesced
+ * with the batch's other finishes. Exported for bench/experiments/log-alone.ts.
+ */
 export const finishRound: Transition<FinishedRound, boolean> = {
   async one(trx, r) {
     await markBranchesDone(trx, r.xid, r.done, doneBranchStatus(r.from), r.now);
@@ -117,4 +119,3 @@ export const finishRound: Transition<FinishedRound, boolean> = {
   },
 };
 
-export type { Json };

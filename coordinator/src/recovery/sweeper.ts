@@ -9,8 +9,6 @@ export interface SweeperDeps {
   /** Most transactions driven at once. @default 16 */
   concurrency?: number;
   onError?(err: Error): void;
-  setTimer?: (fn: () => void, ms: number) => NodeJS.Timeout;
-  clearTimer?: (t: NodeJS.Timeout) => void;
 }
 
 /**
@@ -58,14 +56,14 @@ export class Sweeper {
   async close(): Promise<void> {
     this.#stopped = true;
     this.#closing = true;
-    if (this.#timer) (this.deps.clearTimer ?? clearTimeout)(this.#timer);
+    if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running;
   }
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = (this.deps.setTimer ?? setTimeout)(() => {
+    this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#running = this.sweepOnce()
         .then(() => undefined, (err) => this.deps.onError?.(toError(err)))
@@ -74,6 +72,6 @@ export class Sweeper {
           this.#schedule();
         });
     }, this.deps.intervalMs);
-    this.#timer.unref?.();
+    this.#timer.unref();
   }
 }

@@ -3,10 +3,9 @@ import type { Knex } from 'knex';
 import { runInBarrier, type BarrierOutcome } from '../barrier/run-in-barrier.js';
 import { ParticipantDefinitionError, UnknownActionError } from '../errors.js';
 import type { TccContext, TccHandler } from '../decorators/context.js';
-import { describeParticipant, type ActionDefinition } from '../decorators/describe-participant.js';
+import { describeParticipant } from '../decorators/describe-participant.js';
 
 interface BoundAction {
-  definition: ActionDefinition;
   handlers: Record<Phase, TccHandler>;
 }
 
@@ -38,7 +37,6 @@ export class ActionTable {
           return fn.bind(instance);
         };
         this.actions.set(action.action, {
-          definition: action,
           handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) },
         });
       }

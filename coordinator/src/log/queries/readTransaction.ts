@@ -11,11 +11,6 @@ export async function readBranches(db: Knex, xid: string): Promise<BranchRecord[
   return rows.map(branchFromRow);
 }
 
-export async function readBranch(db: Knex, xid: string, branchId: string): Promise<BranchRecord | null> {
-  const row = await db(BRANCH_TABLE).where({ xid, branch_id: branchId }).first();
-  return row ? branchFromRow(row) : null;
-}
-
 export async function readTxWithBranches(db: Knex, xid: string): Promise<{ tx: TxRecord; branches: BranchRecord[] } | null> {
   const tx = await readTx(db, xid);
   return tx ? { tx, branches: await readBranches(db, xid) } : null;

@@ -38,10 +38,6 @@ export class RecoveryQueue {
     this.#queue.on('error', (err) => onError(toError(err)));
   }
 
-  get queue(): Queue<RecoverJobData> {
-    return this.#queue;
-  }
-
   async enqueue(work: readonly DueWork[]): Promise<void> {
     if (work.length === 0) return;
     await this.#queue.addBulk(work.map((w) => ({ name: RECOVER_JOB, data: { xid: w.xid }, opts: { ...RECOVER_JOB_OPTIONS, jobId: recoverJobId(w.xid, w.dueAt) } })));
