@@ -1,4 +1,4 @@
-import type { ErrorCode, TxStatus } from '@dtx/protocol';
+import { toError, type ErrorCode, type TxStatus } from '@dtx/protocol';
 
 /** Every error the coordinator answers with has a stable code; HTTP mapping lives in http/errors.ts. */
 export class DtxError extends Error {
@@ -96,7 +96,4 @@ export class ConfigError extends Error {
   }
 }
 
-export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : JSON.stringify(value));
-}
+export { toError };

@@ -76,7 +76,4 @@ export class DatabaseUrlError extends DtxSdkError {
 }
 
 /** Normalises anything thrown into an Error. */
-export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
-}
+export { toError } from '@dtx/protocol';

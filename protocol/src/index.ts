@@ -4,3 +4,4 @@ export * from './headers.js';
 export * from './signature.js';
 export * from './retry.js';
 export * from './answer.js';
+export * from './errors.js';

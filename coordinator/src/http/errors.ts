@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorBody } from '@dtx/protocol';
+import { errorBody } from '@dtx/protocol';
 import { DtxError } from '../errors.js';
 
 /** The one mapping from error codes to HTTP statuses (PROTOCOL.md "Coordinator API"). */
@@ -35,9 +35,6 @@ const FASTIFY: Record<string, { code: string; path?: string }> = {
   FST_ERR_NOT_FOUND: { code: 'NOT_FOUND' },
 };
 
-export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
-  return { error: { code, message, ...(details ? { details } : {}) } };
-}
 
 export function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest): FastifyReply {
   if (err instanceof DtxError) {

@@ -4,7 +4,8 @@ import type { ResolvedOptions } from '../config/options.js';
 import { InvalidRequestError, ShuttingDownError } from '../errors.js';
 import type { CoordinatorService } from '../service/coordinator-service.js';
 import { bearerAuth } from './auth.js';
-import { errorBody, sendClientError, sendError } from './errors.js';
+import { errorBody } from '@dtx/protocol';
+import { sendClientError, sendError } from './errors.js';
 import { serviceRoutes } from './routes/service.js';
 import { transactionRoutes } from './routes/transactions.js';
 

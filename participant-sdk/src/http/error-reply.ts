@@ -1,9 +1,7 @@
+import { errorBody } from '@dtx/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { BadSignatureError, InvalidCallbackError, PhaseConflictError, TccRejectedError, toError, TrySuspendedError, UnknownActionError } from '../errors.js';
 
-export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
-  return { error: { code, message, ...(details ? { details } : {}) } };
-}
 
 /**
  * The one mapping from callback errors to HTTP (PROTOCOL.md "How the caller reads the

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CoordinatorService } from '../../service/coordinator-service.js';
-import { errorBody } from '../errors.js';
+import { errorBody } from '@dtx/protocol';
 
 /** Health, readiness, metrics and the OpenAPI document. */
 export function serviceRoutes(app: FastifyInstance, service: CoordinatorService): void {
