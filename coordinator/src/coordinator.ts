@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { resolveOptions, type CoordinatorOptions, type ResolvedOptions } from './config/options.js';
 import { toError } from './errors.js';
 import { buildServer } from './http/server.js';
+import { Pruner } from './log/pruner.js';
 import { findDue } from './log/queries/findDue.js';
 import { TransactionLog } from './log/transaction-log.js';
 import { Metrics } from './metrics.js';
@@ -10,6 +11,7 @@ import { RecoveryQueue } from './recovery/bullmq/recovery-queue.js';
 import { redisOptionsFromUrl } from './recovery/bullmq/redis.js';
 import { Sweeper } from './recovery/sweeper.js';
 import { CoordinatorService } from './service/coordinator-service.js';
+import { settleWithin } from './settle-within.js';
 
 export interface Coordinator {
   readonly options: ResolvedOptions;
@@ -28,20 +30,23 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
   let log: TransactionLog | null = null;
   let caller: HttpParticipantCaller | null = null;
   let sweeper: Sweeper | null = null;
+  let pruner: Pruner | null = null;
   let service: CoordinatorService | null = null;
   let queue: RecoveryQueue | null = null;
   let url = '';
 
   const close = async ({ timeoutMs = 10_000 } = {}): Promise<void> => {
     await sweeper?.close();
+    await pruner?.close();
     await app?.close();
     await service?.drain(timeoutMs);
     await caller?.close();
     await log?.close();
-    await Promise.race([queue?.close().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await settleWithin(queue?.close().catch(() => {}) ?? Promise.resolve(), 2000, undefined);
     queue = null;
     app = null;
     sweeper = null;
+    pruner = null;
     log = null;
     caller = null;
   };
@@ -80,6 +85,11 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
             onError: (err) => app?.log.warn({ err: toError(err) }, 'recovery sweep failed'),
           });
           sweeper.start();
+        }
+        if (resolved.retentionMs > 0) {
+          const l = log;
+          pruner = new Pruner({ log: l, retentionMs: resolved.retentionMs, onError: (err) => app?.log.warn({ err }, 'pruning finished transactions failed') });
+          pruner.start();
         }
       } catch (err) {
         await close({ timeoutMs: 0 }).catch(() => {});

@@ -21,6 +21,7 @@ const KNOWN = new Set([
   'DTX_SWEEP_BATCH_SIZE',
   'DTX_CIRCUIT_FAILURES',
   'DTX_CIRCUIT_OPEN_MS',
+  'DTX_RETENTION_MS',
   'DTX_LOG_REQUESTS',
 ]);
 
@@ -49,6 +50,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinato
     sweepBatchSize: int(env, 'DTX_SWEEP_BATCH_SIZE', 1, 100_000),
     circuitFailureThreshold: int(env, 'DTX_CIRCUIT_FAILURES', 1),
     circuitOpenMs: int(env, 'DTX_CIRCUIT_OPEN_MS', 1),
+    retentionMs: int(env, 'DTX_RETENTION_MS', 0),
     logRequests: bool(env, 'DTX_LOG_REQUESTS'),
   };
 }

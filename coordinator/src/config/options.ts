@@ -37,6 +37,8 @@ export interface CoordinatorOptions {
   circuitFailureThreshold?: number;
   /** How long an open circuit holds calls to its origin back; doubles while probes fail, up to retryMaxMs. @default 5000 */
   circuitOpenMs?: number;
+  /** Finished transactions created longer ago than this are deleted from the log (checked every minute); 0 keeps them. @default 604800000 (7 days) */
+  retentionMs?: number;
   /** Request body limit. @default 1048576 */
   bodyLimitBytes?: number;
   /** Run the in-process recovery sweeper (when no Redis). @default true */
@@ -65,6 +67,7 @@ export const DEFAULTS = {
   sweepBatchSize: 1000,
   circuitFailureThreshold: 5,
   circuitOpenMs: 5000,
+  retentionMs: 7 * 86_400_000,
   bodyLimitBytes: 1024 * 1024,
   recovery: true,
   logRequests: false,
@@ -93,6 +96,7 @@ export function resolveOptions(options: CoordinatorOptions = {}): ResolvedOption
   positiveInt('sweepBatchSize', o.sweepBatchSize);
   positiveInt('circuitFailureThreshold', o.circuitFailureThreshold);
   positiveInt('circuitOpenMs', o.circuitOpenMs);
+  if (!Number.isSafeInteger(o.retentionMs) || o.retentionMs < 0) throw new ConfigError('retentionMs', `must be 0 (keep) or a positive integer, got ${o.retentionMs}`);
   if (!/^[A-Za-z0-9._{}-]{1,64}$/.test(o.queuePrefix)) throw new ConfigError('queuePrefix', `must be 1–64 of [A-Za-z0-9._{}-], got ${o.queuePrefix}`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError('port', `must be 0–65535, got ${o.port}`);
   if (o.retryMaxMs < o.retryBaseMs) throw new ConfigError('retryMaxMs', 'must be at least retryBaseMs');
