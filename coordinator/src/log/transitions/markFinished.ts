@@ -4,15 +4,11 @@ import { inStatements } from '../multi-row.js';
 import { TX_TABLE } from '../records.js';
 
 /** `committing → committed` or `rolling_back → rolled_back`, once every branch is done. */
-export async function markFinished(trx: Knex.Transaction, xid: string, from: 'committing' | 'rolling_back', now: number): Promise<boolean> {
-  const to = finalStatus(from);
-  const updated = await trx(TX_TABLE)
-    .where({ xid, status: from })
-    .update({ status: to, next_retry_at: null, stuck: 0, finished_at: now, updated_at: now });
-  return updated === 1;
+export function markFinished(trx: Knex.Transaction, xid: string, from: 'committing' | 'rolling_back', now: number): Promise<boolean> {
+  return markFinishedAll(trx, [xid], from, now);
 }
 
-/** Many transactions finished at once (group commit); true only if every one of them moved. */
+/** The same for many transactions at once (group commit); true only if every one of them moved. */
 export async function markFinishedAll(trx: Knex.Transaction, xids: string[], from: 'committing' | 'rolling_back', now: number): Promise<boolean> {
   let moved = 0;
   for (const part of inStatements(xids)) {
