@@ -1,3 +1,4 @@
+import { actionRef, branchOf } from '@dtx/participant-sdk';
 import mysql from 'mysql2/promise';
 import type { MysqlAdmin } from './mysql.js';
 import { startProcess, type Child } from './processes.js';
@@ -50,23 +51,12 @@ export async function bankScenario(c: ScenarioConfig, h: HttpHelpers): Promise<S
       close: h.closePools,
     };
   }
-  const branch = (base: string, branchId: string, action: string, account: string) => ({
-    branchId,
-    action,
-    tryUrl: `${base}/dtx/${action}/try`,
-    confirmUrl: `${base}/dtx/${action}/confirm`,
-    cancelUrl: `${base}/dtx/${action}/cancel`,
-    payload: { account, amount: 1 },
-  });
   return {
-    run: async () => {
-      const r = await h.post(c.coordinatorUrl!, '/v1/transactions', {
-        drive: true,
-        branches: [branch(a!, 'debit', 'wallet.debit', pick()), branch(b!, 'credit', 'wallet.credit', pick())],
-      });
-      h.expectOk('bank', r);
-      if (r.json?.status !== 'committed') throw new Error(`bank: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
-    },
+    run: () =>
+      h.drive([
+        branchOf(actionRef(a!, 'wallet.debit'), 'debit', { account: pick(), amount: 1 }),
+        branchOf(actionRef(b!, 'wallet.credit'), 'credit', { account: pick(), amount: 1 }),
+      ]),
     close: h.closePools,
   };
 }

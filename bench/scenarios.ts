@@ -1,3 +1,5 @@
+import { actionRef, branchOf } from '@dtx/participant-sdk';
+import type { RegisterBranchRequest } from '@dtx/protocol';
 import { Pool } from 'undici';
 
 /** What the load generator needs to run one kind of transaction. */
@@ -44,6 +46,12 @@ function expectOk(what: string, r: { status: number; json: any }): void {
   if (r.status < 200 || r.status > 299) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.json)?.slice(0, 300)}`);
 }
 
+async function drive(what: string, coordinatorUrl: string, branches: RegisterBranchRequest[], connections: number): Promise<void> {
+  const r = await post(coordinatorUrl, '/v1/transactions', { drive: true, branches }, connections);
+  expectOk(what, r);
+  if (r.json?.status !== 'committed') throw new Error(`${what}: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
+}
+
 let seq = 0;
 const benchXid = () => `bench-${process.pid}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
 
@@ -72,23 +80,8 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
     // relay: the same request, answered by bench/relay.ts instead of the coordinator
     case 'relay':
     case 'driven': {
-      const branch = (base: string, branchId: string, action: string) => ({
-        branchId,
-        action,
-        tryUrl: `${base}/dtx/${action}/try`,
-        confirmUrl: `${base}/dtx/${action}/confirm`,
-        cancelUrl: `${base}/dtx/${action}/cancel`,
-        payload: { amount: 1 },
-      });
-      const branches = [branch(p1!, 'a', 'bench.a'), branch(p2!, 'b', 'bench.b')];
-      return {
-        run: async () => {
-          const r = await post(c.coordinatorUrl!, '/v1/transactions', { drive: true, branches }, n);
-          expectOk(c.scenario, r);
-          if (r.json?.status !== 'committed') throw new Error(`${c.scenario}: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
-        },
-        close: closePools,
-      };
+      const branches = [branchOf(actionRef(p1!, 'bench.a'), 'a', { amount: 1 }), branchOf(actionRef(p2!, 'bench.b'), 'b', { amount: 1 })];
+      return { run: () => drive(c.scenario, c.coordinatorUrl!, branches, n), close: closePools };
     }
     case 'initiator': {
       const { initiatorScenario } = await import('./scenario-initiator.js');
@@ -97,7 +90,12 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
     case 'bank-bare':
     case 'bank': {
       const { bankScenario } = await import('./scenario-bank.js');
-      return bankScenario(c, { post: (base, path, body) => post(base, path, body, n), expectOk, closePools });
+      return bankScenario(c, {
+        post: (base, path, body) => post(base, path, body, n),
+        expectOk,
+        drive: (branches) => drive(c.scenario, c.coordinatorUrl!, branches, n),
+        closePools,
+      });
     }
     default:
       throw new Error(`unknown scenario ${c.scenario}`);
@@ -107,5 +105,7 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
 export interface HttpHelpers {
   post(base: string, path: string, body: unknown): Promise<{ status: number; json: any }>;
   expectOk(what: string, r: { status: number; json: any }): void;
+  /** One driven-mode transaction on the coordinator; throws unless it ends committed. */
+  drive(branches: RegisterBranchRequest[]): Promise<void>;
   closePools(): Promise<void>;
 }
