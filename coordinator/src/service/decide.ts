@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
 import type { TxStatus } from '@dtx/protocol';
 import { verbAgainst, type Verb } from '../core/transitions.js';
-import { TxNotFoundError } from '../errors.js';
-import { BRANCH_TABLE, TX_TABLE } from '../log/records.js';
+import { failedTry, readStatus } from '../log/queries/readStatus.js';
 import { markCommitting, markCommittingAll } from '../log/transitions/markCommitting.js';
 import { markRollingBack } from '../log/transitions/markRollingBack.js';
 import { recordSucceededTries, type SucceededTry } from '../log/transitions/recordTryResults.js';
@@ -39,14 +38,12 @@ export async function decide(
   } else if (await markRollingBack(trx, xid, reason ?? 'rollback requested', now, now + leaseMs)) {
     return { won: true, refused: false, status: 'rolling_back', decided: 'rollback', reason: reason ?? 'rollback requested' };
   }
-  const tx = await trx(TX_TABLE).where({ xid }).first('status', 'reason', 'deadline');
-  if (!tx) throw new TxNotFoundError(xid);
-  const status = tx.status as TxStatus;
+  const { status, reason: decidedReason } = await readStatus(trx, xid);
   const against = verbAgainst(verb, status);
-  if (against !== 'undecided') return { won: false, refused: against === 'opposite', status, reason: tx.reason ?? null };
+  if (against !== 'undecided') return { won: false, refused: against === 'opposite', status, reason: decidedReason };
   // still trying, yet the commit was refused: the deadline passed or a try failed
-  const failed = await trx(BRANCH_TABLE).where({ xid, status: 'try_failed' }).first('branch_id');
-  const why = failed ? `try failed: branch ${failed.branch_id}` : 'timeout';
+  const failed = await failedTry(trx, xid);
+  const why = failed ? `try failed: branch ${failed}` : 'timeout';
   const won = await markRollingBack(trx, xid, why, now, now + leaseMs);
   return { won, refused: true, status: 'rolling_back', decided: 'rollback', reason: why };
 }

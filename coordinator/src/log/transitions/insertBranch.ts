@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
-import { BranchConflictError, TxNotFoundError, TxNotTryingError } from '../../errors.js';
+import { BranchConflictError, TxNotTryingError } from '../../errors.js';
 import { isDuplicateKey } from '../database.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchFromRow, branchToRow, TX_TABLE, type BranchRecord } from '../records.js';
 import { NotCoalesced, type Transition } from '../write-batcher.js';
 import { lockTrying } from './lockTrying.js';
+import { readStatus } from '../queries/readStatus.js';
 
 /**
  * Register: only while the transaction is `trying`. The guarded no-op update
@@ -18,9 +19,7 @@ export async function insertBranch(trx: Knex.Transaction, b: Omit<BranchRecord, 
   const existing = await trx(BRANCH_TABLE).where({ xid: b.xid, branch_id: b.branchId }).first();
   if (existing && sameRegistration(branchFromRow(existing), b)) return { created: false };
   if (!locked) {
-    const tx = await trx(TX_TABLE).where({ xid: b.xid }).first('status');
-    if (!tx) throw new TxNotFoundError(b.xid);
-    throw new TxNotTryingError(b.xid, tx.status);
+    throw new TxNotTryingError(b.xid, (await readStatus(trx, b.xid)).status);
   }
   if (existing) throw new BranchConflictError(b.xid, b.branchId);
   const last = await trx(BRANCH_TABLE).where({ xid: b.xid }).max({ seq: 'seq' }).first();

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
-import { BranchNotFoundError, TxNotFoundError, TxNotTryingError } from '../../errors.js';
+import { BranchNotFoundError, TxNotTryingError } from '../../errors.js';
 import { branchSourcesOf } from '../../core/transitions.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, TX_TABLE } from '../records.js';
 import { NotCoalesced, type Transition } from '../write-batcher.js';
 import { lockTrying } from './lockTrying.js';
+import { readStatus } from '../queries/readStatus.js';
 
 export interface TryResult {
   branchId: string;
@@ -37,8 +38,7 @@ export async function recordTryResult(trx: Knex.Transaction, xid: string, r: Try
     .whereNot((q) => q.where('status', status).where(holds('try_result', r.resultJson)).where(holds('last_error', lastError)))
     .update({ status, try_result: r.resultJson, last_error: lastError, updated_at: now });
   if (updated === 1) return;
-  const tx = await trx(TX_TABLE).where({ xid }).first('status');
-  if (!tx) throw new TxNotFoundError(xid);
+  const tx = await readStatus(trx, xid);
   const branch = await trx(BRANCH_TABLE).where({ xid, branch_id: r.branchId }).first('status', 'try_result');
   if (!branch) throw new BranchNotFoundError(xid, r.branchId);
   if (isRepeat(branch.status, branch.try_result ?? null, r)) return;

@@ -1,0 +1,17 @@
+import type { TxStatus } from '@dtx/protocol';
+import type { Knex } from 'knex';
+import { TxNotFoundError } from '../../errors.js';
+import { BRANCH_TABLE, TX_TABLE } from '../records.js';
+
+/** A transaction's status and reason, read inside a write after its guard did not hold; TX_NOT_FOUND when there is none. */
+export async function readStatus(db: Knex, xid: string): Promise<{ status: TxStatus; reason: string | null }> {
+  const row = (await db(TX_TABLE).where({ xid }).first('status', 'reason')) as { status: TxStatus; reason: string | null } | undefined;
+  if (!row) throw new TxNotFoundError(xid);
+  return { status: row.status, reason: row.reason ?? null };
+}
+
+/** The id of a branch whose try failed, if any. */
+export async function failedTry(db: Knex, xid: string): Promise<string | null> {
+  const row = (await db(BRANCH_TABLE).where({ xid, status: 'try_failed' }).first('branch_id')) as { branch_id: string } | undefined;
+  return row?.branch_id ?? null;
+}
