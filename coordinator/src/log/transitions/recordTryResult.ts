@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { BranchNotFoundError, TxNotTryingError } from '../../errors.js';
 import { branchSourcesOf } from '../../core/transitions.js';
-import { inStatements } from '../multi-row.js';
+import { inStatements, valueByBranch } from '../multi-row.js';
 import { BRANCH_TABLE, TX_TABLE } from '../records.js';
 import { NotCoalesced, type Transition } from '../write-batcher.js';
 import { lockTrying } from './lockTrying.js';
@@ -87,15 +87,14 @@ export const recordTryReports: Transition<TryReport, void> = {
       }
     }
     const now = Math.max(...reports.map((r) => r.now));
-    const values = reports.map((r) => ({ r, status: r.ok ? 'tried' : 'try_failed', error: r.error?.slice(0, 2000) ?? null }));
+    const values = reports.map((r) => ({ r, xid: r.xid, branchId: r.branchId, status: r.ok ? 'tried' : 'try_failed', error: r.error?.slice(0, 2000) ?? null }));
     for (const v of values) {
       const row = stored.get(key(v.r.xid, v.r.branchId));
       const repeat = row && row.status === v.status && row.try_result === v.r.resultJson && row.last_error === v.error;
       if (!row || !(OPEN as string[]).includes(row.status) || repeat) throw new NotCoalesced('not a new report on an open branch');
     }
     for (const part of inStatements(values)) {
-      const byBranch = (value: (v: (typeof values)[number]) => string | null) =>
-        trx.raw(`CASE ${part.map(() => 'WHEN xid = ? AND branch_id = ? THEN ?').join(' ')} END`, part.flatMap((v) => [v.r.xid, v.r.branchId, value(v)]));
+      const byBranch = (value: (v: (typeof values)[number]) => string | null) => valueByBranch(trx, part, value);
       await trx(BRANCH_TABLE)
         .whereIn(['xid', 'branch_id'], part.map((v) => [v.r.xid, v.r.branchId]))
         .update({ status: byBranch((v) => v.status), try_result: byBranch((v) => v.r.resultJson), last_error: byBranch((v) => v.error), updated_at: now });

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { branchSourcesOf } from '../../core/transitions.js';
-import { inStatements } from '../multi-row.js';
+import { inStatements, valueByBranch } from '../multi-row.js';
 import { BRANCH_TABLE } from '../records.js';
 import type { TryResult } from './recordTryResult.js';
 
@@ -17,9 +17,7 @@ const OPEN = branchSourcesOf('tried');
 export async function recordSucceededTries(trx: Knex.Transaction, tries: SucceededTry[], now: number): Promise<void> {
   for (const part of inStatements(tries)) {
     const withResult = part.filter((t) => t.resultJson !== null);
-    const tryResult = withResult.length === 0
-      ? null
-      : trx.raw(`CASE ${withResult.map(() => 'WHEN xid = ? AND branch_id = ? THEN ?').join(' ')} ELSE NULL END`, withResult.flatMap((t) => [t.xid, t.branchId, t.resultJson]));
+    const tryResult = withResult.length === 0 ? null : valueByBranch(trx, withResult, (t) => t.resultJson);
     await trx(BRANCH_TABLE)
       .whereIn(['xid', 'branch_id'], part.map((t) => [t.xid, t.branchId]))
       .whereIn('status', OPEN)
