@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './database.js';
 
-const SQL_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../sql');
+const SQL_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../sql');
 
 interface Migration {
   name: string;
