@@ -1,8 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
+  // the packages' sources, as tsconfig.json's paths have it (installed, they resolve to dist/)
+  resolve: {
+    alias: {
+      '@dtx/protocol': source('./protocol/src/index.ts'),
+      '@dtx/participant-sdk': source('./participant-sdk/src/index.ts'),
+      '@dtx/coordinator': source('./coordinator/src/index.ts'),
+    },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',

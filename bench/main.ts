@@ -166,7 +166,7 @@ async function main(): Promise<number> {
       if (o.profile) mkdirSync(profileDir, { recursive: true });
       coordinator = await startProcess(
         'coordinator',
-        [...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), 'coordinator/bin/dtx.js', 'serve'],
+        [...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--import', 'tsx', 'coordinator/src/cli/main.ts', 'serve'],
         { DTX_DATABASE_URL: o.databaseUrl, DTX_HOST: '127.0.0.1', DTX_PORT: '0' },
         /listening on (http:\/\/\S+)/,
       );

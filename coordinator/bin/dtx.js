@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx); no build step between a clone and `dtx serve`.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The installed package's CLI runs the built JavaScript; in the repository, `npm start`
+// and the tests run the TypeScript sources through tsx instead (see the root package.json).
+await import('../dist/cli/main.js');

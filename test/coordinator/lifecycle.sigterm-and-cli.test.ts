@@ -1,15 +1,13 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, expect, test } from 'vitest';
 import { api, eventually } from '../support/http.js';
-import { spawnDtx, type DtxProcess } from '../support/coordinator-process.js';
+import { DTX_CLI, spawnDtx, type DtxProcess } from '../support/coordinator-process.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, type FreshDatabase } from '../support/services.js';
 
 const run = promisify(execFile);
-const DTX = fileURLToPath(new URL('../../coordinator/bin/dtx.js', import.meta.url));
 
 let db: FreshDatabase;
 let p: TestParticipant;
@@ -36,7 +34,7 @@ test('SIGTERM lets in-flight confirms finish, then exits cleanly', async () => {
   expect(proc.output()).toContain('SIGTERM: draining');
 
   // the confirm finished before exit: the log says committed, read by the CLI
-  const { stdout } = await run(process.execPath, [DTX, 'tx', 'get', b.body.xid], { env: { ...process.env, DTX_DATABASE_URL: db.url } });
+  const { stdout } = await run(process.execPath, [...DTX_CLI, 'tx', 'get', b.body.xid], { env: { ...process.env, DTX_DATABASE_URL: db.url } });
   expect(JSON.parse(stdout)).toMatchObject({ xid: b.body.xid, status: 'committed', branches: [{ branchId: 'a', status: 'confirmed' }] });
 });
 
@@ -48,8 +46,8 @@ test('the CLI lists transactions by status and refuses a bad filter', async () =
   await proc.kill('SIGKILL');
   proc = undefined;
   const env = { ...process.env, DTX_DATABASE_URL: db.url };
-  const { stdout } = await run(process.execPath, [DTX, 'tx', 'list', '--status', 'trying'], { env });
+  const { stdout } = await run(process.execPath, [...DTX_CLI, 'tx', 'list', '--status', 'trying'], { env });
   expect(JSON.parse(stdout).items.map((t: { xid: string }) => t.xid)).toEqual([trying.body.xid]);
-  await expect(run(process.execPath, [DTX, 'tx', 'list', '--status', 'nonsense'], { env })).rejects.toMatchObject({ code: 1 });
-  await expect(run(process.execPath, [DTX, 'serve'], { env: { ...env, DTX_PORT: 'eighty' } })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('DTX_PORT') });
+  await expect(run(process.execPath, [...DTX_CLI, 'tx', 'list', '--status', 'nonsense'], { env })).rejects.toMatchObject({ code: 1 });
+  await expect(run(process.execPath, [...DTX_CLI, 'serve'], { env: { ...env, DTX_PORT: 'eighty' } })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('DTX_PORT') });
 });

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-const DTX_BIN = fileURLToPath(new URL('../../coordinator/bin/dtx.js', import.meta.url));
+/** `node …` arguments that run the `dtx` CLI from its TypeScript sources (the package's bin runs dist/). */
+export const DTX_CLI = ['--import', 'tsx', fileURLToPath(new URL('../../coordinator/src/cli/main.ts', import.meta.url))];
 
 /** A coordinator (or worker) as a real child process, for crash tests. */
 export interface DtxProcess {
@@ -16,7 +17,7 @@ export interface DtxProcess {
 /** Runs `dtx <args>` with the given DTX_* environment; for `serve`, resolves once it listens. */
 export async function spawnDtx(args: string[], env: Record<string, string>, readyPattern = /listening on (http:\/\/\S+)/): Promise<DtxProcess> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DTX_')));
-  const proc = spawn(process.execPath, [DTX_BIN, ...args], {
+  const proc = spawn(process.execPath, [...DTX_CLI, ...args], {
     env: { ...clean, DTX_HOST: '127.0.0.1', DTX_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

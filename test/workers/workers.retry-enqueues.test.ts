@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { DTX_CLI } from '../support/coordinator-process.js';
 import { api } from '../support/http.js';
 import { LedgerParticipant } from './support/ledger.js';
 import { expectAppliedOnce, Scenario, seedUnfinished } from './support/scenario.js';
 
-const DTX_BIN = fileURLToPath(new URL('../../coordinator/bin/dtx.js', import.meta.url));
 const scenario = await Scenario.create('retry');
 
 let p: LedgerParticipant;
@@ -34,7 +33,7 @@ test.runIf(scenario)('POST /retry and `dtx tx retry` hand the transaction to the
   await s.waitFor([viaApi!], ['committed'], 5000);
 
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DTX_')));
-  const out = await promisify(execFile)(process.execPath, [DTX_BIN, 'tx', 'retry', viaCli!], { env: { ...clean, ...s.env(slow) } });
+  const out = await promisify(execFile)(process.execPath, [...DTX_CLI, 'tx', 'retry', viaCli!], { env: { ...clean, ...s.env(slow) } });
   expect(JSON.parse(out.stdout)).toMatchObject({ xid: viaCli, status: 'committing', retried: true, enqueued: true });
   await s.waitFor([viaCli!], ['committed'], 5000);
   expectAppliedOnce(p, 'confirm', [viaApi!, viaCli!], ['a']);
