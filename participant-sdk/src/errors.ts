@@ -75,5 +75,16 @@ export class DatabaseUrlError extends DtxSdkError {
   }
 }
 
+/** A database URL whose driver package (a peer dependency) is not installed. */
+export class DriverMissingError extends DtxSdkError {
+  constructor(
+    readonly packageName: string,
+    scheme: string,
+    options?: { cause?: unknown },
+  ) {
+    super('DRIVER_MISSING', `${scheme} URLs need the ${packageName} package: npm install ${packageName}`, options);
+  }
+}
+
 /** Normalises anything thrown into an Error. */
 export { toError } from '@dtx/protocol';

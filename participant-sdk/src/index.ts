@@ -17,6 +17,7 @@ export {
   UnknownActionError,
   BadSignatureError,
   DatabaseUrlError,
+  DriverMissingError,
   toError,
 } from './errors.js';
 export {

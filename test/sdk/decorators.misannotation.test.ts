@@ -156,4 +156,16 @@ describe('decorators: a mis-annotated class fails when it is defined or register
       await knex.destroy();
     }
   });
+
+  it('decorators compiled as legacy ones (experimentalDecorators on) fail naming the setting', () => {
+    // what TypeScript emits with experimentalDecorators: (constructor) for a class, (prototype, key, descriptor) for a method
+    class Legacy {
+      async pay(): Promise<void> {}
+    }
+    const legacyClass = Participant('legacy') as unknown as (target: Function) => void;
+    const legacyMethod = TccAction({ confirm: 'pay', cancel: 'pay' }) as unknown as (target: object, key: string, d: PropertyDescriptor) => void;
+    expect(() => legacyClass(Legacy)).toThrow(ParticipantDefinitionError);
+    expect(() => legacyClass(Legacy)).toThrow('turn off "experimentalDecorators" in tsconfig.json');
+    expect(() => legacyMethod(Legacy.prototype, 'pay', Object.getOwnPropertyDescriptor(Legacy.prototype, 'pay')!)).toThrow('@TccAction is a standard (TC39) decorator');
+  });
 });

@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { DatabaseUrlError } from '../errors.js';
+import { DatabaseUrlError, DriverMissingError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
 
 export interface KnexFromUrlOptions {
   /** Connections in the pool (MySQL/Postgres; SQLite always uses one). @default 10 */
@@ -15,6 +18,7 @@ export interface KnexFromUrlOptions {
 export function knexFromUrl(url: string, options: KnexFromUrlOptions = {}): Knex {
   const poolMax = options.poolMax ?? 10;
   if (url.startsWith('sqlite:')) {
+    requireDriver('better-sqlite3', 'sqlite:');
     const filename = url.slice('sqlite:'.length);
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     return knexFactory({
@@ -35,10 +39,21 @@ export function knexFromUrl(url: string, options: KnexFromUrlOptions = {}): Knex
     });
   }
   if (url.startsWith('mysql://')) {
+    requireDriver('mysql2', 'mysql://');
     return knexFactory({ client: 'mysql2', connection: url, pool: { min: 0, max: poolMax } });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    requireDriver('pg', 'postgres://');
     return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: poolMax } });
   }
   throw new DatabaseUrlError(url);
+}
+
+/** The drivers are optional peer dependencies: name the missing one before knex fails on it at the first query. */
+function requireDriver(packageName: string, scheme: string): void {
+  try {
+    require.resolve(packageName);
+  } catch (cause) {
+    throw new DriverMissingError(packageName, scheme, { cause });
+  }
 }

@@ -48,9 +48,21 @@ export function tryMethodsOf(cls: Function): ReadonlyMap<string, RecordedTry> {
   return (participants.get(cls)?.metadata[TRY_METHODS] as Map<string, RecordedTry> | undefined) ?? new Map();
 }
 
+/**
+ * TypeScript's `experimentalDecorators` calls a decorator with (target, key, descriptor)
+ * instead of (value, context): name the setting rather than fail on a missing `kind`.
+ */
+export function requireStandardDecorators(context: unknown, decorator: string): void {
+  if (typeof context !== 'object' || context === null || !('kind' in context)) {
+    throw new ParticipantDefinitionError(
+      `${decorator} is a standard (TC39) decorator, but it was called as a legacy one: turn off "experimentalDecorators" in tsconfig.json`,
+    );
+  }
+}
+
 function requireMetadata(metadata: DecoratorMetadataObject | undefined): DecoratorMetadataObject {
   if (metadata === undefined) {
-    throw new ParticipantDefinitionError('decorators get no context.metadata: compile with TypeScript >= 5.2 or esbuild >= 0.21 (standard decorators)');
+    throw new ParticipantDefinitionError('decorators get no context.metadata: compile with TypeScript >= 5.2 or esbuild >= 0.21 (standard decorators, "experimentalDecorators" off)');
   }
   return metadata;
 }

@@ -1,7 +1,7 @@
 import { ParticipantDefinitionError } from '../errors.js';
 import type { TccHandler } from './context.js';
 import { describeParticipant, isValidName } from './describe-participant.js';
-import { recordParticipant, recordTryMethod, type RecordedTry } from './metadata.js';
+import { recordParticipant, recordTryMethod, requireStandardDecorators, type RecordedTry } from './metadata.js';
 
 /**
  * Marks a class as the participant `name`; its `@TccAction` methods become the actions
@@ -10,6 +10,7 @@ import { recordParticipant, recordTryMethod, type RecordedTry } from './metadata
  */
 export function Participant(name: string) {
   return function participantDecorator<C extends abstract new (...args: never[]) => object>(value: C, context: ClassDecoratorContext<C>): void {
+    requireStandardDecorators(context, '@Participant');
     if (context.kind !== 'class') throw new ParticipantDefinitionError('@Participant decorates classes only');
     if (!isValidName(name)) throw new ParticipantDefinitionError(`@Participant name "${name}" must be letters, digits, _ and - separated by dots`);
     recordParticipant(value, name, context.metadata);
@@ -26,6 +27,7 @@ type MethodName<This> = { [K in keyof This]: This[K] extends Function ? K : neve
  */
 export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>; cancel: MethodName<This> }) {
   return function tccActionDecorator(_value: TccHandler, context: ClassMethodDecoratorContext<This>): void {
+    requireStandardDecorators(context, '@TccAction');
     if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
       throw new ParticipantDefinitionError(`@TccAction decorates public instance methods only (got ${String(context.name)})`);
     }
