@@ -1,0 +1,134 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { api } from '../support/http.js';
+import { freshDatabase, requireService, type FreshDatabase } from '../support/services.js';
+
+/**
+ * DTX as a user meets it: the three workspaces packed, the tarballs installed into a
+ * project outside this repository next to fastify, knex, mysql2 and typescript from the
+ * registry, a decorated participant and an initiator compiled by plain tsc and run by
+ * plain node, and the coordinator started with `npx dtx serve` from its package. Any
+ * file a package needs at run time and does not ship fails a step here.
+ */
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('./user-project', import.meta.url));
+const run = promisify(execFile);
+const INSTALL_MS = 8 * 60_000;
+
+let work: string;
+let app: string;
+let wallets: FreshDatabase;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  await requireService('mysql');
+  work = mkdtempSync(join(tmpdir(), 'dtx-user-'));
+  app = join(work, 'app');
+  const packs = join(work, 'packs');
+  mkdirSync(packs);
+  await run('npm', ['pack', '--workspaces', '--pack-destination', packs], { cwd: REPO, maxBuffer: 64 << 20 });
+  const tarball = (name: string) => join(packs, readdirSync(packs).find((f) => f.startsWith(`dtx-${name}-`))!);
+  cpSync(FIXTURE, app, { recursive: true });
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({
+      name: 'a-users-service',
+      private: true,
+      type: 'module',
+      // this machine's npm runs no dependency install scripts unless listed (better-sqlite3 builds from source)
+      allowScripts: { 'better-sqlite3': true },
+      dependencies: {
+        '@dtx/protocol': `file:${tarball('protocol')}`,
+        '@dtx/participant-sdk': `file:${tarball('participant-sdk')}`,
+        '@dtx/coordinator': `file:${tarball('coordinator')}`,
+        fastify: '^5.6.1',
+        knex: '^3.1.0',
+        mysql2: '^3.15.2',
+      },
+      devDependencies: { typescript: '~5.9.3', '@types/node': '^20.19.0' },
+    }),
+  );
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, maxBuffer: 64 << 20, timeout: INSTALL_MS });
+  wallets = await freshDatabase('mysql', 'user_wallet');
+}, INSTALL_MS + 60_000);
+
+afterAll(async () => {
+  // npx runs dtx as its child: end the whole process group
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL');
+  await wallets?.drop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Starts `command` in the user's project and resolves with the URL it prints once listening. */
+async function start(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<string> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DTX_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
+  const child = spawn(command, args, { cwd: app, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(' ')} did not start:\n${out}`)), 30_000);
+    const read = (d: Buffer) => {
+      out += d.toString();
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** Plain node in the user's project, with nothing of this repository's loaders. */
+async function node(args: string[], env: Record<string, string> = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DTX_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
+  return run(process.execPath, args, { cwd: app, env: { ...clean, ...env } });
+}
+
+describe('installed from its tarballs into a project of its own', () => {
+  test('a decorated participant and an initiator compiled by tsc move money through `npx dtx serve`', async () => {
+    await run('npx', ['tsc', '-p', '.'], { cwd: app });
+    const coordinator = await start('npx', ['dtx', 'serve'], { DTX_DATABASE_URL: `sqlite:${join(work, 'log', 'dtx.db')}`, DTX_PORT: '0' }, /listening on (http:\/\/\S+)/);
+    const wallet = await start(process.execPath, ['dist/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' }, /wallet listening on (http:\/\/\S+)/);
+
+    const transfer = async (amount: number) => JSON.parse((await node(['dist/transfer.js', coordinator, wallet, String(amount)])).stdout);
+    const balances = async () => [(await api(wallet, 'GET', '/accounts/alice')).body, (await api(wallet, 'GET', '/accounts/bob')).body];
+
+    expect(await transfer(30)).toMatchObject({ status: 'committed' });
+    const overdraft = await transfer(1000);
+    expect(overdraft).toMatchObject({ status: 'rolled_back' });
+    expect(await balances()).toEqual([
+      { id: 'alice', balance: 70, frozen: 0, incoming: 0 },
+      { id: 'bob', balance: 30, frozen: 0, incoming: 0 },
+    ]);
+    const logged = await api(coordinator, 'GET', `/v1/transactions/${overdraft.xid}`);
+    expect(logged.body).toMatchObject({ status: 'rolled_back', branches: [{ status: 'cancelled' }] });
+  });
+
+  test('`dtx migrate` applies the log DDL the package ships', async () => {
+    const { stdout } = await run('npx', ['dtx', 'migrate'], { cwd: app, env: { ...process.env, DTX_DATABASE_URL: `sqlite:${join(work, 'migrated.db')}` } });
+    expect(stdout).toContain('migrations applied');
+  });
+
+  test('a URL whose driver is not installed names the package; legacy decorators name the setting', async () => {
+    const missing = node(['--input-type=module', '-e', "import { knexFromUrl } from '@dtx/participant-sdk'; knexFromUrl('postgres://u@127.0.0.1:5432/db');"]);
+    await expect(missing).rejects.toMatchObject({ stderr: expect.stringContaining('postgres:// URLs need the pg package: npm install pg') });
+
+    writeFileSync(join(app, 'tsconfig.legacy.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { experimentalDecorators: true, outDir: 'legacy' } }));
+    // tsc itself refuses standard decorators under experimentalDecorators, and still emits (as it does by default)
+    await expect(run('npx', ['tsc', '-p', 'tsconfig.legacy.json'], { cwd: app })).rejects.toMatchObject({ stdout: expect.stringMatching(/decorator/i) });
+    await expect(node(['legacy/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' })).rejects.toMatchObject({
+      stderr: expect.stringContaining('turn off "experimentalDecorators" in tsconfig.json'),
+    });
+  });
+});
