@@ -9,9 +9,9 @@
 import { newXid } from '@dtx/protocol';
 import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
-import { insertTransactions } from '../../coordinator/src/log/transitions/insertTransaction.js';
-import { finishRound } from '../../coordinator/src/phase2/run-phase2.js';
-import { commitDecision } from '../../coordinator/src/service/decide.js';
+import { insertTransactionWrite } from '../../coordinator/src/log/transitions/insertTransaction.js';
+import { finishRoundWrite } from '../../coordinator/src/log/transitions/finishRound.js';
+import { commitWrite } from '../../coordinator/src/log/transitions/decide.js';
 import { MysqlAdmin } from '../mysql.js';
 import { cpuSecondsOf, mysqlServerPid } from '../processes.js';
 
@@ -34,12 +34,12 @@ function records(now: number): { tx: TxRecord; branches: BranchRecord[] } {
 async function oneTransaction(log: TransactionLog): Promise<void> {
   const { tx, branches } = records(Date.now());
   const xid = tx.xid;
-  await log.apply(insertTransactions, { tx, branches });
+  await log.apply(insertTransactionWrite, { tx, branches });
   await new Promise((r) => setImmediate(r));
-  const d = await log.apply(commitDecision, { xid, now: Date.now(), leaseMs: 10_000, tries: branches.map((b) => ({ xid, branchId: b.branchId, resultJson: '{}' })) });
+  const d = await log.apply(commitWrite, { xid, now: Date.now(), leaseMs: 10_000, tries: branches.map((b) => ({ xid, branchId: b.branchId, resultJson: '{}' })) });
   if (!d.won) throw new Error(`${xid}: commit lost`);
   await new Promise((r) => setImmediate(r));
-  if (!(await log.apply(finishRound, { xid, from: 'committing', done: ['a', 'b'], now: Date.now() }))) throw new Error(`${xid}: not finished`);
+  if (!(await log.apply(finishRoundWrite, { xid, from: 'committing', done: ['a', 'b'], now: Date.now() }))) throw new Error(`${xid}: not finished`);
 }
 
 const admin = await MysqlAdmin.connect(server);

@@ -7,6 +7,7 @@ import { claimForRecovery } from '../../coordinator/src/log/transitions/claimFor
 import { insertTransaction } from '../../coordinator/src/log/transitions/insertTransaction.js';
 import { Metrics } from '../../coordinator/src/metrics.js';
 import type { CallRequest, ParticipantCaller } from '../../coordinator/src/phase2/participant-caller.js';
+import { decisionHttpStatus } from '../../coordinator/src/http/routes/transactions.js';
 import { CoordinatorService } from '../../coordinator/src/service/coordinator-service.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { xid } from './api.fixture.js';
@@ -66,7 +67,7 @@ describe.each(stores)('a waiting commit joined to a recovery that drives nothing
     const recovering = service.recover(x);
     const answer = await service.decide(x, 'commit', { wait: true });
     expect(await recovering).toBeNull();
-    expect(answer).toEqual({ code: 202, body: { xid: x, status: 'committing' } });
+    expect({ code: decisionHttpStatus(answer.status), body: answer }).toEqual({ code: 202, body: { xid: x, status: 'committing' } });
     expect(calls).toEqual([]);
   });
 });
