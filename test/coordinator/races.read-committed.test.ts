@@ -5,6 +5,7 @@ import { insertBranch } from '../../coordinator/src/log/transitions/insertBranch
 import { insertTransactionWrite } from '../../coordinator/src/log/transitions/insertTransaction.js';
 import { recordTryReport } from '../../coordinator/src/log/transitions/recordTryReport.js';
 import { commitWrite } from '../../coordinator/src/log/transitions/decide.js';
+import { branchRecord, txRecord } from '../support/records.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { xid } from './api.fixture.js';
 
@@ -29,15 +30,8 @@ describe.each(stores)('two coordinators on one %s log', () => {
     await db.drop();
   });
 
-  const tx = (x: string, now = Date.now()): TxRecord => ({
-    xid: x, status: 'trying', stuck: false, reason: null, timeoutMs: 60_000, order: 'parallel', attempts: 0, nextRetryAt: now + 60_000,
-    lastError: null, metaJson: null, createdAt: now, updatedAt: now, deadline: now + 60_000, finishedAt: null,
-  });
-  const branch = (x: string, id: string): Omit<BranchRecord, 'seq'> => ({
-    xid: x, branchId: id, action: 'w.debit', tryUrl: null, confirmUrl: 'http://127.0.0.1:1/c', cancelUrl: 'http://127.0.0.1:1/x',
-    payloadJson: '{"amount":1}', tryResultJson: null, timeoutMs: null, status: 'registered', attempts: 0, lastError: null, createdAt: Date.now(), updatedAt: Date.now(),
-  });
-
+  const tx = (x: string, now = Date.now()): TxRecord => txRecord(x, { now });
+  const branch = (x: string, id: string): Omit<BranchRecord, 'seq'> => branchRecord(x, id, { action: 'w.debit', payloadJson: '{"amount":1}' });
   /** Runs `write` on coordinator A in a batch that read the log before `meanwhile` ran on B. */
   async function afterStaleRead<T>(write: () => Promise<T>, meanwhile: () => Promise<unknown>): Promise<T> {
     let release!: () => void;
