@@ -7,7 +7,7 @@
 // Usage: node --import tsx bench/experiments/log-alone.ts [transactions=20000] [concurrency=16,64,256]
 // Uses (and drops) the database dtx_log_alone on DTX_BENCH_DATABASE_URL's server.
 import { newXid } from '@dtx/protocol';
-import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
+import { newBranchRecord, newTxRecord, type BranchRecord, type TxRecord } from '../../coordinator/src/log/records.js';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
 import { insertTransactionWrite } from '../../coordinator/src/log/transitions/insertTransaction.js';
 import { finishRoundWrite } from '../../coordinator/src/log/transitions/finishRound.js';
@@ -22,10 +22,10 @@ const levels = (process.argv[3] ?? '16,64,256').split(',').map(Number);
 
 function records(now: number): { tx: TxRecord; branches: BranchRecord[] } {
   const xid = newXid(now);
-  const tx: TxRecord = { xid, status: 'trying', stuck: false, reason: null, timeoutMs: 60_000, order: 'parallel', attempts: 0, nextRetryAt: now + 60_000, lastError: null, metaJson: null, createdAt: now, updatedAt: now, deadline: now + 60_000, finishedAt: null };
+  const tx = newTxRecord({ xid, timeoutMs: 60_000, order: 'parallel', metaJson: null, now });
   const branch = (branchId: string, seq: number): BranchRecord => {
     const base = `http://127.0.0.1:4001/dtx/bench.${branchId}`;
-    return { xid, branchId, seq, action: `bench.${branchId}`, tryUrl: `${base}/try`, confirmUrl: `${base}/confirm`, cancelUrl: `${base}/cancel`, payloadJson: '{"amount":1}', tryResultJson: null, timeoutMs: null, status: 'registered', attempts: 0, lastError: null, createdAt: now, updatedAt: now };
+    return newBranchRecord({ xid, branchId, seq, action: `bench.${branchId}`, tryUrl: `${base}/try`, confirmUrl: `${base}/confirm`, cancelUrl: `${base}/cancel`, payloadJson: '{"amount":1}', timeoutMs: null }, now);
   };
   return { tx, branches: [branch('a', 1), branch('b', 2)] };
 }
