@@ -7,11 +7,11 @@
 // Usage: node --import tsx bench/experiments/log-alone.ts [transactions=20000] [concurrency=16,64,256]
 // Uses (and drops) the database dtx_log_alone on DTX_BENCH_DATABASE_URL's server.
 import { newXid } from '@dtx/protocol';
-import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
+import { newBranchRecord, newTxRecord, type BranchRecord, type TxRecord } from '../../coordinator/src/log/records.js';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
-import { insertTransactions } from '../../coordinator/src/log/transitions/insertTransaction.js';
-import { finishRound } from '../../coordinator/src/phase2/run-phase2.js';
-import { commitDecision } from '../../coordinator/src/service/decide.js';
+import { insertTransactionWrite } from '../../coordinator/src/log/transitions/insertTransaction.js';
+import { finishRoundWrite } from '../../coordinator/src/log/transitions/finishRound.js';
+import { commitWrite } from '../../coordinator/src/log/transitions/decide.js';
 import { MysqlAdmin } from '../mysql.js';
 import { cpuSecondsOf, mysqlServerPid } from '../processes.js';
 
@@ -22,10 +22,10 @@ const levels = (process.argv[3] ?? '16,64,256').split(',').map(Number);
 
 function records(now: number): { tx: TxRecord; branches: BranchRecord[] } {
   const xid = newXid(now);
-  const tx: TxRecord = { xid, status: 'trying', stuck: false, reason: null, timeoutMs: 60_000, order: 'parallel', attempts: 0, nextRetryAt: now + 60_000, lastError: null, metaJson: null, createdAt: now, updatedAt: now, deadline: now + 60_000, finishedAt: null };
+  const tx = newTxRecord({ xid, timeoutMs: 60_000, order: 'parallel', metaJson: null, now });
   const branch = (branchId: string, seq: number): BranchRecord => {
     const base = `http://127.0.0.1:4001/dtx/bench.${branchId}`;
-    return { xid, branchId, seq, action: `bench.${branchId}`, tryUrl: `${base}/try`, confirmUrl: `${base}/confirm`, cancelUrl: `${base}/cancel`, payloadJson: '{"amount":1}', tryResultJson: null, timeoutMs: null, status: 'registered', attempts: 0, lastError: null, createdAt: now, updatedAt: now };
+    return newBranchRecord({ xid, branchId, seq, action: `bench.${branchId}`, tryUrl: `${base}/try`, confirmUrl: `${base}/confirm`, cancelUrl: `${base}/cancel`, payloadJson: '{"amount":1}', timeoutMs: null }, now);
   };
   return { tx, branches: [branch('a', 1), branch('b', 2)] };
 }
@@ -34,12 +34,12 @@ function records(now: number): { tx: TxRecord; branches: BranchRecord[] } {
 async function oneTransaction(log: TransactionLog): Promise<void> {
   const { tx, branches } = records(Date.now());
   const xid = tx.xid;
-  await log.apply(insertTransactions, { tx, branches });
+  await log.apply(insertTransactionWrite, { tx, branches });
   await new Promise((r) => setImmediate(r));
-  const d = await log.apply(commitDecision, { xid, now: Date.now(), leaseMs: 10_000, tries: branches.map((b) => ({ xid, branchId: b.branchId, resultJson: '{}' })) });
+  const d = await log.apply(commitWrite, { xid, now: Date.now(), leaseMs: 10_000, tries: branches.map((b) => ({ xid, branchId: b.branchId, resultJson: '{}' })) });
   if (!d.won) throw new Error(`${xid}: commit lost`);
   await new Promise((r) => setImmediate(r));
-  if (!(await log.apply(finishRound, { xid, from: 'committing', done: ['a', 'b'], now: Date.now() }))) throw new Error(`${xid}: not finished`);
+  if (!(await log.apply(finishRoundWrite, { xid, from: 'committing', done: ['a', 'b'], now: Date.now() }))) throw new Error(`${xid}: not finished`);
 }
 
 const admin = await MysqlAdmin.connect(server);

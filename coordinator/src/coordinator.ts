@@ -71,12 +71,12 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
           };
         }
         service = new CoordinatorService({ log, caller, options: resolved, metrics, enqueueRecovery });
-        app = await buildServer(service, resolved);
+        const l = log;
+        app = await buildServer({ service, ping: () => l.ping(), metrics }, resolved);
         await app.listen({ host: resolved.host, port: resolved.port });
         const addr = app.server.address();
         url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
         if (resolved.recovery && !resolved.redisUrl) {
-          const l = log;
           const svc = service;
           sweeper = new Sweeper({
             findDue: async (limit) => (await l.read((db) => findDue(db, Date.now(), limit))).map((due) => due.xid),
@@ -87,7 +87,6 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
           sweeper.start();
         }
         if (resolved.retentionMs > 0) {
-          const l = log;
           pruner = new Pruner({ log: l, retentionMs: resolved.retentionMs, onError: (err) => app?.log.warn({ err }, 'pruning finished transactions failed') });
           pruner.start();
         }

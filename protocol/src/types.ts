@@ -7,6 +7,13 @@ export type Phase = 'try' | 'confirm' | 'cancel';
 export const TX_STATUSES: readonly TxStatus[] = ['trying', 'committing', 'rolling_back', 'committed', 'rolled_back'];
 export const PHASES: readonly Phase[] = ['try', 'confirm', 'cancel'];
 
+/**
+ * Longest texts the protocol carries: an error (a failed try's, a branch's or a
+ * transaction's last error) and a rollback reason. Under the log's columns,
+ * `last_error VARCHAR(2048)` and `reason VARCHAR(1024)`.
+ */
+export const TEXT_LIMITS = { errorChars: 2000, reasonChars: 1000 } as const;
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Body of every participant callback. */

@@ -15,7 +15,7 @@ describe.each(stores)('auth and allowlist on %s', (kind) => {
   const auth = { authorization: 'Bearer s3cret-one' };
   beforeAll(async () => {
     [p, outside] = await Promise.all([startParticipant(), startParticipant()]);
-    r = await startCoordinator(kind, 'api_auth', { apiTokens: ['s3cret-one', 's3cret-two'], allowedOrigins: [p.url] });
+    r = await startCoordinator({ kind, label: 'api_auth', apiTokens: ['s3cret-one', 's3cret-two'], allowedOrigins: [p.url] });
     base = r.url;
   });
   afterAll(async () => {

@@ -18,7 +18,7 @@ describe.each(stores)('bad input on %s', (kind) => {
   const accepted: string[] = [];
 
   beforeAll(async () => {
-    r = await startCoordinator(kind, 'api_bad');
+    r = await startCoordinator({ kind, label: 'api_bad' });
     base = r.url;
     p = await startParticipant();
     target = xid('target');

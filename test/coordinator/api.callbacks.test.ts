@@ -16,8 +16,8 @@ describe.each(stores)('callbacks and phase-2 retries on %s', (kind) => {
   let p: TestParticipant;
   beforeAll(async () => {
     [r, slow] = await Promise.all([
-      startCoordinator(kind, 'api_cb', { signingSecret: SECRET, stuckAfterAttempts: 3, callTimeoutMs: 300 }),
-      startCoordinator(kind, 'api_cb_slow', { retryBaseMs: 60_000, retryMaxMs: 60_000 }),
+      startCoordinator({ kind, label: 'api_cb', signingSecret: SECRET, stuckAfterAttempts: 3, callTimeoutMs: 300 }),
+      startCoordinator({ kind, label: 'api_cb_slow', retryBaseMs: 60_000, retryMaxMs: 60_000 }),
     ]);
     p = await startParticipant();
   });

@@ -53,7 +53,7 @@ describe.each(stores)('error shape on %s', (kind) => {
   let base: string;
   let target: string;
   beforeAll(async () => {
-    r = await startCoordinator(kind, 'api_shape');
+    r = await startCoordinator({ kind, label: 'api_shape' });
     base = r.url;
     p = await startParticipant();
     target = xid('target');
@@ -131,7 +131,7 @@ describe.each(stores)('a closing coordinator on %s', (kind) => {
   });
 
   test('a request arriving while it closes is 503 STORE_UNAVAILABLE with Retry-After; the one in flight finishes', async () => {
-    const r = await startCoordinator(kind, 'api_closing');
+    const r = await startCoordinator({ kind, label: 'api_closing' });
     const x = xid('closing');
     expect((await api(r.url, 'POST', '/v1/transactions', { xid: x })).status).toBe(201);
     expect((await api(r.url, 'POST', `/v1/transactions/${x}/branches`, { branchId: 'a', ...p.urls('a') })).status).toBe(201);

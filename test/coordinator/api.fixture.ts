@@ -1,41 +1,12 @@
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import knexFactory, { type Knex } from 'knex';
-import { createCoordinator, type Coordinator, type CoordinatorOptions } from '../../coordinator/src/index.js';
+import type { CoordinatorOptions } from '../../coordinator/src/index.js';
+import { startCoordinator, type Running } from '../support/coordinator.js';
 import { api, type JsonResponse } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
-import { freshDatabase, type FreshDatabase, type StoreKind } from '../support/services.js';
+import type { FreshDatabase, StoreKind } from '../support/services.js';
 
-/** Small retry settings so the API suites stay fast. */
-export const FAST: CoordinatorOptions = {
-  retryBaseMs: 20,
-  retryMaxMs: 100,
-  callTimeoutMs: 1000,
-  phase2LeaseMs: 2000,
-  sweepIntervalMs: 50,
-};
-
-export interface Running {
-  c: Coordinator;
-  db: FreshDatabase;
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A coordinator on a fresh database of `kind`. */
-export async function startCoordinator(kind: StoreKind, label: string, options: CoordinatorOptions = {}): Promise<Running> {
-  const db = await freshDatabase(kind, label);
-  const c = createCoordinator({ databaseUrl: db.url, port: 0, host: '127.0.0.1', ...FAST, ...options });
-  await c.start();
-  return {
-    c,
-    db,
-    url: c.url,
-    async close() {
-      await c.close({ timeoutMs: 2000 });
-      await db.drop();
-    },
-  };
-}
+export { FAST, startCoordinator, type Running } from '../support/coordinator.js';
 
 export interface ApiSuite {
   readonly r: Running;
@@ -59,7 +30,7 @@ export function apiSuite(kind: StoreKind, label: string, options: CoordinatorOpt
   let r: Running | undefined;
   let p: TestParticipant | undefined;
   beforeAll(async () => {
-    r = await startCoordinator(kind, label, options);
+    r = await startCoordinator({ kind, label, ...options });
     p = await startParticipant();
   });
   afterAll(async () => {

@@ -18,7 +18,7 @@ describe.each(stores)('get and list on %s', (kind) => {
   const trying: string[] = [];
 
   beforeAll(async () => {
-    r = await startCoordinator(kind, 'api_list');
+    r = await startCoordinator({ kind, label: 'api_list' });
     base = r.url;
     p = await startParticipant();
     // 57 transactions: more than a default page (50); a few decided each way

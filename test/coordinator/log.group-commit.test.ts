@@ -14,7 +14,7 @@ describe.each(stores)('group commit on %s', (kind) => {
   let p: TestParticipant;
 
   beforeAll(async () => {
-    r = await startCoordinator(kind, 'groupcommit');
+    r = await startCoordinator({ kind, label: 'groupcommit' });
     p = await startParticipant();
   });
   afterAll(async () => {

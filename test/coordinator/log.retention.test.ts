@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { resolveOptions } from '../../coordinator/src/config/options.js';
 import { optionsFromEnv } from '../../coordinator/src/config/env.js';
 import { Pruner } from '../../coordinator/src/log/pruner.js';
-import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
 import { insertTransaction } from '../../coordinator/src/log/transitions/insertTransaction.js';
+import { branchRecord, txRecord } from '../support/records.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { xid } from './api.fixture.js';
 
@@ -29,14 +29,8 @@ describe.each(stores)('retention on %s', (kind) => {
   const add = async (status: TxStatus, createdAt: number): Promise<string> => {
     const x = xid(status);
     const final = status === 'committed' || status === 'rolled_back';
-    const tx: TxRecord = {
-      xid: x, status, stuck: false, reason: null, timeoutMs: 60_000, order: 'parallel', attempts: 0, nextRetryAt: final ? null : createdAt + 60_000,
-      lastError: null, metaJson: null, createdAt, updatedAt: createdAt, deadline: createdAt + 60_000, finishedAt: final ? createdAt + 1000 : null,
-    };
-    const branch = (id: string, seq: number): BranchRecord => ({
-      xid: x, branchId: id, seq, action: `w.${id}`, tryUrl: null, confirmUrl: 'http://127.0.0.1:1/c', cancelUrl: 'http://127.0.0.1:1/x',
-      payloadJson: null, tryResultJson: null, timeoutMs: null, status: 'tried', attempts: 0, lastError: null, createdAt, updatedAt: createdAt,
-    });
+    const tx = txRecord(x, { now: createdAt, status, nextRetryAt: final ? null : createdAt + 60_000, finishedAt: final ? createdAt + 1000 : null });
+    const branch = (id: string, seq: number) => branchRecord(x, id, { seq, now: createdAt, status: 'tried' });
     await log.write((trx) => insertTransaction(trx, tx, [branch('a', 1), branch('b', 2)]));
     return x;
   };

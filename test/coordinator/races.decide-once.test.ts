@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createCoordinator, type Coordinator } from '../../coordinator/src/index.js';
+import { startCoordinator, type Running } from '../support/coordinator.js';
 import { api, eventually } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
@@ -8,7 +8,7 @@ const stores = await storeKinds(['sqlite', 'mysql']);
 
 describe.each(stores)('one decision under races on %s', (kind) => {
   let db: FreshDatabase;
-  let coordinators: Coordinator[];
+  let coordinators: Running[];
   let p: TestParticipant;
 
   beforeAll(async () => {
@@ -16,10 +16,8 @@ describe.each(stores)('one decision under races on %s', (kind) => {
     p = await startParticipant();
     // on MySQL two coordinators share the log, as in production; SQLite is single-process
     const n = kind === 'mysql' ? 2 : 1;
-    coordinators = Array.from({ length: n }, () =>
-      createCoordinator({ databaseUrl: db.url, port: 0, retryBaseMs: 50, retryMaxMs: 200, phase2LeaseMs: 2000, sweepIntervalMs: 25 }),
-    );
-    for (const c of coordinators) await c.start();
+    coordinators = [];
+    for (let i = 0; i < n; i++) coordinators.push(await startCoordinator({ db }));
   });
   afterAll(async () => {
     for (const c of coordinators) await c.close();

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
 import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
 import { insertBranch } from '../../coordinator/src/log/transitions/insertBranch.js';
-import { insertTransactions } from '../../coordinator/src/log/transitions/insertTransaction.js';
-import { recordTryResult } from '../../coordinator/src/log/transitions/recordTryResult.js';
-import { commitDecision } from '../../coordinator/src/service/decide.js';
+import { insertTransactionWrite } from '../../coordinator/src/log/transitions/insertTransaction.js';
+import { recordTryReport } from '../../coordinator/src/log/transitions/recordTryReport.js';
+import { commitWrite } from '../../coordinator/src/log/transitions/decide.js';
+import { branchRecord, txRecord } from '../support/records.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { xid } from './api.fixture.js';
 
@@ -29,21 +30,14 @@ describe.each(stores)('two coordinators on one %s log', () => {
     await db.drop();
   });
 
-  const tx = (x: string, now = Date.now()): TxRecord => ({
-    xid: x, status: 'trying', stuck: false, reason: null, timeoutMs: 60_000, order: 'parallel', attempts: 0, nextRetryAt: now + 60_000,
-    lastError: null, metaJson: null, createdAt: now, updatedAt: now, deadline: now + 60_000, finishedAt: null,
-  });
-  const branch = (x: string, id: string): Omit<BranchRecord, 'seq'> => ({
-    xid: x, branchId: id, action: 'w.debit', tryUrl: null, confirmUrl: 'http://127.0.0.1:1/c', cancelUrl: 'http://127.0.0.1:1/x',
-    payloadJson: '{"amount":1}', tryResultJson: null, timeoutMs: null, status: 'registered', attempts: 0, lastError: null, createdAt: Date.now(), updatedAt: Date.now(),
-  });
-
+  const tx = (x: string, now = Date.now()): TxRecord => txRecord(x, { now });
+  const branch = (x: string, id: string): Omit<BranchRecord, 'seq'> => branchRecord(x, id, { action: 'w.debit', payloadJson: '{"amount":1}' });
   /** Runs `write` on coordinator A in a batch that read the log before `meanwhile` ran on B. */
   async function afterStaleRead<T>(write: () => Promise<T>, meanwhile: () => Promise<unknown>): Promise<T> {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const other = xid('other');
-    await a.apply(insertTransactions, { tx: tx(other), branches: [] });
+    await a.apply(insertTransactionWrite, { tx: tx(other), branches: [] });
     const holder = a.write(async (trx) => {
       await trx('dtx_global_tx').where({ xid: other }).first(); // the batch's first read
       await gate;
@@ -58,10 +52,10 @@ describe.each(stores)('two coordinators on one %s log', () => {
 
   test('a commit retried on A after B committed answers committing, not rolled back', async () => {
     const x = xid('commit');
-    await b.apply(insertTransactions, { tx: tx(x), branches: [] });
+    await b.apply(insertTransactionWrite, { tx: tx(x), branches: [] });
     const decision = await afterStaleRead(
-      () => a.apply(commitDecision, { xid: x, now: Date.now(), leaseMs: 5000, tries: [] }),
-      () => b.apply(commitDecision, { xid: x, now: Date.now(), leaseMs: 5000, tries: [] }),
+      () => a.apply(commitWrite, { xid: x, now: Date.now(), leaseMs: 5000, tries: [] }),
+      () => b.apply(commitWrite, { xid: x, now: Date.now(), leaseMs: 5000, tries: [] }),
     );
     expect(decision).toMatchObject({ won: false, refused: false, status: 'committing' });
     expect((await a.read((k) => k('dtx_global_tx').where({ xid: x }).first('status'))).status).toBe('committing');
@@ -69,7 +63,7 @@ describe.each(stores)('two coordinators on one %s log', () => {
 
   test('a registration retried on A after B registered it answers as a repeat, not BRANCH_CONFLICT', async () => {
     const x = xid('register');
-    await b.apply(insertTransactions, { tx: tx(x), branches: [] });
+    await b.apply(insertTransactionWrite, { tx: tx(x), branches: [] });
     const registered = await afterStaleRead(
       () => a.write((trx) => insertBranch(trx, branch(x, 'debit'))),
       () => b.write((trx) => insertBranch(trx, branch(x, 'debit'))),
@@ -79,12 +73,12 @@ describe.each(stores)('two coordinators on one %s log', () => {
 
   test('a failed try reported while a commit decides: the commit waits for it and rolls back', async () => {
     const x = xid('tryfail');
-    await b.apply(insertTransactions, { tx: tx(x), branches: [] });
+    await b.apply(insertTransactionWrite, { tx: tx(x), branches: [] });
     await b.write((trx) => insertBranch(trx, branch(x, 'debit')));
     // B's report is written but not yet committed when A's commit decides
     const report = await b.knex.transaction();
-    await recordTryResult(report, x, { branchId: 'debit', ok: false, resultJson: null, error: 'insufficient balance' }, Date.now());
-    const commit = a.apply(commitDecision, { xid: x, now: Date.now(), leaseMs: 5000, tries: [] });
+    await recordTryReport(report, x, { branchId: 'debit', ok: false, resultJson: null, error: 'insufficient balance' }, Date.now());
+    const commit = a.apply(commitWrite, { xid: x, now: Date.now(), leaseMs: 5000, tries: [] });
     await new Promise((r) => setTimeout(r, 200));
     await report.commit();
     expect(await commit).toMatchObject({ won: true, refused: true, status: 'rolling_back', decided: 'rollback' });

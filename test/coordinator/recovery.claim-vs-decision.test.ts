@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { WriteOp } from '../../coordinator/src/log/write-batcher.js';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
-import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
 import { insertTransaction } from '../../coordinator/src/log/transitions/insertTransaction.js';
 import { markRollingBack } from '../../coordinator/src/log/transitions/markRollingBack.js';
 import type { CallRequest, ParticipantCaller } from '../../coordinator/src/phase2/participant-caller.js';
 import { recoverTransaction } from '../../coordinator/src/recovery/recover-transaction.js';
+import { branchRecord, txRecord } from '../support/records.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { xid } from './api.fixture.js';
 
@@ -29,14 +29,8 @@ describe.each(stores)('recovery against a decision taken after its claim on %s',
   test('the claim loses to the decision: recovery drives nothing', async () => {
     const x = xid('expired');
     const past = Date.now() - 5000;
-    const tx: TxRecord = {
-      xid: x, status: 'trying', stuck: false, reason: null, timeoutMs: 1000, order: 'parallel', attempts: 0, nextRetryAt: past + 1000,
-      lastError: null, metaJson: null, createdAt: past, updatedAt: past, deadline: past + 1000, finishedAt: null,
-    };
-    const branch = (id: string, seq: number): BranchRecord => ({
-      xid: x, branchId: id, seq, action: `w.${id}`, tryUrl: null, confirmUrl: 'http://127.0.0.1:1/c', cancelUrl: 'http://127.0.0.1:1/x',
-      payloadJson: null, tryResultJson: null, timeoutMs: null, status: 'registered', attempts: 0, lastError: null, createdAt: past, updatedAt: past,
-    });
+    const tx = txRecord(x, { now: past, timeoutMs: 1000 });
+    const branch = (id: string, seq: number) => branchRecord(x, id, { seq, now: past });
     await log.write((trx) => insertTransaction(trx, tx, [branch('debit', 1), branch('credit', 2)]));
 
     // the log recovery writes through: after each of its writes, the initiator's decision lands once

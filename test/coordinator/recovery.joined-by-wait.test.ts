@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { resolveOptions } from '../../coordinator/src/config/options.js';
 import type { WriteOp } from '../../coordinator/src/log/write-batcher.js';
-import type { BranchRecord, TxRecord } from '../../coordinator/src/log/records.js';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
 import { claimForRecovery } from '../../coordinator/src/log/transitions/claimForRecovery.js';
 import { insertTransaction } from '../../coordinator/src/log/transitions/insertTransaction.js';
 import { Metrics } from '../../coordinator/src/metrics.js';
 import type { CallRequest, ParticipantCaller } from '../../coordinator/src/phase2/participant-caller.js';
+import { decisionHttpStatus } from '../../coordinator/src/http/routes/transactions.js';
 import { CoordinatorService } from '../../coordinator/src/service/coordinator-service.js';
+import { branchRecord, txRecord } from '../support/records.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { xid } from './api.fixture.js';
 
@@ -33,14 +34,8 @@ describe.each(stores)('a waiting commit joined to a recovery that drives nothing
     const x = xid('joined');
     const past = Date.now() - 5000;
     // committing, its phase-2 lease run out: due for recovery
-    const tx: TxRecord = {
-      xid: x, status: 'committing', stuck: false, reason: null, timeoutMs: 60_000, order: 'parallel', attempts: 1, nextRetryAt: past,
-      lastError: null, metaJson: null, createdAt: past, updatedAt: past, deadline: past + 60_000, finishedAt: null,
-    };
-    const branch: BranchRecord = {
-      xid: x, branchId: 'a', seq: 1, action: 'w.a', tryUrl: null, confirmUrl: 'http://127.0.0.1:1/c', cancelUrl: 'http://127.0.0.1:1/x',
-      payloadJson: null, tryResultJson: null, timeoutMs: null, status: 'tried', attempts: 1, lastError: null, createdAt: past, updatedAt: past,
-    };
+    const tx = txRecord(x, { now: past, status: 'committing', attempts: 1, nextRetryAt: past });
+    const branch = branchRecord(x, 'a', { now: past, status: 'tried', attempts: 1 });
     await log.write((trx) => insertTransaction(trx, tx, [branch]));
 
     // recovery's claim waits at a gate; before it runs, another process claims the transaction
@@ -66,7 +61,7 @@ describe.each(stores)('a waiting commit joined to a recovery that drives nothing
     const recovering = service.recover(x);
     const answer = await service.decide(x, 'commit', { wait: true });
     expect(await recovering).toBeNull();
-    expect(answer).toEqual({ code: 202, body: { xid: x, status: 'committing' } });
+    expect({ code: decisionHttpStatus(answer.status), body: answer }).toEqual({ code: 202, body: { xid: x, status: 'committing' } });
     expect(calls).toEqual([]);
   });
 });

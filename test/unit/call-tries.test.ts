@@ -1,13 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import type { BranchRecord } from '../../coordinator/src/log/records.js';
+import { branchRecord } from '../support/records.js';
 import type { CallAnswer, CallRequest, ParticipantCaller } from '../../coordinator/src/phase2/participant-caller.js';
 import { callTries } from '../../coordinator/src/service/call-tries.js';
 
 // Driven mode's tries on a fake clock: the caller is the unit's collaborator, not the thing under test.
-const branch: BranchRecord = {
-  xid: 'x', branchId: 'a', seq: 1, action: 'w.debit', tryUrl: 'http://127.0.0.1:1/w.debit/try', confirmUrl: 'http://127.0.0.1:1/c', cancelUrl: 'http://127.0.0.1:1/x',
-  payloadJson: '{"amount":1}', tryResultJson: null, timeoutMs: null, status: 'registered', attempts: 0, lastError: null, createdAt: 0, updatedAt: 0,
-};
+const branch = branchRecord('x', 'a', { now: 0, action: 'w.debit', tryUrl: 'http://127.0.0.1:1/w.debit/try', payloadJson: '{"amount":1}' });
 
 function always(answer: CallAnswer): ParticipantCaller & { calls: CallRequest[] } {
   const calls: CallRequest[] = [];

@@ -100,8 +100,8 @@ async function tx(args: string[]): Promise<number> {
       const a = await service.retry(xid);
       await service.drain(60_000);
       const t = await service.get(xid);
-      if (queue && a.code === 202 && !enqueued) console.warn('dtx: Redis did not answer; the transaction is due now and the next sweep will enqueue it');
-      print({ xid: t.xid, status: t.status, retried: a.code === 202, ...(queue ? { enqueued: enqueued === true } : {}), lastError: t.lastError });
+      if (queue && a.retried && !enqueued) console.warn('dtx: Redis did not answer; the transaction is due now and the next sweep will enqueue it');
+      print({ xid: t.xid, status: t.status, retried: a.retried, ...(queue ? { enqueued: enqueued === true } : {}), lastError: t.lastError });
     } else {
       process.stderr.write(USAGE);
       return 2;

@@ -1,4 +1,4 @@
-import { backoffDelayMs, type BackoffPolicy } from '@dtx/protocol';
+import { backoffDelayMs, TEXT_LIMITS, type BackoffPolicy } from '@dtx/protocol';
 
 export interface CallOutcome {
   branchId: string;
@@ -40,6 +40,6 @@ export function planAfterRound(
     attempts,
     stuck,
     nextRetryAt: now + delay,
-    lastError: failed.map((o) => o.error ?? 'failed').join('; ').slice(0, 2000),
+    lastError: failed.map((o) => o.error ?? 'failed').join('; ').slice(0, TEXT_LIMITS.errorChars),
   };
 }

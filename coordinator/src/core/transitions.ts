@@ -25,8 +25,19 @@ export const txSourcesOf = (to: TxStatus): TxStatus[] => (Object.keys(TX_NEXT) a
 export const branchSourcesOf = (to: BranchStatus): BranchStatus[] =>
   (Object.keys(BRANCH_NEXT) as BranchStatus[]).filter((from) => canTransitionBranch(from, to));
 
-export const isFinal = (s: TxStatus): s is 'committed' | 'rolled_back' => s === 'committed' || s === 'rolled_back';
-export const isBranchDone = (s: BranchStatus): boolean => s === 'confirmed' || s === 'cancelled';
+/** Decided, phase 2 not finished. */
+export type DecidedStatus = 'committing' | 'rolling_back';
+export type FinalStatus = 'committed' | 'rolled_back';
+/** A branch whose phase 2 is done. */
+export type DoneBranchStatus = 'confirmed' | 'cancelled';
+
+export const DECIDED_STATUSES: readonly DecidedStatus[] = ['committing', 'rolling_back'];
+export const FINAL_STATUSES: readonly FinalStatus[] = ['committed', 'rolled_back'];
+export const DONE_BRANCH_STATUSES: readonly DoneBranchStatus[] = ['confirmed', 'cancelled'];
+
+export const isDecided = (s: TxStatus): s is DecidedStatus => (DECIDED_STATUSES as readonly TxStatus[]).includes(s);
+export const isFinal = (s: TxStatus): s is FinalStatus => (FINAL_STATUSES as readonly TxStatus[]).includes(s);
+export const isBranchDone = (s: BranchStatus): s is DoneBranchStatus => (DONE_BRANCH_STATUSES as readonly BranchStatus[]).includes(s);
 
 /** The statuses that still have work for recovery: phase 2 to finish, or a deadline to enforce. */
 export const UNFINISHED: readonly TxStatus[] = ['trying', 'committing', 'rolling_back'];
@@ -40,8 +51,6 @@ export function verbAgainst(verb: Verb, status: TxStatus): 'same' | 'opposite' |
   return committed === (verb === 'commit') ? 'same' : 'opposite';
 }
 
-export const finalStatus = (s: 'committing' | 'rolling_back'): 'committed' | 'rolled_back' =>
-  s === 'committing' ? 'committed' : 'rolled_back';
-export const phaseOf = (s: 'committing' | 'rolling_back'): 'confirm' | 'cancel' => (s === 'committing' ? 'confirm' : 'cancel');
-export const doneBranchStatus = (s: 'committing' | 'rolling_back'): 'confirmed' | 'cancelled' =>
-  s === 'committing' ? 'confirmed' : 'cancelled';
+export const finalStatus = (s: DecidedStatus): FinalStatus => (s === 'committing' ? 'committed' : 'rolled_back');
+export const phaseOf = (s: DecidedStatus): 'confirm' | 'cancel' => (s === 'committing' ? 'confirm' : 'cancel');
+export const doneBranchStatus = (s: DecidedStatus): DoneBranchStatus => (s === 'committing' ? 'confirmed' : 'cancelled');

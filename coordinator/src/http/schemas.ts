@@ -1,4 +1,4 @@
-import { BRANCH_ID_PATTERN, TX_STATUSES, XID_PATTERN } from '@dtx/protocol';
+import { BRANCH_ID_PATTERN, TEXT_LIMITS, TX_STATUSES, XID_PATTERN } from '@dtx/protocol';
 import { LIMITS } from '../config/options.js';
 
 /** JSON schemas of PROTOCOL.md's requests; fastify validates with them and /docs publishes them. */
@@ -37,12 +37,12 @@ export const beginBody = {
 export const tryResultBody = {
   type: 'object',
   required: ['ok'],
-  properties: { ok: { type: 'boolean' }, result: {}, error: { type: 'string', maxLength: 2000 } },
+  properties: { ok: { type: 'boolean' }, result: {}, error: { type: 'string', maxLength: TEXT_LIMITS.errorChars } },
 } as const;
 
 export const decideBody = {
   type: 'object',
-  properties: { wait, reason: { type: 'string', maxLength: 1000 } },
+  properties: { wait, reason: { type: 'string', maxLength: TEXT_LIMITS.reasonChars } },
 } as const;
 
 export const xidParams = { type: 'object', required: ['xid'], properties: { xid } } as const;

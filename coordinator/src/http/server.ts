@@ -3,13 +3,21 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { ResolvedOptions } from '../config/options.js';
 import { InvalidRequestError, ShuttingDownError } from '../errors.js';
 import type { CoordinatorService } from '../service/coordinator-service.js';
+import type { Metrics } from '../metrics.js';
 import { bearerAuth } from './auth.js';
 import { errorBody } from '@dtx/protocol';
 import { sendClientError, sendError } from './errors.js';
 import { serviceRoutes } from './routes/service.js';
 import { transactionRoutes } from './routes/transactions.js';
 
-export async function buildServer(service: CoordinatorService, options: ResolvedOptions): Promise<FastifyInstance> {
+export interface ServerDeps {
+  service: CoordinatorService;
+  /** Readiness: resolves when the log answers. */
+  ping(): Promise<void>;
+  metrics: Metrics;
+}
+
+export async function buildServer({ service, ping, metrics }: ServerDeps, options: ResolvedOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
     logger: options.logRequests ? { level: 'info' } : { level: 'warn' },
@@ -58,6 +66,6 @@ export async function buildServer(service: CoordinatorService, options: Resolved
     },
   });
   transactionRoutes(app, service);
-  serviceRoutes(app, service);
+  serviceRoutes(app, { ping, metrics });
   return app;
 }

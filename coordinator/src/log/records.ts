@@ -1,4 +1,4 @@
-import type { BranchStatus, Json, TxStatus } from '@dtx/protocol';
+import { TEXT_LIMITS, type BranchStatus, type Json, type TxStatus } from '@dtx/protocol';
 
 export type BranchOrder = 'parallel' | 'sequential';
 
@@ -36,6 +36,34 @@ export interface BranchRecord {
   lastError: string | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** A transaction as begin logs it: trying, nothing attempted; recovery rolls it back if it is still trying at its deadline. */
+export function newTxRecord(t: { xid: string; timeoutMs: number; order: BranchOrder; metaJson: string | null; now: number }): TxRecord {
+  const deadline = t.now + t.timeoutMs;
+  return {
+    xid: t.xid,
+    status: 'trying',
+    stuck: false,
+    reason: null,
+    timeoutMs: t.timeoutMs,
+    order: t.order,
+    attempts: 0,
+    nextRetryAt: deadline,
+    lastError: null,
+    metaJson: t.metaJson,
+    createdAt: t.now,
+    updatedAt: t.now,
+    deadline,
+    finishedAt: null,
+  };
+}
+
+export type NewBranch = Pick<BranchRecord, 'xid' | 'branchId' | 'seq' | 'action' | 'tryUrl' | 'confirmUrl' | 'cancelUrl' | 'payloadJson' | 'timeoutMs'>;
+
+/** A branch as registration logs it: registered, not tried. */
+export function newBranchRecord(b: NewBranch, now: number): BranchRecord {
+  return { ...b, tryResultJson: null, status: 'registered', attempts: 0, lastError: null, createdAt: now, updatedAt: now };
 }
 
 export const TX_TABLE = 'dtx_global_tx';
@@ -123,5 +151,10 @@ export function branchToRow(b: BranchRecord): Row {
     updated_at: b.updatedAt,
   };
 }
+
+/** Error text cut to what `last_error` keeps. */
+export const clipError = (text: string | null): string | null => (text === null ? null : text.slice(0, TEXT_LIMITS.errorChars));
+/** A rollback reason cut to what `reason` keeps. */
+export const clipReason = (text: string): string => text.slice(0, TEXT_LIMITS.reasonChars);
 
 export const parseJson = (text: string | null): Json | undefined => (text === null ? undefined : (JSON.parse(text) as Json));

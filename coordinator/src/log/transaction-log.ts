@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { StoreUnavailableError } from '../errors.js';
 import { openDatabase, type Database } from './database.js';
 import { migrate } from './migrate.js';
-import { WriteBatcher, type Transition, type WriteOp } from './write-batcher.js';
+import { WriteBatcher, type BatchableWrite, type WriteOp } from './write-batcher.js';
 
 /**
  * The durable log: writes go through group commit, reads straight to the database.
@@ -34,9 +34,9 @@ export class TransactionLog {
     return this.batcher.run(op);
   }
 
-  /** A write that shares its statements with the concurrent writes of the same transition. */
-  apply<I, T>(transition: Transition<I, T>, item: I): Promise<T> {
-    return this.batcher.apply(transition, item);
+  /** A write that shares its statements with the concurrent instances of the same BatchableWrite. */
+  apply<I, T>(write: BatchableWrite<I, T>, item: I): Promise<T> {
+    return this.batcher.apply(write, item);
   }
 
   /** A read; a database failure becomes STORE_UNAVAILABLE. */

@@ -6,24 +6,25 @@ import { isRetryableConflict } from './database.js';
 export type WriteOp<T> = (trx: Knex.Transaction) => Promise<T>;
 
 /**
- * A write whose concurrent instances can share statements: the writes of one
- * transition in a batch run as one `many` call (multi-row statements), each on
+ * A write whose concurrent instances can share statements: the instances of one
+ * BatchableWrite in a batch run as one `many` call (multi-row statements), each on
  * its own as `one`. `many` handles only the expected case and throws
  * NotCoalesced on anything else (a duplicate key, a guard that did not hold for
  * every row); the batch is then rolled back and replayed with `one`.
+ * Named `<transition>Write`, beside the transition it batches in log/transitions/.
  */
-export interface Transition<I, T> {
+export interface BatchableWrite<I, T> {
   one(trx: Knex.Transaction, item: I): Promise<T>;
   many(trx: Knex.Transaction, items: I[]): Promise<T[]>;
 }
 
-/** Thrown by a Transition's `many` when its rows are not all the expected case. */
+/** Thrown by a BatchableWrite's `many` when its rows are not all the expected case. */
 export class NotCoalesced extends Error {}
 
 interface Pending {
   op: WriteOp<unknown>;
-  /** Set when the write may share statements with others of its transition. */
-  shared?: { transition: Transition<unknown, unknown>; item: unknown };
+  /** Set when the write may share statements with the batch's other instances of its BatchableWrite. */
+  shared?: { write: BatchableWrite<unknown, unknown>; item: unknown };
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -66,10 +67,10 @@ export class WriteBatcher {
     return this.#enqueue({ op });
   }
 
-  /** A write of `transition`, coalesced with the others of its kind in the same batch. */
-  apply<I, T>(transition: Transition<I, T>, item: I): Promise<T> {
-    const t = transition as Transition<unknown, unknown>;
-    return this.#enqueue({ op: (trx) => transition.one(trx, item), shared: { transition: t, item } });
+  /** One instance of `write`, coalesced with the others of its kind in the same batch. */
+  apply<I, T>(write: BatchableWrite<I, T>, item: I): Promise<T> {
+    const w = write as BatchableWrite<unknown, unknown>;
+    return this.#enqueue({ op: (trx) => write.one(trx, item), shared: { write: w, item } });
   }
 
   #enqueue<T>(write: Pick<Pending, 'op' | 'shared'>): Promise<T> {
@@ -128,12 +129,12 @@ export class WriteBatcher {
       try {
         const settled = await this.knex.transaction(async (trx) => {
           const out: Settled[] = new Array(batch.length);
-          const groups: Groups = coalesce ? groupByTransition(batch) : new Map();
+          const groups: Groups = coalesce ? groupByWrite(batch) : new Map();
           for (let i = 0; i < batch.length; i++) {
-            if (out[i]) continue; // written with an earlier write of its transition
-            const group = groups.get(batch[i]!.shared?.transition);
+            if (out[i]) continue; // written with an earlier instance of its BatchableWrite
+            const group = groups.get(batch[i]!.shared?.write);
             if (group) {
-              const values = await group.transition.many(trx, group.at.map((j) => batch[j]!.shared!.item));
+              const values = await group.write.many(trx, group.at.map((j) => batch[j]!.shared!.item));
               group.at.forEach((j, k) => (out[j] = { ok: true, value: values[k] }));
               continue;
             }
@@ -156,16 +157,16 @@ export class WriteBatcher {
   }
 }
 
-type Groups = Map<unknown, { transition: Transition<unknown, unknown>; at: number[] }>;
+type Groups = Map<unknown, { write: BatchableWrite<unknown, unknown>; at: number[] }>;
 
-/** The transitions with more than one write in the batch, and where those writes stand. */
-function groupByTransition(batch: Pending[]): Groups {
+/** The BatchableWrites with more than one instance in the batch, and where those instances stand. */
+function groupByWrite(batch: Pending[]): Groups {
   const groups: Groups = new Map();
   batch.forEach((p, i) => {
     if (!p.shared) return;
-    const g = groups.get(p.shared.transition) ?? { transition: p.shared.transition, at: [] };
+    const g = groups.get(p.shared.write) ?? { write: p.shared.write, at: [] };
     g.at.push(i);
-    groups.set(p.shared.transition, g);
+    groups.set(p.shared.write, g);
   });
   for (const [k, g] of groups) if (g.at.length < 2) groups.delete(k);
   return groups;

@@ -1,13 +1,11 @@
 import type { TxStatus } from '@dtx/protocol';
 import type { ResolvedOptions } from '../config/options.js';
 import { planAfterRound, type CallOutcome } from '../core/phase2-outcome.js';
-import { doneBranchStatus, finalStatus, isBranchDone, phaseOf } from '../core/transitions.js';
+import { finalStatus, isBranchDone, isDecided, phaseOf } from '../core/transitions.js';
 import type { Metrics } from '../metrics.js';
-import { parseJson, type BranchOrder, type BranchRecord } from '../log/records.js';
+import { parseJson, type BranchRecord, type TxRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
-import { markBranchesDone, markBranchesDoneAll } from '../log/transitions/markBranchesDone.js';
-import { markFinished, markFinishedAll } from '../log/transitions/markFinished.js';
-import { NotCoalesced, type Transition } from '../log/write-batcher.js';
+import { finishRoundWrite } from '../log/transitions/finishRound.js';
 import { recordRoundFailure } from '../log/transitions/recordRoundFailure.js';
 import type { ParticipantCaller } from './participant-caller.js';
 
@@ -19,20 +17,19 @@ export interface Phase2Deps {
   metrics?: Metrics;
 }
 
-export interface DecidedTx {
-  xid: string;
-  status: 'committing' | 'rolling_back';
-  order: BranchOrder;
-  attempts: number;
-}
+/** What a round needs of the transaction, as last read or written. */
+export type RoundTx = Pick<TxRecord, 'xid' | 'status' | 'order' | 'attempts'>;
 
 /**
  * One round of phase 2: confirm (or cancel) every branch not yet done, then log
  * the outcome in one write: finished, or the failed branches and when to retry.
  * Parallel by default; sequential confirms go in registration order, sequential
- * cancels in reverse, each stopping at the first failure.
+ * cancels in reverse, each stopping at the first failure. A transaction that is
+ * not decided (still trying, or finished) has nothing to drive: its status is returned.
  */
-export async function runPhase2(deps: Phase2Deps, tx: DecidedTx, branches: readonly BranchRecord[]): Promise<TxStatus> {
+export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: readonly BranchRecord[]): Promise<TxStatus> {
+  if (!isDecided(seen.status)) return seen.status;
+  const tx = { ...seen, status: seen.status };
   const phase = phaseOf(tx.status);
   let pending = branches.filter((b) => !isBranchDone(b.status)).sort((a, b) => a.seq - b.seq);
   if (phase === 'cancel') pending = pending.reverse();
@@ -79,43 +76,12 @@ export async function runPhase2(deps: Phase2Deps, tx: DecidedTx, branches: reado
   );
 
   if (plan.finished) {
-    const finished = await deps.log.apply(finishRound, { xid: tx.xid, from: tx.status, done, now });
+    const finished = await deps.log.apply(finishRoundWrite, { xid: tx.xid, from: tx.status, done, now });
     if (finished) deps.metrics?.finished.inc({ status: finalStatus(tx.status) });
     return finished ? finalStatus(tx.status) : tx.status;
   }
-  return deps.log.write(async (trx) => {
-    await markBranchesDone(trx, tx.xid, done, doneBranchStatus(tx.status), now);
-    await recordRoundFailure(trx, tx.xid, tx.status, plan, failures, now);
-    return tx.status;
-  });
+  // not recorded: the transaction left tx.status meanwhile (another process finished it); the status this
+  // round saw is still what it answers, and recovery or a reader finds the rest in the log
+  await deps.log.write((trx) => recordRoundFailure(trx, { xid: tx.xid, from: tx.status, done, failures, plan, now }));
+  return tx.status;
 }
-
-interface FinishedRound {
-  xid: string;
-  from: 'committing' | 'rolling_back';
-  /** The branches this round confirmed (or cancelled): all that were not done yet. */
-  done: string[];
-  now: number;
-}
-
-/**
- * The last round of a transaction: its branches done and the transaction finished, coalesced
- * with the batch's other finishes. Exported for bench/experiments/log-alone.ts.
- */
-export const finishRound: Transition<FinishedRound, boolean> = {
-  async one(trx, r) {
-    await markBranchesDone(trx, r.xid, r.done, doneBranchStatus(r.from), r.now);
-    return markFinished(trx, r.xid, r.from, r.now);
-  },
-  async many(trx, rounds) {
-    const now = Math.max(...rounds.map((r) => r.now));
-    for (const from of ['committing', 'rolling_back'] as const) {
-      const finishing = rounds.filter((r) => r.from === from);
-      if (finishing.length === 0) continue;
-      await markBranchesDoneAll(trx, finishing.flatMap((r) => r.done.map((id): [string, string] => [r.xid, id])), doneBranchStatus(from), now);
-      if (!(await markFinishedAll(trx, finishing.map((r) => r.xid), from, now))) throw new NotCoalesced('not every transaction finished');
-    }
-    return rounds.map(() => true);
-  },
-};
-

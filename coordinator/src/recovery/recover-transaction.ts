@@ -33,7 +33,5 @@ export async function recoverTransaction(deps: RecoveryDeps, xid: string): Promi
   }
   const found = await deps.log.read((db) => readTxWithBranches(db, xid));
   if (!found) return null;
-  const { tx, branches } = found;
-  if (tx.status !== 'committing' && tx.status !== 'rolling_back') return tx.status;
-  return runPhase2(deps, { xid, status: tx.status, order: tx.order, attempts: tx.attempts }, branches);
+  return runPhase2(deps, found.tx, found.branches);
 }

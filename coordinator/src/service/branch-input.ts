@@ -2,7 +2,7 @@ import type { RegisterBranchRequest } from '@dtx/protocol';
 import { canonicalJson } from '../core/canonical-json.js';
 import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { InvalidRequestError, PayloadTooLargeError, UrlNotAllowedError } from '../errors.js';
-import type { BranchRecord } from '../log/records.js';
+import { newBranchRecord, type BranchRecord } from '../log/records.js';
 
 /**
  * Checks a branch registration beyond its JSON schema (URLs, allowlist, payload
@@ -25,23 +25,20 @@ export function branchRecord(
   if (payloadJson !== null && Buffer.byteLength(payloadJson) > LIMITS.payloadBytes) {
     throw new PayloadTooLargeError(`branch ${req.branchId} payload`, LIMITS.payloadBytes);
   }
-  return {
-    xid,
-    branchId: req.branchId,
-    seq,
-    action: req.action ?? null,
-    tryUrl: req.tryUrl ?? null,
-    confirmUrl: req.confirmUrl,
-    cancelUrl: req.cancelUrl,
-    payloadJson,
-    tryResultJson: null,
-    timeoutMs: req.timeoutMs ?? null,
-    status: 'registered',
-    attempts: 0,
-    lastError: null,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return newBranchRecord(
+    {
+      xid,
+      branchId: req.branchId,
+      seq,
+      action: req.action ?? null,
+      tryUrl: req.tryUrl ?? null,
+      confirmUrl: req.confirmUrl,
+      cancelUrl: req.cancelUrl,
+      payloadJson,
+      timeoutMs: req.timeoutMs ?? null,
+    },
+    now,
+  );
 }
 
 function checkUrl(url: string, path: string, allowed: string[]): void {

@@ -1,13 +1,8 @@
 import { backoffDelayMs, type Json } from '@dtx/protocol';
-import type { TryResult } from '../log/transitions/recordTryResult.js';
+import type { TryOutcome } from '../core/try-outcome.js';
 import type { BranchOrder, BranchRecord } from '../log/records.js';
 import type { ParticipantCaller } from '../phase2/participant-caller.js';
 import type { Metrics } from '../metrics.js';
-
-export interface TryOutcome extends TryResult {
-  result?: Json;
-  error?: string;
-}
 
 export interface TryDeps {
   caller: ParticipantCaller;
@@ -51,7 +46,7 @@ async function callTry(deps: TryDeps, xid: string, b: BranchRecord, deadline: nu
     });
     deps.metrics?.tryCalls.inc({ outcome: answer.kind });
     if (answer.kind === 'ok') {
-      return { branchId: b.branchId, ok: true, result: answer.result, resultJson: answer.result === undefined ? null : JSON.stringify(answer.result) };
+      return { branchId: b.branchId, ok: true, resultJson: answer.result === undefined ? null : JSON.stringify(answer.result), error: null };
     }
     const error = answer.status === null ? `try ${b.action ?? b.branchId}: ${answer.error} (POST ${url})` : `try ${b.action ?? b.branchId}: ${answer.error}`;
     if (answer.kind === 'rejected') return fail(b, error);

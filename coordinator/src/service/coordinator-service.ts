@@ -1,31 +1,26 @@
 import { newXid, type BeginRequest, type RegisterBranchRequest, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { isFinal, type Verb } from '../core/transitions.js';
 import { InvalidRequestError, PayloadTooLargeError, TxCommittedError, TxExistsError, TxNotFoundError, TxRolledBackError } from '../errors.js';
 import { listTransactions } from '../log/queries/listTransactions.js';
 import { readBranches, readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
-import type { BranchRecord, TxRecord } from '../log/records.js';
+import { newTxRecord, type TxRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
-import { insertBranches, sameRegistration } from '../log/transitions/insertBranch.js';
-import { insertTransactions } from '../log/transitions/insertTransaction.js';
-import { recordTryReports } from '../log/transitions/recordTryResult.js';
+import { commitWrite, decide } from '../log/transitions/decide.js';
+import { insertBranchWrite, sameRegistration } from '../log/transitions/insertBranch.js';
+import { insertTransactionWrite } from '../log/transitions/insertTransaction.js';
+import { recordTryReportWrite } from '../log/transitions/recordTryReport.js';
 import { requestRetry } from '../log/transitions/requestRetry.js';
 import type { Metrics } from '../metrics.js';
 import type { ParticipantCaller } from '../phase2/participant-caller.js';
-import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
-import { recoverTransaction } from '../recovery/recover-transaction.js';
+import { Phase2Rounds } from '../phase2/rounds.js';
 import { branchRecord } from './branch-input.js';
-import { commitDecision, decide } from './decide.js';
-import { runDriven } from './driven.js';
+import { runDriven, type DrivenDeps } from './driven.js';
 import { beginView, drivenView, txSummary, txView } from './views.js';
-import { settleWithin } from '../settle-within.js';
 
 /** Longest a `"wait": true` request waits for phase 2. */
 const WAIT_TRUE_MS = 30_000;
-/** How often a waiting request re-reads a transaction that no round of this process is driving. */
-const WAIT_POLL_MS = 50;
 
 export interface ServiceDeps {
   log: TransactionLog;
@@ -37,27 +32,32 @@ export interface ServiceDeps {
   enqueueRecovery?: (xid: string) => Promise<void>;
 }
 
-export type Answer<T> = { code: 200 | 201 | 202; body: T };
+/** A use case's answer, and whether it created what it names (HTTP answers 201 then). */
+export interface Created<T> {
+  created: boolean;
+  view: T;
+}
 
-/** The coordinator's use cases, one method per API operation; HTTP lives in http/. */
+export interface DecisionView {
+  xid: string;
+  status: TxStatus;
+}
+
+/** The coordinator's use cases, one method per API operation; HTTP lives in http/, phase-2 rounds in phase2/rounds.ts. */
 export class CoordinatorService {
-  readonly now: () => number;
-  /**
-   * Phase-2 rounds running in this process, by xid, so shutdown can drain them and `wait`
-   * can join them; null when a recovery found nothing to drive (another process holds it).
-   */
-  readonly #inFlight = new Map<string, Promise<TxStatus | null>>();
+  readonly #now: () => number;
+  readonly #rounds: Phase2Rounds;
+  readonly #driven: DrivenDeps;
 
   constructor(private readonly deps: ServiceDeps) {
-    this.now = deps.now ?? Date.now;
+    const now = deps.now ?? Date.now;
+    this.#now = now;
+    this.#rounds = new Phase2Rounds({ log: deps.log, caller: deps.caller, options: deps.options, now, metrics: deps.metrics, leaseMs: deps.options.phase2LeaseMs });
+    this.#driven = { log: deps.log, caller: deps.caller, options: deps.options, now, metrics: deps.metrics, rounds: this.#rounds };
   }
 
-  get phase2Deps(): Phase2Deps {
-    return { log: this.deps.log, caller: this.deps.caller, options: this.deps.options, now: this.now, metrics: this.deps.metrics };
-  }
-
-  async begin(req: BeginRequest): Promise<Answer<unknown>> {
-    const now = this.now();
+  async begin(req: BeginRequest): Promise<Created<unknown>> {
+    const now = this.#now();
     const xid = req.xid ?? newXid(now);
     const timeoutMs = req.timeoutMs ?? LIMITS.defaultTimeoutMs;
     const metaJson = req.meta === undefined ? null : canonicalJson(req.meta);
@@ -73,131 +73,64 @@ export class CoordinatorService {
       if (req.drive && !b.tryUrl) throw new InvalidRequestError('driven branches need a tryUrl', [{ path: `/branches/${i}/tryUrl`, message: 'is required when drive is true' }]);
       return branchRecord(xid, b, i + 1, now, this.deps.options, `/branches/${i}`);
     });
-    const deadline = now + timeoutMs;
-    const tx: TxRecord = {
-      xid,
-      status: 'trying',
-      stuck: false,
-      reason: null,
-      timeoutMs,
-      order: req.order ?? 'parallel',
-      attempts: 0,
-      nextRetryAt: deadline, // recovery rolls it back if it is still trying then
-      lastError: null,
-      metaJson,
-      createdAt: now,
-      updatedAt: now,
-      deadline,
-      finishedAt: null,
-    };
-    const inserted = await this.deps.log.apply(insertTransactions, { tx, branches });
+    const tx = newTxRecord({ xid, timeoutMs, order: req.order ?? 'parallel', metaJson, now });
+    const inserted = await this.deps.log.apply(insertTransactionWrite, { tx, branches });
     if (!inserted.created) {
       const existing = inserted.existing;
       if (existing.status !== 'trying') throw new TxExistsError(xid, existing.status, `it is ${existing.status}`);
       if (existing.timeoutMs !== timeoutMs || existing.metaJson !== metaJson || existing.order !== tx.order) {
         throw new TxExistsError(xid, existing.status, 'with other settings');
       }
-      if (!req.branches) return { code: 200, body: beginView(existing) };
+      if (!req.branches) return { created: false, view: beginView(existing) };
       const stored = await this.deps.log.read((db) => readBranches(db, xid));
       const byId = new Map(stored.map((b) => [b.branchId, b]));
       if (!branches.every((b) => byId.has(b.branchId) && sameRegistration(byId.get(b.branchId)!, b))) {
         throw new TxExistsError(xid, existing.status, 'with other branches');
       }
-      return { code: 200, body: drivenView(existing, stored) };
+      return { created: false, view: drivenView(existing, stored) };
     }
-    if (!req.drive) return { code: 201, body: req.branches ? drivenView(tx, branches) : beginView(tx) };
-    const outcome = await runDriven(this, tx, branches, req.wait ?? true);
-    return { code: 201, body: outcome };
+    if (!req.drive) return { created: true, view: req.branches ? drivenView(tx, branches) : beginView(tx) };
+    return { created: true, view: await runDriven(this.#driven, tx, branches, req.wait ?? true) };
   }
 
-  async register(xid: string, req: RegisterBranchRequest): Promise<Answer<unknown>> {
-    const now = this.now();
+  async register(xid: string, req: RegisterBranchRequest): Promise<Created<{ xid: string; branchId: string; status: 'registered' }>> {
+    const now = this.#now();
     const record = branchRecord(xid, req, 0, now, this.deps.options);
-    const { created } = await this.deps.log.apply(insertBranches, record);
-    return { code: created ? 201 : 200, body: { xid, branchId: req.branchId, status: 'registered' } };
+    const { created } = await this.deps.log.apply(insertBranchWrite, record);
+    return { created, view: { xid, branchId: req.branchId, status: 'registered' } };
   }
 
-  async tryResult(xid: string, branchId: string, body: { ok: boolean; result?: unknown; error?: string }): Promise<Answer<unknown>> {
-    const now = this.now();
+  async tryResult(xid: string, branchId: string, body: { ok: boolean; result?: unknown; error?: string }): Promise<{ xid: string; branchId: string; status: 'tried' | 'try_failed' }> {
+    const now = this.#now();
     const resultJson = body.ok && body.result !== undefined ? canonicalJson(body.result) : null;
     if (resultJson !== null && Buffer.byteLength(resultJson) > LIMITS.payloadBytes) throw new PayloadTooLargeError('try result', LIMITS.payloadBytes);
-    await this.deps.log.apply(recordTryReports, { xid, branchId, ok: body.ok, resultJson, error: body.ok ? null : (body.error ?? 'try failed'), now });
-    return { code: 200, body: { xid, branchId, status: body.ok ? 'tried' : 'try_failed' } };
+    await this.deps.log.apply(recordTryReportWrite, { xid, branchId, ok: body.ok, resultJson, error: body.ok ? null : (body.error ?? 'try failed'), now });
+    return { xid, branchId, status: body.ok ? 'tried' : 'try_failed' };
   }
 
   /** Commit or rollback: decide once, then drive phase 2 here (or wait for it, with `wait`). */
-  async decide(xid: string, verb: Verb, opts: { wait?: boolean | number; reason?: string }): Promise<Answer<{ xid: string; status: TxStatus }>> {
-    const now = this.now();
+  async decide(xid: string, verb: Verb, opts: { wait?: boolean | number; reason?: string }): Promise<DecisionView> {
+    const now = this.#now();
     const leaseMs = this.deps.options.phase2LeaseMs;
     const d =
       verb === 'commit'
-        ? await this.deps.log.apply(commitDecision, { xid, now, leaseMs, tries: [] })
+        ? await this.deps.log.apply(commitWrite, { xid, now, leaseMs, tries: [] })
         : await this.deps.log.write((trx) => decide(trx, xid, verb, opts.reason, now, leaseMs));
     // a label from a fixed set: d.reason names a branch, and client-chosen labels would grow without bound
-    if (d.won) this.deps.metrics.decisions.inc({ decision: d.decided!, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed' });
+    if (d.won) this.deps.metrics.decisions.inc({ decision: d.decided, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed' });
     let status = d.status;
-    const running = d.won ? this.startPhase2(xid) : this.#inFlight.get(xid);
-    if (d.refused && verb === 'commit') throw new TxRolledBackError(xid, status, d.reason ?? null);
+    const running = d.won ? this.#rounds.start(xid) : this.#rounds.running(xid);
+    if (d.refused && verb === 'commit') throw new TxRolledBackError(xid, status, d.reason);
     if (d.refused) throw new TxCommittedError(xid, status);
     const waitMs = opts.wait === true ? WAIT_TRUE_MS : typeof opts.wait === 'number' ? opts.wait : 0;
     // `true` waits for this phase-2 round, like driven mode; a number of ms also waits across retry rounds
-    if (waitMs > 0 && !isFinal(status)) status = await this.#waitForFinal(xid, status, running, this.now() + waitMs, typeof opts.wait === 'number');
-    return { code: isFinal(status) ? 200 : 202, body: { xid, status } };
-  }
-
-  /**
-   * `wait`: until the transaction is final or time is up. Joins the rounds this
-   * process runs (first, then recovery's); across rounds it otherwise re-reads the
-   * log, since another process (or a later sweep) may be the one that finishes it.
-   */
-  async #waitForFinal(xid: string, status: TxStatus, running: Promise<TxStatus | null> | undefined, until: number, acrossRounds: boolean): Promise<TxStatus> {
-    let round = running;
-    if (!round && !acrossRounds) return status;
-    for (;;) {
-      const left = until - this.now();
-      if (left <= 0) return status;
-      if (round) {
-        const settled = await settleWithin(round.then((s) => s, () => null), left, 'time up' as const);
-        if (settled === 'time up') return status;
-        if (settled) status = settled;
-      } else {
-        await sleep(Math.min(WAIT_POLL_MS, left), undefined, { ref: false });
-        const tx = await this.deps.log.read((db) => readTx(db, xid));
-        if (tx) status = tx.status;
-      }
-      if (isFinal(status) || !acrossRounds) return status;
-      const next = this.#inFlight.get(xid);
-      round = next !== round ? next : undefined;
-    }
-  }
-
-  /** Drives phase 2 of a transaction just decided by this process; errors are left to recovery. */
-  startPhase2(xid: string): Promise<TxStatus> {
-    const run = (async () => {
-      const found = await this.deps.log.read((db) => readTxWithBranches(db, xid));
-      if (!found) throw new TxNotFoundError(xid);
-      return this.runPhase2Known(found.tx, found.branches);
-    })();
-    return this.track(xid, run);
-  }
-
-  runPhase2Known(tx: TxRecord, branches: BranchRecord[]): Promise<TxStatus> {
-    if (tx.status !== 'committing' && tx.status !== 'rolling_back') return Promise.resolve(tx.status);
-    return runPhase2(this.phase2Deps, { xid: tx.xid, status: tx.status, order: tx.order, attempts: tx.attempts }, branches);
+    if (waitMs > 0 && !isFinal(status)) status = await this.#rounds.waitForFinal(xid, status, running, this.#now() + waitMs, typeof opts.wait === 'number');
+    return { xid, status };
   }
 
   /** Recovery of one transaction in this process: the in-process sweeper's, or an operator's retry. */
   recover(xid: string): Promise<TxStatus | null> {
-    return this.track(xid, recoverTransaction({ ...this.phase2Deps, leaseMs: this.deps.options.phase2LeaseMs }, xid));
-  }
-
-  track<S extends TxStatus | null>(xid: string, run: Promise<S>): Promise<S> {
-    const tracked = run.finally(() => {
-      if (this.#inFlight.get(xid) === tracked) this.#inFlight.delete(xid);
-    });
-    tracked.catch(() => {}); // recovery finishes what failed here
-    this.#inFlight.set(xid, tracked);
-    return tracked;
+    return this.#rounds.recover(xid);
   }
 
   async get(xid: string): Promise<TxView> {
@@ -214,35 +147,21 @@ export class CoordinatorService {
     return { items: page.items.map(txSummary), nextCursor: page.more && last ? encodeCursor(last) : null };
   }
 
-  /** Operator retry: make it due now and drive it here (or on the workers, with Redis). */
-  async retry(xid: string): Promise<Answer<{ xid: string; status: TxStatus }>> {
-    const now = this.now();
+  /** Operator retry: make it due now and drive it here (or on the workers, with Redis); `retried` false when it is not decided and unfinished. */
+  async retry(xid: string): Promise<DecisionView & { retried: boolean }> {
+    const now = this.#now();
     const due = await this.deps.log.write((trx) => requestRetry(trx, xid, now));
     const tx = await this.deps.log.read((db) => readTx(db, xid));
     if (!tx) throw new TxNotFoundError(xid);
-    if (!due) return { code: 200, body: { xid, status: tx.status } };
+    if (!due) return { xid, status: tx.status, retried: false };
     if (this.deps.enqueueRecovery) await this.deps.enqueueRecovery(xid);
     else void this.recover(xid);
-    return { code: 202, body: { xid, status: tx.status } };
+    return { xid, status: tx.status, retried: true };
   }
 
   /** Waits for this process's phase-2 rounds, at most `timeoutMs`; what is left is recovery's. */
-  async drain(timeoutMs: number): Promise<void> {
-    const all = Promise.allSettled([...this.#inFlight.values()]);
-    await settleWithin(all, timeoutMs, undefined);
-  }
-
-  get options(): ResolvedOptions {
-    return this.deps.options;
-  }
-  get log(): TransactionLog {
-    return this.deps.log;
-  }
-  get metrics(): Metrics {
-    return this.deps.metrics;
-  }
-  get caller(): ParticipantCaller {
-    return this.deps.caller;
+  drain(timeoutMs: number): Promise<void> {
+    return this.#rounds.drain(timeoutMs);
   }
 }
 

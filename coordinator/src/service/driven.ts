@@ -1,61 +1,71 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResolvedOptions } from '../config/options.js';
 import { doneBranchStatus, isFinal } from '../core/transitions.js';
+import { triedStatus } from '../core/try-outcome.js';
 import { readTxWithBranches } from '../log/queries/readTransaction.js';
 import type { BranchRecord, TxRecord } from '../log/records.js';
-import { recordTryResults } from '../log/transitions/recordTryResults.js';
-import { callTries } from './call-tries.js';
-import type { CoordinatorService } from './coordinator-service.js';
-import { commitDecision, decide } from './decide.js';
-import { drivenView } from './views.js';
+import type { TransactionLog } from '../log/transaction-log.js';
+import { commitWrite, rollBackAfterTries } from '../log/transitions/decide.js';
+import type { Metrics } from '../metrics.js';
+import type { ParticipantCaller } from '../phase2/participant-caller.js';
+import type { Phase2Rounds } from '../phase2/rounds.js';
 import { settleWithin } from '../settle-within.js';
+import { callTries } from './call-tries.js';
+import { drivenView } from './views.js';
+
+/** What driven mode needs: the log, the caller for the tries, and this process's phase-2 rounds. */
+export interface DrivenDeps {
+  log: TransactionLog;
+  caller: ParticipantCaller;
+  options: Pick<ResolvedOptions, 'callTimeoutMs' | 'retryBaseMs' | 'retryMaxMs' | 'phase2LeaseMs'>;
+  now: () => number;
+  metrics: Metrics;
+  rounds: Phase2Rounds;
+}
 
 /**
  * Driven mode (`"drive": true`): the transaction and its branches are already
  * logged; call the tries, log their results together with the decision in one
  * write, then run phase 2 here. Nothing written is read back on the happy path.
  */
-export async function runDriven(service: CoordinatorService, tx: TxRecord, branches: BranchRecord[], wait: boolean | number) {
-  const o = service.options;
+export async function runDriven(deps: DrivenDeps, tx: TxRecord, branches: BranchRecord[], wait: boolean | number) {
+  const o = deps.options;
   const outcomes = await callTries(
-    { caller: service.caller, callTimeoutMs: o.callTimeoutMs, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs, now: service.now, sleep: (ms) => sleep(ms), metrics: service.metrics },
+    { caller: deps.caller, callTimeoutMs: o.callTimeoutMs, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs, now: deps.now, sleep: (ms) => sleep(ms), metrics: deps.metrics },
     tx.xid,
     branches,
     tx.order,
     tx.deadline,
   );
   const failed = outcomes.find((r) => !r.ok);
-  const verb = failed || outcomes.length < branches.length ? 'rollback' : 'commit';
+  const commit = !failed && outcomes.length === branches.length;
   const reason = failed ? `try failed: ${failed.error}` : undefined;
-  const now = service.now();
-  const d =
-    verb === 'commit'
-      ? await service.log.apply(commitDecision, { xid: tx.xid, now, leaseMs: o.phase2LeaseMs, tries: outcomes.map((r) => ({ xid: tx.xid, branchId: r.branchId, resultJson: r.resultJson })) })
-      : await service.log.write(async (trx) => {
-          await recordTryResults(trx, tx.xid, outcomes, now);
-          return decide(trx, tx.xid, verb, reason, now, o.phase2LeaseMs);
-        });
-  if (!d.won) return readView(service, tx.xid); // recovery rolled it back first (deadline)
-  service.metrics.decisions.inc({ decision: d.decided!, reason: d.decided === 'commit' ? 'requested' : 'try failed' });
+  const now = deps.now();
+  const d = commit
+    ? await deps.log.apply(commitWrite, { xid: tx.xid, now, leaseMs: o.phase2LeaseMs, tries: outcomes.map((r) => ({ xid: tx.xid, branchId: r.branchId, resultJson: r.resultJson })) })
+    : await deps.log.write((trx) => rollBackAfterTries(trx, tx.xid, outcomes, reason, now, o.phase2LeaseMs));
+  if (!d.won) return readView(deps.log, tx.xid); // recovery rolled it back first (deadline)
+  deps.metrics.decisions.inc({ decision: d.decided, reason: d.decided === 'commit' ? 'requested' : 'try failed' });
 
   const byId = new Map(outcomes.map((r) => [r.branchId, r]));
   const tried = branches.map((b): BranchRecord => {
     const r = byId.get(b.branchId);
-    return r ? { ...b, status: r.ok ? 'tried' : 'try_failed', tryResultJson: r.resultJson, lastError: r.error ?? null } : b;
+    return r ? { ...b, status: triedStatus(r), tryResultJson: r.resultJson, lastError: r.error } : b;
   });
-  const decided: TxRecord = { ...tx, status: d.status, reason: d.reason ?? null, updatedAt: now, nextRetryAt: now + o.phase2LeaseMs };
-  const running = service.track(tx.xid, service.runPhase2Known(decided, tried));
+  const decided: TxRecord = { ...tx, status: d.status, reason: d.reason, updatedAt: now, nextRetryAt: now + o.phase2LeaseMs };
+  const running = deps.rounds.drive(decided, tried);
   if (wait === false) return drivenView(decided, tried);
   const status = await settleWithin(running.catch(() => decided.status), typeof wait === 'number' ? wait : Number.POSITIVE_INFINITY, decided.status);
-  if (!isFinal(status)) return readView(service, tx.xid);
-  const done = doneBranchStatus(decided.status as 'committing' | 'rolling_back');
-  const finishedAt = service.now();
+  if (!isFinal(status)) return readView(deps.log, tx.xid);
+  const done = doneBranchStatus(d.status);
+  const finishedAt = deps.now();
   return drivenView(
     { ...decided, status, finishedAt, nextRetryAt: null },
     tried.map((b) => ({ ...b, status: done, lastError: null })),
   );
 }
 
-async function readView(service: CoordinatorService, xid: string) {
-  const found = await service.log.read((db) => readTxWithBranches(db, xid));
+async function readView(log: TransactionLog, xid: string) {
+  const found = await log.read((db) => readTxWithBranches(db, xid));
   return drivenView(found!.tx, found!.branches);
 }

@@ -1,5 +1,6 @@
 import {
   parseRetryAfter,
+  TEXT_LIMITS,
   type BeginRequest,
   type BranchStatus,
   type Json,
@@ -9,8 +10,9 @@ import {
   type TxView,
 } from '@dtx/protocol';
 import { coordinatorError, CoordinatorUnreachableError } from './errors.js';
+import { callTry } from './call-try.js';
 import { JsonHttp } from './http-json.js';
-import { runTransaction, type TransactionBody, type TransactionOptions, type TransactionOutcome } from './transaction.js';
+import { runTransaction, type InitiatorApi, type TransactionBody, type TransactionOptions, type TransactionOutcome } from './transaction.js';
 
 export interface CoordinatorClientOptions {
   /** Base URL of the coordinator, e.g. `http://127.0.0.1:8700`. */
@@ -58,16 +60,16 @@ export interface DecideOptions {
 export class CoordinatorClient {
   readonly url: string;
   /** Also used for the tries the initiator sends, so one close() ends all sockets. */
-  readonly http = new JsonHttp();
+  readonly #http = new JsonHttp();
   private readonly token: string | undefined;
   private readonly requestTimeoutMs: number;
-  readonly signingSecret: string | undefined;
+  readonly #signingSecret: string | undefined;
 
   constructor(opts: CoordinatorClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
     this.token = opts.token;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
-    this.signingSecret = opts.signingSecret;
+    this.#signingSecret = opts.signingSecret;
   }
 
   begin(req: Omit<BeginRequest, 'drive' | 'branches'> = {}): Promise<BeginResponse> {
@@ -93,7 +95,7 @@ export class CoordinatorClient {
 
   rollback(xid: string, opts: DecideOptions & { reason?: string } = {}): Promise<DecisionResponse> {
     const body: { wait: boolean | number; reason?: string } = { wait: opts.wait ?? false };
-    if (opts.reason !== undefined) body.reason = opts.reason.slice(0, 1000);
+    if (opts.reason !== undefined) body.reason = opts.reason.slice(0, TEXT_LIMITS.reasonChars);
     return this.call('POST', `/v1/transactions/${enc(xid)}/rollback`, body, waitMs(opts.wait));
   }
 
@@ -118,11 +120,19 @@ export class CoordinatorClient {
    * sends the try, then commit when `body` returns or rollback when it throws.
    */
   transaction<T>(body: TransactionBody<T>, opts: TransactionOptions = {}): Promise<TransactionOutcome<T>> {
-    return runTransaction(this, body, opts);
+    const api: InitiatorApi = {
+      begin: (req) => this.begin(req),
+      register: (xid, branch) => this.register(xid, branch),
+      reportTryResult: (xid, branchId, report) => this.reportTryResult(xid, branchId, report),
+      commit: (xid, o) => this.commit(xid, o),
+      rollback: (xid, o) => this.rollback(xid, o),
+      sendTry: (call) => callTry(this.#http, { ...call, signingSecret: this.#signingSecret }),
+    };
+    return runTransaction(api, body, opts);
   }
 
   close(): Promise<void> {
-    return this.http.close();
+    return this.#http.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -136,7 +146,7 @@ export class CoordinatorClient {
     try {
       const opts: { body?: string; headers: Record<string, string>; timeoutMs: number } = { headers, timeoutMs: this.requestTimeoutMs + extraMs };
       if (body !== undefined) opts.body = JSON.stringify(body);
-      answer = await this.http.send(method, url, opts);
+      answer = await this.#http.send(method, url, opts);
     } catch (cause) {
       throw new CoordinatorUnreachableError(url, { cause });
     }

@@ -1,9 +1,8 @@
-import { backoffDelayMs, type BackoffPolicy, type Json, type TxStatus } from '@dtx/protocol';
+import { backoffDelayMs, TEXT_LIMITS, type BackoffPolicy, type Json, type RegisterBranchRequest, type TxStatus } from '@dtx/protocol';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toError } from '../errors.js';
 import { branchOf, type ActionRef } from './action-ref.js';
-import { callTry } from './call-try.js';
-import type { CoordinatorClient } from './coordinator-client.js';
+import type { TryAnswer, TryCall } from './call-try.js';
 import { CoordinatorUnreachableError, StoreUnavailableError, TryDeadlineError, TryRejectedError, TxRolledBackError } from './errors.js';
 
 export interface TransactionOptions {
@@ -41,7 +40,17 @@ export type TransactionOutcome<T> =
   /** Why it rolled back is in `error`: what the body threw (e.g. TryRejectedError) or a refused commit. */
   | { xid: string; status: Extract<TxStatus, 'rolled_back' | 'rolling_back'>; error: Error };
 
-export async function runTransaction<T>(client: CoordinatorClient, body: TransactionBody<T>, opts: TransactionOptions): Promise<TransactionOutcome<T>> {
+/** What a transaction needs of its client: the coordinator's API, and a way to send a try (signed, on the client's sockets). */
+export interface InitiatorApi {
+  begin(req: { timeoutMs?: number; xid?: string; meta?: Json }): Promise<{ xid: string; deadline: string }>;
+  register(xid: string, branch: RegisterBranchRequest): Promise<unknown>;
+  reportTryResult(xid: string, branchId: string, report: { ok: true; result?: Json } | { ok: false; error: string }): Promise<unknown>;
+  commit(xid: string, opts: { wait?: boolean | number }): Promise<{ status: TxStatus }>;
+  rollback(xid: string, opts: { wait?: boolean | number; reason?: string }): Promise<{ status: TxStatus }>;
+  sendTry(call: Omit<TryCall, 'signingSecret'>): Promise<TryAnswer>;
+}
+
+export async function runTransaction<T>(client: InitiatorApi, body: TransactionBody<T>, opts: TransactionOptions): Promise<TransactionOutcome<T>> {
   const beginReq: { timeoutMs?: number; xid?: string; meta?: Json } = {};
   if (opts.timeoutMs !== undefined) beginReq.timeoutMs = opts.timeoutMs;
   if (opts.xid !== undefined) beginReq.xid = opts.xid;
@@ -79,7 +88,7 @@ class InitiatorTx implements Tx {
   private branches = 0;
 
   constructor(
-    private readonly client: CoordinatorClient,
+    private readonly client: InitiatorApi,
     readonly xid: string,
     readonly deadline: Date,
     private readonly opts: TransactionOptions,
@@ -99,15 +108,7 @@ class InitiatorTx implements Tx {
     for (let attempt = 1; ; attempt++) {
       const left = until - Date.now();
       if (left <= 0) throw new TryDeadlineError(ref.action, branchId, attempt - 1, { cause: new Error(lastReason) });
-      const answer = await callTry(this.client.http, {
-        url: ref.tryUrl,
-        xid: this.xid,
-        branchId,
-        payload,
-        attempt,
-        timeoutMs: Math.min(timeoutMs, left),
-        signingSecret: this.client.signingSecret,
-      });
+      const answer = await this.client.sendTry({ url: ref.tryUrl, xid: this.xid, branchId, payload, attempt, timeoutMs: Math.min(timeoutMs, left) });
       if (answer.kind === 'ok') {
         const report = answer.result === undefined ? { ok: true as const } : { ok: true as const, result: answer.result as Json };
         await whileTransient(until, () => this.client.reportTryResult(this.xid, branchId, report));
@@ -116,7 +117,7 @@ class InitiatorTx implements Tx {
       if (answer.kind === 'rejected') {
         const error = new TryRejectedError(ref.action, branchId, answer.status, answer.code, answer.message);
         // Best effort: the rollback that follows cancels the branch whether or not this lands.
-        await this.client.reportTryResult(this.xid, branchId, { ok: false, error: error.message.slice(0, 2000) }).catch(() => {});
+        await this.client.reportTryResult(this.xid, branchId, { ok: false, error: error.message.slice(0, TEXT_LIMITS.errorChars) }).catch(() => {});
         throw error;
       }
       lastReason = answer.reason;

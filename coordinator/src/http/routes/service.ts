@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import type { CoordinatorService } from '../../service/coordinator-service.js';
+import type { Metrics } from '../../metrics.js';
 import { errorBody } from '@dtx/protocol';
 
 /** Health, readiness, metrics and the OpenAPI document. */
-export function serviceRoutes(app: FastifyInstance, service: CoordinatorService): void {
+export function serviceRoutes(app: FastifyInstance, deps: { ping(): Promise<void>; metrics: Metrics }): void {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {
     try {
-      await service.log.ping();
+      await deps.ping();
       return { status: 'ready' };
     } catch (err) {
       req.log.warn({ err }, 'store not reachable');
@@ -17,8 +17,8 @@ export function serviceRoutes(app: FastifyInstance, service: CoordinatorService)
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    const text = await service.metrics.registry.metrics();
-    return reply.type(service.metrics.registry.contentType).send(text);
+    const text = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(text);
   });
 
   app.get('/docs', { schema: { hide: true } }, async () => app.swagger());

@@ -1,17 +1,21 @@
 import type { BeginRequest, RegisterBranchRequest, TxStatus } from '@dtx/protocol';
 import type { FastifyInstance } from 'fastify';
+import { isFinal } from '../../core/transitions.js';
 import { InvalidRequestError } from '../../errors.js';
 import type { CoordinatorService } from '../../service/coordinator-service.js';
 import { beginBody, branchBody, branchParams, decideBody, listQuery, tryResultBody, xidParams } from '../schemas.js';
 
 type XidParams = { xid: string };
+
+/** A commit's or rollback's answer: 200 once final, 202 while phase 2 is still to finish (or was not waited for). */
+export const decisionHttpStatus = (status: TxStatus): 200 | 202 => (isFinal(status) ? 200 : 202);
 type DecideBody = { wait?: boolean | number; reason?: string };
 
 /** The `/v1/transactions` API of PROTOCOL.md. */
 export function transactionRoutes(app: FastifyInstance, service: CoordinatorService): void {
   app.post<{ Body: BeginRequest }>('/v1/transactions', { schema: { body: beginBody } }, async (req, reply) => {
     const a = await service.begin(req.body);
-    return reply.code(a.code).send(a.body);
+    return reply.code(a.created ? 201 : 200).send(a.view);
   });
 
   app.post<{ Params: XidParams; Body: RegisterBranchRequest }>(
@@ -19,17 +23,14 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
     { schema: { params: xidParams, body: branchBody } },
     async (req, reply) => {
       const a = await service.register(req.params.xid, req.body);
-      return reply.code(a.code).send(a.body);
+      return reply.code(a.created ? 201 : 200).send(a.view);
     },
   );
 
   app.post<{ Params: XidParams & { branchId: string }; Body: { ok: boolean; result?: unknown; error?: string } }>(
     '/v1/transactions/:xid/branches/:branchId/try-result',
     { schema: { params: branchParams, body: tryResultBody } },
-    async (req, reply) => {
-      const a = await service.tryResult(req.params.xid, req.params.branchId, req.body);
-      return reply.code(a.code).send(a.body);
-    },
+    async (req) => service.tryResult(req.params.xid, req.params.branchId, req.body),
   );
 
   for (const verb of ['commit', 'rollback'] as const) {
@@ -38,7 +39,7 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
       { schema: { params: xidParams, body: decideBody } },
       async (req, reply) => {
         const a = await service.decide(req.params.xid, verb, { wait: req.body.wait, reason: verb === 'rollback' ? req.body.reason : undefined });
-        return reply.code(a.code).send(a.body);
+        return reply.code(decisionHttpStatus(a.status)).send(a);
       },
     );
   }
@@ -59,7 +60,7 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
   );
 
   app.post<{ Params: XidParams }>('/v1/transactions/:xid/retry', { schema: { params: xidParams } }, async (req, reply) => {
-    const a = await service.retry(req.params.xid);
-    return reply.code(a.code).send(a.body);
+    const { retried, ...body } = await service.retry(req.params.xid);
+    return reply.code(retried ? 202 : 200).send(body);
   });
 }

@@ -3,7 +3,7 @@ import { BranchConflictError, TxNotTryingError } from '../../errors.js';
 import { isDuplicateKey } from '../database.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchFromRow, branchToRow, TX_TABLE, type BranchRecord } from '../records.js';
-import { NotCoalesced, type Transition } from '../write-batcher.js';
+import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
 import { lockTrying } from './lockTrying.js';
 import { readStatus } from '../queries/readStatus.js';
 
@@ -53,7 +53,7 @@ export function sameRegistration(a: Omit<BranchRecord, 'seq'>, b: Omit<BranchRec
  * A transaction that is not trying, or a branch that exists (a repeat, a conflict),
  * sends the batch back to insertBranch one at a time.
  */
-export const insertBranches: Transition<Omit<BranchRecord, 'seq'>, { created: boolean }> = {
+export const insertBranchWrite: BatchableWrite<Omit<BranchRecord, 'seq'>, { created: boolean }> = {
   one: insertBranch,
   async many(trx, branches) {
     const xids = [...new Set(branches.map((b) => b.xid))];

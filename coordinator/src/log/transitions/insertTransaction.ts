@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { isDuplicateKey } from '../database.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchToRow, TX_TABLE, txFromRow, txToRow, type BranchRecord, type TxRecord } from '../records.js';
-import { NotCoalesced, type Transition } from '../write-batcher.js';
+import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
 
 export type InsertTxResult = { created: true } | { created: false; existing: TxRecord };
 
@@ -21,7 +21,7 @@ export async function insertTransaction(trx: Knex.Transaction, tx: TxRecord, bra
 }
 
 /** Begin, coalesced: the concurrent begins of a batch as multi-row inserts; an existing xid among them sends the batch back to one at a time. */
-export const insertTransactions: Transition<{ tx: TxRecord; branches: BranchRecord[] }, InsertTxResult> = {
+export const insertTransactionWrite: BatchableWrite<{ tx: TxRecord; branches: BranchRecord[] }, InsertTxResult> = {
   one: (trx, begin) => insertTransaction(trx, begin.tx, begin.branches),
   async many(trx, begins) {
     try {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { FINAL_STATUSES } from '../../core/transitions.js';
 import { BRANCH_TABLE, TX_TABLE } from '../records.js';
 
 /** Retention: deletes up to `batch` finished transactions created before `olderThan`; never an unfinished one. */
@@ -6,11 +7,11 @@ export async function pruneFinished(trx: Knex.Transaction, olderThan: number, ba
   const xids = (
     await trx(TX_TABLE)
       .select('xid')
-      .whereIn('status', ['committed', 'rolled_back'])
+      .whereIn('status', FINAL_STATUSES)
       .andWhere('created_at', '<', olderThan)
       .limit(batch)
   ).map((r: { xid: string }) => r.xid);
   if (xids.length === 0) return 0;
   await trx(BRANCH_TABLE).whereIn('xid', xids).del();
-  return trx(TX_TABLE).whereIn('xid', xids).whereIn('status', ['committed', 'rolled_back']).del();
+  return trx(TX_TABLE).whereIn('xid', xids).whereIn('status', FINAL_STATUSES).del();
 }

@@ -1,34 +1,45 @@
 import type { Knex } from 'knex';
 import type { RoundPlan } from '../../core/phase2-outcome.js';
-import { BRANCH_TABLE, TX_TABLE } from '../records.js';
+import { DONE_BRANCH_STATUSES, doneBranchStatus, type DecidedStatus } from '../../core/transitions.js';
+import { BRANCH_TABLE, clipError, TX_TABLE } from '../records.js';
+import { markBranchesDone } from './markBranchesDone.js';
 
 export interface BranchFailure {
   branchId: string;
   error: string;
 }
 
-/** A phase-2 round left branches undone: count the attempt, keep the error, schedule the retry. */
-export async function recordRoundFailure(
-  trx: Knex.Transaction,
-  xid: string,
-  from: 'committing' | 'rolling_back',
-  plan: RoundPlan,
-  failures: BranchFailure[],
-  now: number,
-): Promise<boolean> {
-  for (const f of failures) {
+export interface FailedRound {
+  xid: string;
+  from: DecidedStatus;
+  /** The branches this round did confirm (or cancel). */
+  done: string[];
+  failures: BranchFailure[];
+  plan: RoundPlan;
+  now: number;
+}
+
+/**
+ * A phase-2 round left branches undone: the ones it did are marked done, the others
+ * count the attempt and keep their error, and the transaction gets its retry time.
+ * False when the transaction is no longer `from` (another process finished it first).
+ */
+export async function recordRoundFailure(trx: Knex.Transaction, r: FailedRound): Promise<boolean> {
+  const { xid, now } = r;
+  await markBranchesDone(trx, xid, r.done, doneBranchStatus(r.from), now);
+  for (const f of r.failures) {
     await trx(BRANCH_TABLE)
       .where({ xid, branch_id: f.branchId })
-      .whereNotIn('status', ['confirmed', 'cancelled'])
-      .update({ attempts: trx.raw('attempts + 1'), last_error: f.error.slice(0, 2000), updated_at: now });
+      .whereNotIn('status', DONE_BRANCH_STATUSES)
+      .update({ attempts: trx.raw('attempts + 1'), last_error: clipError(f.error), updated_at: now });
   }
   const updated = await trx(TX_TABLE)
-    .where({ xid, status: from })
+    .where({ xid, status: r.from })
     .update({
-      attempts: plan.attempts,
-      stuck: plan.stuck ? 1 : 0,
-      next_retry_at: plan.nextRetryAt,
-      last_error: plan.lastError,
+      attempts: r.plan.attempts,
+      stuck: r.plan.stuck ? 1 : 0,
+      next_retry_at: r.plan.nextRetryAt,
+      last_error: r.plan.lastError,
       updated_at: now,
     });
   return updated === 1;

@@ -1,22 +1,23 @@
 import type { Knex } from 'knex';
 import type { TxStatus } from '@dtx/protocol';
-import { verbAgainst, type Verb } from '../core/transitions.js';
-import { failedTry, readStatus } from '../log/queries/readStatus.js';
-import { markCommitting, markCommittingAll } from '../log/transitions/markCommitting.js';
-import { markRollingBack } from '../log/transitions/markRollingBack.js';
-import { recordSucceededTries, type SucceededTry } from '../log/transitions/recordTryResults.js';
-import { NotCoalesced, type Transition } from '../log/write-batcher.js';
+import { verbAgainst, type DecidedStatus, type Verb } from '../../core/transitions.js';
+import type { TryOutcome } from '../../core/try-outcome.js';
+import { failedTry, readStatus } from '../queries/readStatus.js';
+import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
+import { markCommitting, markCommittingAll } from './markCommitting.js';
+import { markRollingBack } from './markRollingBack.js';
+import { recordDrivenTries, recordDrivenTriesAll, type SucceededTry } from './recordDrivenTries.js';
 
-export interface Decision {
-  /** This call took the decision (and so must drive phase 2). */
-  won: boolean;
-  status: TxStatus;
-  /** The decision taken here, when `won`; a commit may turn into a rollback (deadline passed, a try failed). */
-  decided?: 'commit' | 'rollback';
-  /** Already decided the other way (or a commit that had to roll back): the API answers 409. */
-  refused: boolean;
-  reason?: string | null;
-}
+/**
+ * What a commit or rollback met. `won`: this call took the decision (and so must
+ * drive phase 2); a commit may turn into a rollback (deadline passed, a try failed).
+ * `refused`: decided the other way already (or a commit that had to roll back): the API answers 409.
+ */
+export type Decision =
+  | { won: true; decided: Verb; status: DecidedStatus; refused: boolean; reason: string | null }
+  | { won: false; status: TxStatus; refused: boolean; reason: string | null };
+
+const committed = (): Decision => ({ won: true, refused: false, status: 'committing', decided: 'commit', reason: null });
 
 /**
  * Takes the commit or rollback decision inside one log write. The guarded update
@@ -34,7 +35,7 @@ export async function decide(
   leaseMs: number,
 ): Promise<Decision> {
   if (verb === 'commit') {
-    if (await markCommitting(trx, xid, now, now + leaseMs)) return { won: true, refused: false, status: 'committing', decided: 'commit' };
+    if (await markCommitting(trx, xid, now, now + leaseMs)) return committed();
   } else if (await markRollingBack(trx, xid, reason ?? 'rollback requested', now, now + leaseMs)) {
     return { won: true, refused: false, status: 'rolling_back', decided: 'rollback', reason: reason ?? 'rollback requested' };
   }
@@ -45,7 +46,15 @@ export async function decide(
   const failed = await failedTry(trx, xid);
   const why = failed ? `try failed: branch ${failed}` : 'timeout';
   const won = await markRollingBack(trx, xid, why, now, now + leaseMs);
-  return { won, refused: true, status: 'rolling_back', decided: 'rollback', reason: why };
+  return won
+    ? { won, refused: true, status: 'rolling_back', decided: 'rollback', reason: why }
+    : { won, refused: true, status: 'rolling_back', reason: why };
+}
+
+/** Driven mode's rollback: the outcomes of the tries the coordinator called, and the decision, in one write. */
+export async function rollBackAfterTries(trx: Knex.Transaction, xid: string, outcomes: readonly TryOutcome[], reason: string | undefined, now: number, leaseMs: number): Promise<Decision> {
+  await recordDrivenTries(trx, xid, outcomes, now);
+  return decide(trx, xid, 'rollback', reason, now, leaseMs);
 }
 
 export interface CommitRequest {
@@ -61,17 +70,17 @@ export interface CommitRequest {
  * decisions as one statement each. Any commit that does not simply win (decided
  * already, past its deadline, a failed try) sends the batch back to `decide` one by one.
  */
-export const commitDecision: Transition<CommitRequest, Decision> = {
+export const commitWrite: BatchableWrite<CommitRequest, Decision> = {
   async one(trx, c) {
-    if (c.tries.length > 0) await recordSucceededTries(trx, c.tries, c.now);
+    if (c.tries.length > 0) await recordDrivenTriesAll(trx, c.tries, c.now);
     return decide(trx, c.xid, 'commit', undefined, c.now, c.leaseMs);
   },
   async many(trx, commits) {
     const now = Math.max(...commits.map((c) => c.now));
     const leaseMs = Math.max(...commits.map((c) => c.leaseMs));
     const tries = commits.flatMap((c) => c.tries);
-    if (tries.length > 0) await recordSucceededTries(trx, tries, now);
+    if (tries.length > 0) await recordDrivenTriesAll(trx, tries, now);
     if (!(await markCommittingAll(trx, commits.map((c) => c.xid), now, now + leaseMs))) throw new NotCoalesced('not every commit won');
-    return commits.map(() => ({ won: true, refused: false, status: 'committing', decided: 'commit' }));
+    return commits.map(committed);
   },
 };

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { request } from 'undici';
+import type { LoadConfig, LoadResult } from './load.js';
+import type { MysqlAdmin, MysqlCounters } from './mysql.js';
+import { NEEDS_COORDINATOR, type ScenarioName } from './options.js';
+import { cpuSecondsOf, memoryOf, REPO_ROOT, type Child } from './processes.js';
+
+export interface Row {
+  scenario: ScenarioName;
+  round: number;
+  load: LoadResult;
+  ratio: number | null;
+  /** MySQL COMMITs (server-wide) per transaction completed during the scenario. */
+  mysqlCommitsPerTx: number | null;
+  /** Commits the coordinator's group-commit writer made, per transaction. */
+  logCommitsPerTx: number | null;
+  coordinatorRssMb: number | null;
+  /** V8 heap in use after the scenario (from /metrics): tells a leak from a heap that grew once. */
+  coordinatorHeapMb: number | null;
+  /** CPU milliseconds per transaction: the coordinator process, and the MySQL server (whole server, when it runs here). */
+  coordinatorCpuMsPerTx: number | null;
+  mysqlCpuMsPerTx: number | null;
+  /** The same for the participants together: the two no-op participants, or the two wallets for bank-bare and bank. */
+  participantsCpuMsPerTx: number | null;
+  generatorCpuMsPerTx: number | null;
+}
+
+/** The processes a scenario runs against, and where to count what it costs. */
+export interface Stage {
+  admin: MysqlAdmin;
+  mysqlPid: number | null;
+  coordinator: Child | null;
+  relay: Child | null;
+  participants: Child[];
+  /** The wallets, for bank-bare and bank. */
+  bank: { servers: Child[]; urls: string[] } | null;
+}
+
+/** Runs one scenario's load against `stage` and measures what it cost each process. */
+export async function measureScenario(stage: Stage, config: LoadConfig & { scenario: ScenarioName }, round: number, timeoutMs: number): Promise<Row> {
+  const { admin, coordinator, relay, bank, participants, mysqlPid } = stage;
+  const scenario = config.scenario;
+  const isDtx = NEEDS_COORDINATOR.has(scenario);
+  const before: MysqlCounters = await admin.counters();
+  const metricsBefore = coordinator && isDtx ? await scrape(coordinator.ready) : null;
+  const cpu = async () => ({
+    // the process in the coordinator's place: the relay stands in for it in `relay`
+    coordinator: scenario === 'relay' ? await cpuSecondsOf(relay!.proc.pid!) : coordinator && isDtx ? await cpuSecondsOf(coordinator.proc.pid!) : null,
+    mysql: mysqlPid ? await cpuSecondsOf(mysqlPid) : null,
+    participants: await sumCpuSecondsOf((scenario.startsWith('bank') ? bank!.servers : participants).map((c) => c.proc.pid!)),
+  });
+  const cpuBefore = await cpu();
+  const load = await runLoad(config, timeoutMs);
+  const cpuAfter = await cpu();
+  const perTx = (a: number | null, b: number | null) => (a === null || b === null || !load.completed ? null : ((b - a) * 1000) / load.completed);
+  const after: MysqlCounters = await admin.counters();
+  const metricsAfter = metricsBefore ? await scrape(coordinator!.ready) : null;
+  const txs = load.completed;
+  const mem = isDtx && coordinator ? await memoryOf(coordinator.proc.pid!) : null;
+  return {
+    scenario,
+    round,
+    load,
+    ratio: null,
+    mysqlCommitsPerTx: txs ? (after.comCommit - before.comCommit) / txs : null,
+    logCommitsPerTx: metricsBefore && metricsAfter && txs ? (metricsAfter.get('dtx_log_commits')! - metricsBefore.get('dtx_log_commits')!) / txs : null,
+    coordinatorRssMb: mem?.rssMb ?? null,
+    coordinatorHeapMb: metricsAfter?.has('dtx_process_nodejs_heap_size_used_bytes') ? metricsAfter.get('dtx_process_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,
+    coordinatorCpuMsPerTx: perTx(cpuBefore.coordinator, cpuAfter.coordinator),
+    mysqlCpuMsPerTx: perTx(cpuBefore.mysql, cpuAfter.mysql),
+    participantsCpuMsPerTx: perTx(cpuBefore.participants, cpuAfter.participants),
+    generatorCpuMsPerTx: load.completed ? load.cpuMs / load.completed : null,
+  };
+}
+
+/** Runs the load generator to completion and returns its result. */
+function runLoad(config: LoadConfig, timeoutMs: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(config)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    const onExit = () => proc.kill('SIGKILL');
+    process.once('exit', onExit);
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      process.off('exit', onExit);
+      const m = /^RESULT (.*)$/m.exec(out);
+      if (code === 0 && m) resolve(JSON.parse(m[1]!) as LoadResult);
+      else reject(new Error(`load generator (${config.scenario}) failed (${code ?? signal}):\n${out.slice(-3000)}`));
+    });
+  });
+}
+
+async function sumCpuSecondsOf(pids: number[]): Promise<number | null> {
+  const each = await Promise.all(pids.map((pid) => cpuSecondsOf(pid)));
+  return each.some((s) => s === null) ? null : each.reduce<number>((a, b) => a + b!, 0);
+}
+
+async function scrape(url: string): Promise<Map<string, number>> {
+  const res = await request(`${url}/metrics`);
+  const text = await res.body.text();
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const hit = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (hit) m.set(hit[1]!, (m.get(hit[1]!) ?? 0) + Number(hit[2]));
+  }
+  return m;
+}

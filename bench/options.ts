@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+
+export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank'] as const;
+export type ScenarioName = (typeof ALL)[number];
+/** The scenario each DTX figure is a ratio to. */
+export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare' };
+export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank']);
+export const BANK_ACCOUNTS = 1000;
+
+export interface Options {
+  durationS: number;
+  warmupS: number;
+  concurrency: number;
+  scenarios: ScenarioName[];
+  preload: number;
+  rounds: number;
+  profile: boolean;
+  keepDb: boolean;
+  databaseUrl: string;
+}
+
+/** The command line, checked; `--help` prints the usage and exits. */
+export function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '64' },
+      scenario: { type: 'string' },
+      preload: { type: 'string', default: '0' },
+      rounds: { type: 'string', default: '1' },
+      profile: { type: 'boolean', default: false },
+      'keep-db': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`usage: npm run bench -- [--duration S=15] [--warmup S=3] [--concurrency N=64] [--scenario ${ALL.join(',')}]
+                        [--preload N] [--rounds N=1] [--profile] [--keep-db]
+  DTX_BENCH_DATABASE_URL  MySQL for the coordinator log (default mysql://root@127.0.0.1:3306/dtx_bench)`);
+    process.exit(0);
+  }
+  const num = (name: string, v: string, min: number, max: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number ${min}–${max}, got ${v}`);
+    return n;
+  };
+  const asked = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : [...ALL];
+  for (const s of asked) if (!ALL.includes(s as ScenarioName)) throw new Error(`unknown scenario "${s}"; known: ${ALL.join(', ')}`);
+  // Every DTX figure is a ratio to its baseline measured in the same run (LESSONS.md: DTM #484).
+  const wanted = new Set(asked as ScenarioName[]);
+  for (const s of [...wanted]) if (BASELINE[s]) wanted.add(BASELINE[s]!);
+  return {
+    durationS: num('duration', values.duration!, 1, 3600),
+    warmupS: num('warmup', values.warmup!, 0, 600),
+    concurrency: Math.floor(num('concurrency', values.concurrency!, 1, 4096)),
+    scenarios: ALL.filter((s) => wanted.has(s)),
+    preload: Math.floor(num('preload', values.preload!, 0, 100_000_000)),
+    rounds: Math.floor(num('rounds', values.rounds!, 1, 20)),
+    profile: values.profile!,
+    keepDb: values['keep-db']!,
+    databaseUrl: process.env.DTX_BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/dtx_bench',
+  };
+}
