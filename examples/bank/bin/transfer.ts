@@ -29,6 +29,10 @@ try {
   const outcome = await transfer(client, { from: parseAccountAt(values.from), to: parseAccountAt(values.to), amount, timeoutMs: Number(values.timeout) });
   console.log(JSON.stringify({ xid: outcome.xid, status: outcome.status }));
   if ('error' in outcome) console.error(outcome.error.message);
+} catch (err) {
+  // a typed SDK error says what happened and where the transaction stands: one line, no stack
+  console.error(`transfer failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
 } finally {
   await client.close();
 }

@@ -104,3 +104,34 @@ export class TryDeadlineError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** Where a transaction stands when the client gave up on the coordinator at its deadline. */
+export type UnfinishedState =
+  /** Begun or not (the begin never got an answer); if it was logged, it is rolled back at its deadline. */
+  | 'not_begun'
+  /** Still trying, with no decision sent: the coordinator rolls it back at its deadline. */
+  | 'trying'
+  /** A commit was sent and never answered: committed if one attempt reached the coordinator, else rolled back at its deadline. */
+  | 'unknown';
+
+const UNFINISHED: Record<UnfinishedState, string> = {
+  not_begun: 'not begun, or begun and left trying: if the coordinator logged it, it is rolled back at its deadline',
+  trying: 'still trying: it will be rolled back at its deadline',
+  unknown: 'commit unanswered: committed if the coordinator took it, else rolled back at its deadline',
+};
+
+/**
+ * The coordinator stayed unreachable (or its store unavailable) until the transaction's
+ * deadline, so transaction() gave up; `state` says what happens to it without this client.
+ */
+export class TransactionUnfinishedError extends Error {
+  readonly code = 'TX_UNFINISHED';
+  constructor(
+    readonly xid: string,
+    readonly state: UnfinishedState,
+    options: { cause: unknown },
+  ) {
+    super(`transaction ${xid} ${UNFINISHED[state]} (gave up on the coordinator: ${(options.cause as Error)?.message ?? String(options.cause)})`, options);
+    this.name = new.target.name;
+  }
+}

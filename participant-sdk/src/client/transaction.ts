@@ -1,9 +1,9 @@
-import { backoffDelayMs, TEXT_LIMITS, type BackoffPolicy, type Json, type RegisterBranchRequest, type TxStatus } from '@dtx/protocol';
+import { backoffDelayMs, newXid, TEXT_LIMITS, type BackoffPolicy, type Json, type RegisterBranchRequest, type TxStatus } from '@dtx/protocol';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toError } from '../errors.js';
 import { branchOf, type ActionRef } from './action-ref.js';
 import type { TryAnswer, TryCall } from './call-try.js';
-import { CoordinatorUnreachableError, StoreUnavailableError, TryDeadlineError, TryRejectedError, TxRolledBackError } from './errors.js';
+import { CoordinatorUnreachableError, StoreUnavailableError, TransactionUnfinishedError, TryDeadlineError, TryRejectedError, TxRolledBackError, type UnfinishedState } from './errors.js';
 
 export interface TransactionOptions {
   /** Lifetime of the transaction; past it the coordinator rolls back. @default 60000 */
@@ -50,37 +50,57 @@ export interface InitiatorApi {
   sendTry(call: Omit<TryCall, 'signingSecret'>): Promise<TryAnswer>;
 }
 
+/**
+ * Every coordinator call here is idempotent, so each is repeated while the coordinator is
+ * unreachable or its store unavailable, until the transaction's deadline (the xid is
+ * chosen here, so a repeated begin is the same begin). Past the deadline the coordinator
+ * no longer needs this client: it gives up with TransactionUnfinishedError.
+ */
 export async function runTransaction<T>(client: InitiatorApi, body: TransactionBody<T>, opts: TransactionOptions): Promise<TransactionOutcome<T>> {
-  const beginReq: { timeoutMs?: number; xid?: string; meta?: Json } = {};
-  if (opts.timeoutMs !== undefined) beginReq.timeoutMs = opts.timeoutMs;
-  if (opts.xid !== undefined) beginReq.xid = opts.xid;
+  const xid = opts.xid ?? newXid();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const beginReq: { timeoutMs: number; xid: string; meta?: Json } = { timeoutMs, xid };
   if (opts.meta !== undefined) beginReq.meta = opts.meta;
-  const begun = await client.begin(beginReq);
+  // the coordinator's deadline counts from when the begin lands, so it is no earlier than this one
+  const begun = await untilUnfinished(xid, 'not_begun', Date.now() + timeoutMs, () => client.begin(beginReq));
   const deadline = new Date(begun.deadline);
+  const until = deadline.getTime();
   const wait = opts.wait ?? true;
-  const tx = new InitiatorTx(client, begun.xid, deadline, opts);
+  const tx = new InitiatorTx(client, xid, deadline, opts);
 
   let result: T;
   try {
     result = await body(tx);
   } catch (thrown) {
     const error = toError(thrown);
-    const res = await whileTransient(deadline.getTime() + 30_000, () => client.rollback(begun.xid, { wait, reason: error.message }));
-    return { xid: begun.xid, status: res.status as 'rolled_back' | 'rolling_back', error };
+    const res = await untilUnfinished(xid, 'trying', until, () => client.rollback(xid, { wait, reason: error.message.slice(0, TEXT_LIMITS.reasonChars) }));
+    return { xid, status: res.status as 'rolled_back' | 'rolling_back', error };
   }
   try {
-    const res = await whileTransient(deadline.getTime() + 30_000, () => client.commit(begun.xid, { wait }));
-    return { xid: begun.xid, status: res.status as 'committed' | 'committing', result };
+    const res = await untilUnfinished(xid, 'unknown', until, () => client.commit(xid, { wait }));
+    return { xid, status: res.status as 'committed' | 'committing', result };
   } catch (err) {
     // The deadline passed before our commit landed: recovery decided rollback first. Our
     // own rollback (idempotent) waits for that phase 2 as `wait` asks.
     if (!(err instanceof TxRolledBackError)) throw err;
     // the decision is known either way: if the coordinator cannot be reached to wait for it, say where it stood
-    const status = await whileTransient(deadline.getTime() + 30_000, () => client.rollback(begun.xid, { wait })).then(
+    const status = await whileTransient(until, () => client.rollback(xid, { wait })).then(
       (res) => res.status as 'rolled_back' | 'rolling_back',
       () => (err.details.status === 'rolled_back' ? 'rolled_back' : 'rolling_back'),
     );
-    return { xid: begun.xid, status, error: err };
+    return { xid, status, error: err };
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** whileTransient, giving up past `untilMs` with what that leaves the transaction in. */
+async function untilUnfinished<T>(xid: string, state: UnfinishedState, untilMs: number, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await whileTransient(untilMs, fn);
+  } catch (err) {
+    if (isTransient(err)) throw new TransactionUnfinishedError(xid, state, { cause: err });
+    throw err;
   }
 }
 
@@ -129,17 +149,20 @@ class InitiatorTx implements Tx {
 
 /**
  * Repeats an idempotent coordinator call while the coordinator is unreachable or its
- * store is down, until `untilMs`; every other error is final.
+ * store is down, until `untilMs` (at least once); every other error is final.
  */
 async function whileTransient<T>(untilMs: number, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      const transient = err instanceof CoordinatorUnreachableError || err instanceof StoreUnavailableError;
-      if (!transient || Date.now() >= untilMs) throw err;
+      if (!isTransient(err) || Date.now() >= untilMs) throw err;
       const retryAfter = err instanceof StoreUnavailableError ? err.retryAfterMs : null;
       await sleep(Math.min(backoffDelayMs({ baseMs: 200, maxMs: 5000 }, attempt, retryAfter), Math.max(0, untilMs - Date.now())));
     }
   }
+}
+
+function isTransient(err: unknown): err is CoordinatorUnreachableError | StoreUnavailableError {
+  return err instanceof CoordinatorUnreachableError || err instanceof StoreUnavailableError;
 }
