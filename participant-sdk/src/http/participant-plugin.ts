@@ -48,9 +48,11 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
         const { body, attempt } = parseCallback(raw, phase, request.headers);
         const outcome = await table.handle({ action, body, attempt });
         reply.header(HEADER_BARRIER, outcome.kind);
-        if (outcome.kind === 'ran' && phase === 'try' && outcome.result !== undefined) {
+        // A try's result, also on a repeated try (the barrier kept it), so confirm and cancel get it.
+        const result = outcome.kind === 'empty_rollback' ? undefined : outcome.result;
+        if (phase === 'try' && result !== undefined) {
           // Serialised here so a string result still travels as JSON, not text/plain.
-          return reply.code(200).type('application/json').send(JSON.stringify(outcome.result));
+          return reply.code(200).type('application/json').send(JSON.stringify(result));
         }
         return reply.code(204).send();
       });
