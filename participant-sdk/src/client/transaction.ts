@@ -101,6 +101,7 @@ class InitiatorTx implements Tx {
       if (left <= 0) throw new TryDeadlineError(ref.action, branchId, attempt - 1, { cause: new Error(lastReason) });
       const answer = await callTry(this.client.http, {
         url: ref.tryUrl,
+        action: ref.action,
         xid: this.xid,
         branchId,
         payload,

@@ -45,7 +45,7 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
           const check = verifySignature(secret, Array.isArray(header) ? header[0] : header, raw ?? Buffer.alloc(0));
           if (!check.ok) throw new BadSignatureError(check.reason);
         }
-        const { body, attempt } = parseCallback(raw, phase, request.headers);
+        const { body, attempt } = parseCallback(raw, { action, phase }, request.headers);
         const outcome = await table.handle({ action, body, attempt });
         reply.header(HEADER_BARRIER, outcome.kind);
         // A try's result, also on a repeated try (the barrier kept it), so confirm and cancel get it.
