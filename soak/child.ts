@@ -46,6 +46,8 @@ export class Child {
     const proc = spawn(this.spec.command, this.spec.args, { env: { ...clean, ...this.spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     this.#expectExit = false;
+    // readiness is read from this life's output only, never from the last one's
+    this.#out = '';
     running.add(this);
     const keep = (d: Buffer) => (this.#out = (this.#out + d.toString()).slice(-8192));
     proc.stdout!.on('data', keep);

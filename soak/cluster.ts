@@ -5,7 +5,8 @@ import { Child, printed } from './child.js';
 import { FaultProxy } from './fault-proxy.js';
 import { privateMariadb, privateRedis, sparePort } from './services.js';
 
-const DTX_BIN = fileURLToPath(new URL('../coordinator/bin/dtx.js', import.meta.url));
+/** The `dtx` CLI from its TypeScript sources, as the tests run it (no build step needed). */
+const DTX_CLI = ['--import', 'tsx', fileURLToPath(new URL('../coordinator/src/cli/main.ts', import.meta.url))];
 const WALLET_ENTRY = fileURLToPath(new URL('./wallet-process.ts', import.meta.url));
 
 /** Timings of the coordinators and workers under test, short so a soak sees many rounds. */
@@ -69,12 +70,12 @@ export async function startCluster(dir: string): Promise<Cluster> {
   const coordinatorUrls: string[] = [];
   for (const n of [1, 2]) {
     const port = await sparePort();
-    const c = new Child(`coordinator-${n}`, { command: process.execPath, args: [DTX_BIN, 'serve'], env: { ...env, DTX_PORT: String(port) }, ready: printed(/listening on/) });
+    const c = new Child(`coordinator-${n}`, { command: process.execPath, args: [...DTX_CLI, 'serve'], env: { ...env, DTX_PORT: String(port) }, ready: printed(/listening on/) });
     await c.start(); // one after the other: the first one migrates the log
     coordinators.push(c);
     coordinatorUrls.push(`http://127.0.0.1:${port}`);
   }
-  const workers = [1, 2].map((n) => new Child(`worker-${n}`, { command: process.execPath, args: [DTX_BIN, 'worker', '--concurrency', '8'], env, ready: printed(/dtx worker ready/) }));
+  const workers = [1, 2].map((n) => new Child(`worker-${n}`, { command: process.execPath, args: [...DTX_CLI, 'worker', '--concurrency', '8'], env, ready: printed(/dtx worker ready/) }));
   for (const w of workers) await w.start();
 
   const admin = knexFactory({ client: 'mysql2', connection: db.url(''), pool: { min: 0, max: 1 } });
