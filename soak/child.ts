@@ -73,6 +73,11 @@ export class Child {
     running.delete(this);
   }
 
+  /** Sends a signal and leaves it running (SIGSTOP freezes it: it keeps its sockets and answers nothing). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive) this.#proc!.kill(signal);
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited in `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
     const proc = this.#proc;

@@ -4,7 +4,7 @@ import type { Child } from './child.js';
 import { TIMINGS, type Cluster } from './cluster.js';
 
 export const FAULTS = [
-  'kill-mariadb', 'kill-redis', 'kill-coordinator', 'kill-worker', 'kill-wallet', 'flushall',
+  'kill-mariadb', 'freeze-mariadb', 'kill-redis', 'kill-coordinator', 'kill-worker', 'kill-wallet', 'flushall',
   'proxy-latency', 'proxy-hang', 'proxy-reset', 'proxy-partition',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -31,7 +31,7 @@ export async function runFaults(c: Cluster, log: FaultLog, untilMs: number): Pro
   while (Date.now() < untilMs) {
     for (const fault of shuffle([...FAULTS])) {
       if (Date.now() >= untilMs) return;
-      await sleep(500 + Math.random() * 1000);
+      await sleep(300 + Math.random() * 700);
       log.injected[fault]++;
       await inject(fault, c, log, () => `probe-${Date.now()}-${probe++}`);
     }
@@ -45,19 +45,10 @@ async function inject(fault: Fault, c: Cluster, log: FaultLog, probeXid: () => s
     await child.start(120_000);
   };
   switch (fault) {
-    case 'kill-mariadb': {
-      await c.mariadb.kill();
-      await sleep(300);
-      await Promise.all(c.coordinatorUrls.map(async (url, i) => {
-        if (!c.coordinators[i]!.alive) return;
-        // one at a time, then many at once: none may wait on the pool for a connection that cannot come
-        for (let k = 0; k < 3; k++) log.outageAnswers.push(await begin(url, probeXid()));
-        log.outageAnswers.push(...(await Promise.all(Array.from({ length: 24 }, () => begin(url, probeXid())))));
-      }));
-      await c.mariadb.start(120_000);
-      await Promise.all(c.coordinatorUrls.map((url) => recovers(url, log, probeXid)));
-      return;
-    }
+    case 'kill-mariadb':
+      return storeOutage(c, log, probeXid, () => c.mariadb.kill(), () => c.mariadb.start(120_000));
+    case 'freeze-mariadb': // SIGSTOP: the server keeps its connections open and answers nothing
+      return storeOutage(c, log, probeXid, async () => c.mariadb.signal('SIGSTOP'), async () => c.mariadb.signal('SIGCONT'));
     case 'kill-redis':
       return bounce(c.redis, 1500);
     case 'kill-coordinator':
@@ -69,14 +60,28 @@ async function inject(fault: Fault, c: Cluster, log: FaultLog, probeXid: () => s
     case 'flushall':
       return c.flushRedis();
     case 'proxy-latency':
-      return window(c, { kind: 'latency', ms: 200 + Math.floor(Math.random() * 400) }, 4000);
+      return window(c, { kind: 'latency', ms: 200 + Math.floor(Math.random() * 400) }, 3000);
     case 'proxy-hang':
       return window(c, { kind: 'hang' }, TIMINGS.callTimeoutMs + 1500);
     case 'proxy-reset':
-      return window(c, { kind: 'reset', probability: 0.3 }, 3000);
+      return window(c, { kind: 'reset', probability: 0.3 }, 2500);
     case 'proxy-partition':
-      return window(c, { kind: 'partition' }, 3000);
+      return window(c, { kind: 'partition' }, 2500);
   }
+}
+
+/** Takes the log's database away, probes every coordinator's writes meanwhile, brings it back, and waits for each to take writes again. */
+async function storeOutage(c: Cluster, log: FaultLog, probeXid: () => string, down: () => Promise<void>, up: () => Promise<void>): Promise<void> {
+  await down();
+  await sleep(300);
+  await Promise.all(c.coordinatorUrls.map(async (url, i) => {
+    if (!c.coordinators[i]!.alive) return;
+    // one at a time, then many at once: none may wait on the pool for a connection that cannot come
+    log.outageAnswers.push(await begin(url, probeXid()));
+    log.outageAnswers.push(...(await Promise.all(Array.from({ length: 16 }, () => begin(url, probeXid())))));
+  }));
+  await up();
+  await Promise.all(c.coordinatorUrls.map((url) => recovers(url, log, probeXid)));
 }
 
 async function window(c: Cluster, mode: Parameters<Cluster['proxy']['set']>[0], ms: number): Promise<void> {
