@@ -21,6 +21,8 @@ export interface CallbackBody {
   xid: string;
   branchId: string;
   phase: Phase;
+  /** The action the branch was registered with (v1.1), so the body cannot be replayed to another one. */
+  action?: string;
   payload: Json | undefined;
   tryResult?: Json | undefined;
 }

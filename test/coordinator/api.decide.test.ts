@@ -26,7 +26,7 @@ describe.each(stores)('try-result, commit and rollback on %s', (kind) => {
     expect(done.status).toBe(200);
     expect(done.body).toEqual({ xid: x, status: 'committed' });
     const [ca] = s.p.callsOf('confirm', x).filter((c) => c.body.branchId === 'a');
-    expect(ca!.body).toEqual({ xid: x, branchId: 'a', phase: 'confirm', payload: { amount: 5 }, tryResult: { hold: 'h-1' } });
+    expect(ca!.body).toEqual({ xid: x, branchId: 'a', phase: 'confirm', action: 'act.a', payload: { amount: 5 }, tryResult: { hold: 'h-1' } });
     // a registered branch whose try outcome was never reported is confirmed too
     expect(s.p.callsOf('confirm', x).map((c) => c.body.branchId).sort()).toEqual(['a', 'b']);
     expect((await get(x)).branches.map((b: any) => b.status)).toEqual(['confirmed', 'confirmed']);

@@ -28,10 +28,10 @@ describe.each(stores)('driven mode on %s', (kind) => {
       { branchId: 'a', status: 'confirmed', tryResult: { reserved: 'a' } },
       { branchId: 'b', status: 'confirmed', tryResult: { reserved: 'b' } },
     ]);
-    expect(tries(x, 'a')[0]!.body).toEqual({ xid: x, branchId: 'a', phase: 'try', payload: { id: 'a' } });
+    expect(tries(x, 'a')[0]!.body).toEqual({ xid: x, branchId: 'a', phase: 'try', action: 'a.a', payload: { id: 'a' } });
     const confirms = s.p.callsOf('confirm', x);
     expect(confirms.map((c) => c.body.branchId).sort()).toEqual(['a', 'b']);
-    for (const c of confirms) expect(c.body).toEqual({ xid: x, branchId: c.body.branchId, phase: 'confirm', payload: { id: c.body.branchId }, tryResult: { reserved: c.body.branchId } });
+    for (const c of confirms) expect(c.body).toEqual({ xid: x, branchId: c.body.branchId, phase: 'confirm', action: `a.${c.body.branchId}`, payload: { id: c.body.branchId }, tryResult: { reserved: c.body.branchId } });
     const tx = await get(x);
     expect(tx.status).toBe('committed');
     expect(tx.meta).toEqual({ k: 1 });

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { StoreUnavailableError } from '../errors.js';
+import { answerWithin } from './answer-within.js';
 import { openDatabase, type Database } from './database.js';
 import { migrate } from './migrate.js';
 import { WriteBatcher, type BatchableWrite, type WriteOp } from './write-batcher.js';
@@ -42,14 +43,14 @@ export class TransactionLog {
   /** A read; a database failure becomes STORE_UNAVAILABLE. */
   async read<T>(query: (db: Knex) => Promise<T>): Promise<T> {
     try {
-      return await query(this.database.knex);
+      return await answerWithin(query(this.database.knex));
     } catch (err) {
       throw new StoreUnavailableError(err);
     }
   }
 
   async ping(): Promise<void> {
-    await this.database.knex.raw('select 1');
+    await answerWithin(this.database.knex.raw('select 1').then(() => undefined));
   }
 
   async close(): Promise<void> {

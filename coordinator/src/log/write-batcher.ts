@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { DtxError, StoreUnavailableError } from '../errors.js';
+import { answerWithin, NoAnswerError } from './answer-within.js';
 import { isRetryableConflict } from './database.js';
 
 /** One log write: statements run inside the batch's database transaction. */
@@ -110,11 +111,12 @@ export class WriteBatcher {
         throw err;
       });
     } catch (err) {
-      if (batch.length > 1) {
+      // one by one only finds a single bad write; a database that does not answer fails them all now
+      if (batch.length > 1 && !(err instanceof NoAnswerError)) {
         for (const p of batch) await this.#commit([p]);
         return;
       }
-      batch[0]!.reject(err instanceof DtxError ? err : new StoreUnavailableError(err));
+      for (const p of batch) p.reject(err instanceof DtxError ? err : new StoreUnavailableError(err));
       return;
     }
     batch.forEach((p, i) => {
@@ -127,7 +129,7 @@ export class WriteBatcher {
   async #transaction(batch: Pending[], coalesce: boolean): Promise<Settled[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const settled = await this.knex.transaction(async (trx) => {
+        const settled = await answerWithin(this.knex.transaction(async (trx) => {
           const out: Settled[] = new Array(batch.length);
           const groups: Groups = coalesce ? groupByWrite(batch) : new Map();
           for (let i = 0; i < batch.length; i++) {
@@ -146,7 +148,7 @@ export class WriteBatcher {
             }
           }
           return out;
-        });
+        }));
         this.commits++;
         return settled;
       } catch (err) {

@@ -42,7 +42,7 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
       url,
       attempt: b.attempts + 1,
       timeoutMs: b.timeoutMs ?? deps.options.callTimeoutMs,
-      body: { xid: tx.xid, branchId: b.branchId, phase, payload: parseJson(b.payloadJson), ...(tryResult !== undefined ? { tryResult } : {}) },
+      body: { xid: tx.xid, branchId: b.branchId, phase, ...(b.action !== null ? { action: b.action } : {}), payload: parseJson(b.payloadJson), ...(tryResult !== undefined ? { tryResult } : {}) },
     });
     const ok = answer.kind === 'ok';
     deps.metrics?.phase2Calls.inc({ phase, outcome: ok ? 'ok' : 'failed' });

@@ -42,7 +42,7 @@ async function callTry(deps: TryDeps, xid: string, b: BranchRecord, deadline: nu
       url,
       attempt,
       timeoutMs: Math.min(b.timeoutMs ?? deps.callTimeoutMs, left),
-      body: { xid, branchId: b.branchId, phase: 'try', payload },
+      body: { xid, branchId: b.branchId, phase: 'try', ...(b.action !== null ? { action: b.action } : {}), payload },
     });
     deps.metrics?.tryCalls.inc({ outcome: answer.kind });
     if (answer.kind === 'ok') {

@@ -53,12 +53,16 @@ export async function insertOrLockBarrierRow(trx: Knex.Transaction, key: Barrier
   }
 }
 
-/** The reason of a row this transaction just failed to insert, i.e. a row known to exist. */
-export async function barrierRowReason(trx: Knex.Transaction, key: BarrierKey, op: BarrierOp): Promise<string | undefined> {
-  const row = (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op }).first('reason')) as
-    | { reason: string }
+/** The `try` row of a branch this transaction just failed to insert, i.e. a row known to exist. */
+export async function barrierTryRow(trx: Knex.Transaction, key: BarrierKey): Promise<{ reason: string; result: string | null } | undefined> {
+  return (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op: 'try' }).first('reason', 'result')) as
+    | { reason: string; result: string | null }
     | undefined;
-  return row?.reason;
+}
+
+/** Keeps what the try returned (JSON text) on the `try` row this transaction inserted. */
+export async function keepTryResult(trx: Knex.Transaction, key: BarrierKey, resultJson: string): Promise<void> {
+  await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op: 'try' }).update({ result: resultJson });
 }
 
 /**

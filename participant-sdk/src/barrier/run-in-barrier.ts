@@ -1,14 +1,18 @@
 import type { Phase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { PhaseConflictError, TrySuspendedError } from '../errors.js';
-import { barrierRowReason, barrierRowsOf, insertBarrierRow, insertOrLockBarrierRow, type BarrierKey } from './insert-barrier-row.js';
+import { barrierRowsOf, barrierTryRow, insertBarrierRow, insertOrLockBarrierRow, keepTryResult, type BarrierKey } from './insert-barrier-row.js';
 import { retryLockConflicts } from './retry-lock-conflicts.js';
 
 export type BarrierOutcome<R> =
   /** The business step ran and committed together with the barrier row. */
   | { kind: 'ran'; result: R }
-  /** This phase already ran for the branch: nothing was done again. */
-  | { kind: 'duplicate' }
+  /**
+   * This phase already ran for the branch: nothing was done again. A repeated try carries
+   * what the first one returned (absent for a try that returned nothing, or that ran before
+   * the barrier kept results).
+   */
+  | { kind: 'duplicate'; result?: R }
   /** A cancel for a try that never ran: nothing to undo, and the late try is now blocked. */
   | { kind: 'empty_rollback' };
 
@@ -41,10 +45,15 @@ async function runPhase<R>(trx: Knex.Transaction, key: BarrierKey, phase: Phase,
     case 'try': {
       if (!(await insertBarrierRow(trx, key, 'try', 'try'))) {
         // The try row exists: written by a cancel (suspension) or by this try before (duplicate).
-        if ((await barrierRowReason(trx, key, 'try')) === 'cancel') throw new TrySuspendedError(key.xid, key.branchId);
-        return { kind: 'duplicate' };
+        const row = await barrierTryRow(trx, key);
+        if (row?.reason === 'cancel') throw new TrySuspendedError(key.xid, key.branchId);
+        return row?.result == null ? { kind: 'duplicate' } : { kind: 'duplicate', result: JSON.parse(row.result) as R };
       }
-      return { kind: 'ran', result: await business(trx) };
+      const result = await business(trx);
+      // Kept in the same local transaction, so a repeated try gets it whenever the try committed.
+      const json = result === undefined ? undefined : JSON.stringify(result);
+      if (json !== undefined) await keepTryResult(trx, key, json);
+      return { kind: 'ran', result };
     }
     case 'confirm': {
       // Beyond the protocol's table: a (try, confirm) row this inserts means the try never

@@ -6,6 +6,8 @@ export interface TryCall {
   url: string;
   xid: string;
   branchId: string;
+  /** Named in the body (PROTOCOL.md v1.1), so the signed body is good for this action only. */
+  action?: string;
   payload: unknown;
   attempt: number;
   timeoutMs: number;
@@ -19,7 +21,7 @@ export type TryAnswer =
 
 /** Sends one try callback (PROTOCOL.md "Participant callbacks") and reads the answer. */
 export async function callTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
-  const raw = JSON.stringify({ xid: call.xid, branchId: call.branchId, phase: 'try', payload: call.payload });
+  const raw = JSON.stringify({ xid: call.xid, branchId: call.branchId, phase: 'try', action: call.action, payload: call.payload });
   const headers = callbackHeaders({ xid: call.xid, branchId: call.branchId, phase: 'try' }, call.attempt, raw, call.signingSecret);
   let answer;
   try {

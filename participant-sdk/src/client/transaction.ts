@@ -128,7 +128,7 @@ class InitiatorTx implements Tx {
     for (let attempt = 1; ; attempt++) {
       const left = until - Date.now();
       if (left <= 0) throw new TryDeadlineError(ref.action, branchId, attempt - 1, { cause: new Error(lastReason) });
-      const answer = await this.client.sendTry({ url: ref.tryUrl, xid: this.xid, branchId, payload, attempt, timeoutMs: Math.min(timeoutMs, left) });
+      const answer = await this.client.sendTry({ url: ref.tryUrl, action: ref.action, xid: this.xid, branchId, payload, attempt, timeoutMs: Math.min(timeoutMs, left) });
       if (answer.kind === 'ok') {
         const report = answer.result === undefined ? { ok: true as const } : { ok: true as const, result: answer.result as Json };
         await whileTransient(until, () => this.client.reportTryResult(this.xid, branchId, report));

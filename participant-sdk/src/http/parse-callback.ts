@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { InvalidCallbackError } from '../errors.js';
 
 /** Reads and checks a callback body against the phase its URL names. */
-export function parseCallback(raw: Buffer | undefined, phase: Phase, headers: IncomingHttpHeaders): { body: CallbackBody; attempt: number } {
+export function parseCallback(raw: Buffer | undefined, route: { action: string; phase: Phase }, headers: IncomingHttpHeaders): { body: CallbackBody; attempt: number } {
+  const { phase } = route;
   if (!raw || raw.length === 0) throw new InvalidCallbackError('a callback needs a JSON body');
   let parsed: unknown;
   try {
@@ -16,6 +17,8 @@ export function parseCallback(raw: Buffer | undefined, phase: Phase, headers: In
   if (!isXid(b.xid)) throw new InvalidCallbackError('xid is missing or invalid');
   if (!isBranchId(b.branchId)) throw new InvalidCallbackError('branchId is missing or invalid');
   if (b.phase !== undefined && b.phase !== phase) throw new InvalidCallbackError(`body phase ${String(b.phase)} does not match the URL's ${phase}`);
+  // A signed body names its action (v1.1): replayed to another action's route, it is refused.
+  if (b.action !== undefined && b.action !== route.action) throw new InvalidCallbackError(`body action ${String(b.action)} does not match the URL's ${route.action}`);
   for (const [name, value] of [[HEADER_XID, b.xid], [HEADER_BRANCH_ID, b.branchId], [HEADER_PHASE, phase]] as const) {
     const header = headers[name];
     if (header !== undefined && header !== value) throw new InvalidCallbackError(`header ${name} does not match the body`);
@@ -23,7 +26,7 @@ export function parseCallback(raw: Buffer | undefined, phase: Phase, headers: In
   const attemptHeader = headers[HEADER_ATTEMPT];
   const attempt = attemptHeader === undefined ? 1 : Number(attemptHeader);
   if (!Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidCallbackError(`${HEADER_ATTEMPT} must be a positive integer`);
-  const body: CallbackBody = { xid: b.xid, branchId: b.branchId, phase, payload: b.payload as CallbackBody['payload'] };
+  const body: CallbackBody = { xid: b.xid, branchId: b.branchId, phase, ...(b.action !== undefined ? { action: route.action } : {}), payload: b.payload as CallbackBody['payload'] };
   if (b.tryResult !== undefined) body.tryResult = b.tryResult as CallbackBody['tryResult'];
   return { body, attempt };
 }

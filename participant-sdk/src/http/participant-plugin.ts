@@ -45,12 +45,14 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
           const check = verifySignature(secret, Array.isArray(header) ? header[0] : header, raw ?? Buffer.alloc(0));
           if (!check.ok) throw new BadSignatureError(check.reason);
         }
-        const { body, attempt } = parseCallback(raw, phase, request.headers);
+        const { body, attempt } = parseCallback(raw, { action, phase }, request.headers);
         const outcome = await table.handle({ action, body, attempt });
         reply.header(HEADER_BARRIER, outcome.kind);
-        if (outcome.kind === 'ran' && phase === 'try' && outcome.result !== undefined) {
+        // A try's result, also on a repeated try (the barrier kept it), so confirm and cancel get it.
+        const result = outcome.kind === 'empty_rollback' ? undefined : outcome.result;
+        if (phase === 'try' && result !== undefined) {
           // Serialised here so a string result still travels as JSON, not text/plain.
-          return reply.code(200).type('application/json').send(JSON.stringify(outcome.result));
+          return reply.code(200).type('application/json').send(JSON.stringify(result));
         }
         return reply.code(204).send();
       });

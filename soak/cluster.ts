@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory from 'knex';
+import { Child, printed } from './child.js';
+import { FaultProxy } from './fault-proxy.js';
+import { privateMariadb, privateRedis, sparePort } from './services.js';
+
+/** The `dtx` CLI from its TypeScript sources, as the tests run it (no build step needed). */
+const DTX_CLI = ['--import', 'tsx', fileURLToPath(new URL('../coordinator/src/cli/main.ts', import.meta.url))];
+const WALLET_ENTRY = fileURLToPath(new URL('./wallet-process.ts', import.meta.url));
+
+/** Timings of the coordinators and workers under test, short so a soak sees many rounds. */
+export const TIMINGS = {
+  callTimeoutMs: 2000,
+  retryBaseMs: 200,
+  retryMaxMs: 2000,
+  phase2LeaseMs: 6000,
+  sweepIntervalMs: 500,
+  /** Every transaction of the load lives this long before recovery rolls it back. */
+  txTimeoutMs: 10_000,
+} as const;
+
+export interface Wallet {
+  child: Child;
+  /** Where coordinators and initiators reach it (wallet B: through the fault proxy). */
+  url: string;
+  databaseUrl: string;
+  overlapLog: string;
+}
+
+export interface Cluster {
+  dir: string;
+  mariadb: Child;
+  redis: Child;
+  flushRedis(): Promise<void>;
+  logUrl: string;
+  coordinators: Child[];
+  coordinatorUrls: string[];
+  workers: Child[];
+  wallets: { a: Wallet; b: Wallet };
+  proxy: FaultProxy;
+  /** Every child, for "heal": start whatever is down. */
+  all(): Child[];
+}
+
+/**
+ * Everything the soak may kill, all of its own: a MariaDB and a Redis on spare ports, two
+ * coordinators and two `dtx worker`s on them, wallet A on that MariaDB and wallet B on
+ * SQLite behind the fault proxy.
+ */
+export async function startCluster(dir: string): Promise<Cluster> {
+  const db = await privateMariadb(dir);
+  await db.child.start(120_000);
+  const redis = await privateRedis();
+  await redis.child.start();
+  const logUrl = db.url('dtx');
+
+  const env = {
+    DTX_HOST: '127.0.0.1',
+    DTX_DATABASE_URL: logUrl,
+    DTX_REDIS_URL: redis.url,
+    DTX_QUEUE_PREFIX: 'soak',
+    DTX_CALL_TIMEOUT_MS: String(TIMINGS.callTimeoutMs),
+    DTX_RETRY_BASE_MS: String(TIMINGS.retryBaseMs),
+    DTX_RETRY_MAX_MS: String(TIMINGS.retryMaxMs),
+    DTX_PHASE2_LEASE_MS: String(TIMINGS.phase2LeaseMs),
+    DTX_SWEEP_INTERVAL_MS: String(TIMINGS.sweepIntervalMs),
+  };
+  const coordinators: Child[] = [];
+  const coordinatorUrls: string[] = [];
+  for (const n of [1, 2]) {
+    const port = await sparePort();
+    const c = new Child(`coordinator-${n}`, { command: process.execPath, args: [...DTX_CLI, 'serve'], env: { ...env, DTX_PORT: String(port) }, ready: printed(/listening on/) });
+    await c.start(); // one after the other: the first one migrates the log
+    coordinators.push(c);
+    coordinatorUrls.push(`http://127.0.0.1:${port}`);
+  }
+  const workers = [1, 2].map((n) => new Child(`worker-${n}`, { command: process.execPath, args: [...DTX_CLI, 'worker', '--concurrency', '8'], env, ready: printed(/dtx worker ready/) }));
+  for (const w of workers) await w.start();
+
+  const admin = knexFactory({ client: 'mysql2', connection: db.url(''), pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw('CREATE DATABASE IF NOT EXISTS wallet_a');
+  } finally {
+    await admin.destroy();
+  }
+  const wallet = async (name: string, databaseUrl: string): Promise<{ child: Child; port: number; overlapLog: string }> => {
+    const port = await sparePort();
+    const overlapLog = join(dir, `overlaps-${name}.jsonl`);
+    const child = new Child(`wallet-${name}`, {
+      command: process.execPath,
+      args: ['--import', 'tsx', WALLET_ENTRY],
+      env: { SOAK_WALLET_PORT: String(port), SOAK_WALLET_DATABASE_URL: databaseUrl, SOAK_OVERLAP_LOG: overlapLog },
+      ready: printed(/"wallet"/),
+    });
+    await child.start();
+    return { child, port, overlapLog };
+  };
+  const aUrl = db.url('wallet_a');
+  const bUrl = `sqlite:${join(dir, 'wallet-b.db')}`;
+  const a = await wallet('a', aUrl);
+  const b = await wallet('b', bUrl);
+  const proxy = new FaultProxy({ host: '127.0.0.1', port: b.port });
+  await proxy.start();
+
+  return {
+    dir,
+    mariadb: db.child,
+    redis: redis.child,
+    flushRedis: redis.flushAll,
+    logUrl,
+    coordinators,
+    coordinatorUrls,
+    workers,
+    wallets: {
+      a: { child: a.child, url: `http://127.0.0.1:${a.port}`, databaseUrl: aUrl, overlapLog: a.overlapLog },
+      b: { child: b.child, url: proxy.url, databaseUrl: bUrl, overlapLog: b.overlapLog },
+    },
+    proxy,
+    all() {
+      return [db.child, redis.child, ...coordinators, ...workers, a.child, b.child];
+    },
+  };
+}
+
+/** Ends the faults: the proxy passes everything, and every process is up (MariaDB first). */
+export async function heal(c: Cluster): Promise<void> {
+  c.proxy.set({ kind: 'pass' });
+  for (const child of c.all()) if (!child.alive) await child.start();
+}

@@ -1,0 +1,95 @@
+// `npm run soak -- --seconds 300`: transfers under faults, then the invariants. See docs/soak.md.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { knexFromUrl } from '@dtx/participant-sdk';
+import { killAllNow, stopAll } from './child.js';
+import { checkInvariants } from './checks.js';
+import { heal, startCluster, type Cluster } from './cluster.js';
+import { newFaultLog, runFaults } from './faults.js';
+import { ACCOUNTS, Load, OPENING_BALANCE } from './load.js';
+import { printSummary } from './summary.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, concurrency: { type: 'string', default: '8' } } });
+const seconds = Number(values.seconds);
+const concurrency = Number(values.concurrency);
+if (!Number.isSafeInteger(seconds) || seconds < 10) throw new Error(`--seconds must be a whole number ≥ 10, got ${values.seconds}`);
+if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error(`--concurrency must be 1–64, got ${values.concurrency}`);
+const QUIESCENCE_MS = 120_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'dtx-soak-'));
+let cleaned = false;
+const cleanUpNow = () => {
+  if (cleaned) return;
+  cleaned = true;
+  killAllNow();
+  rmSync(dir, { recursive: true, force: true });
+};
+process.once('exit', cleanUpNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n[soak] ${signal}: stopping everything it started`);
+    cleanUpNow();
+    process.exit(130);
+  });
+}
+
+async function seed(c: Cluster): Promise<void> {
+  for (const [wallet, ids] of [[c.wallets.a, ACCOUNTS.a], [c.wallets.b, ACCOUNTS.b]] as const) {
+    for (const id of ids) {
+      const res = await fetch(`${wallet.url}/accounts/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ balance: OPENING_BALANCE }) });
+      if (res.status !== 200) throw new Error(`seeding ${id}: HTTP ${res.status}`);
+    }
+  }
+}
+
+/** Waits until no transaction in the log is unfinished; false if that does not happen in time. */
+async function quiescent(c: Cluster): Promise<boolean> {
+  const log = knexFromUrl(c.logUrl);
+  try {
+    const until = Date.now() + QUIESCENCE_MS;
+    while (Date.now() < until) {
+      const [{ n }] = (await log('dtx_global_tx').whereNotIn('status', ['committed', 'rolled_back']).count({ n: '*' })) as [{ n: number }];
+      if (Number(n) === 0) return true;
+      await sleep(1000);
+    }
+    return false;
+  } finally {
+    await log.destroy();
+  }
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  console.log(`[soak] ${seconds} s of load at concurrency ${concurrency}, in ${dir}`);
+  const cluster = await startCluster(dir);
+  await seed(cluster);
+  console.log(`[soak] cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: coordinators ${cluster.coordinatorUrls.join(' ')}, wallets ${cluster.wallets.a.url} ${cluster.wallets.b.url} (proxied)`);
+  const untilMs = Date.now() + seconds * 1000;
+  const load = new Load(cluster, { concurrency, untilMs, maxOps: seconds * 200, runId: Date.now().toString(36) });
+  const faults = newFaultLog();
+  await Promise.all([load.run(), runFaults(cluster, faults, untilMs - 3000)]);
+  console.log(`[soak] load done (${load.ops.length} transfers); healing and waiting for quiescence`);
+  await heal(cluster);
+  const settled = await quiescent(cluster);
+  const result = await checkInvariants(cluster, load.ops, faults);
+  if (!settled) result.violations.unshift(`the log was not quiescent ${QUIESCENCE_MS / 1000} s after healing`);
+  await load.close();
+  await cluster.proxy.close();
+  await stopAll();
+  printSummary({ seconds, elapsedS: (Date.now() - started) / 1000, faults, ops: load.ops, result });
+  return result.violations.length === 0 ? 0 : 1;
+}
+
+main()
+  .then((code) => {
+    cleanUpNow();
+    process.exit(code);
+  })
+  .catch((err: unknown) => {
+    console.error('[soak] failed:', err);
+    cleanUpNow();
+    process.exit(2);
+  });

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import knexFactory from 'knex';
+import { Child } from './child.js';
+
+const run = promisify(execFile);
+/** knex prints every refused connection of the readiness probe otherwise. */
+const QUIET = { warn() {}, error() {}, debug() {}, deprecate() {} };
+
+/** A port nobody listens on right now (the soak keeps it for restarts). */
+export async function sparePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Polls `probe` until it succeeds while `child` lives. */
+async function until(child: Child, probe: () => Promise<unknown>): Promise<void> {
+  for (;;) {
+    try {
+      await probe();
+      return;
+    } catch {
+      if (!child.alive) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * A MariaDB of the soak's own, in a data directory under `dir`, on a spare port, so that
+ * killing it harms nobody. Durable settings (the default flush at every commit): the soak
+ * checks what survives a SIGKILL.
+ */
+export async function privateMariadb(dir: string): Promise<{ child: Child; port: number; url: (db: string) => string }> {
+  const datadir = join(dir, 'mariadb');
+  mkdirSync(datadir, { recursive: true });
+  const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
+  await run('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', ...asRoot], { timeout: 60_000 });
+  const port = await sparePort();
+  const url = (db: string) => `mysql://root@127.0.0.1:${port}/${db}`;
+  const child: Child = new Child('mariadb', {
+    command: 'mariadbd',
+    args: [
+      '--no-defaults', `--datadir=${datadir}`, `--port=${port}`, `--socket=${join(dir, 'mariadb.sock')}`, '--bind-address=127.0.0.1',
+      '--skip-name-resolve', '--skip-log-bin', '--innodb-buffer-pool-size=64M', '--max-connections=300', ...asRoot,
+    ],
+    ready: (c) =>
+      until(c, async () => {
+        const k = knexFactory({ client: 'mysql2', connection: url(''), pool: { min: 0, max: 1 }, acquireConnectionTimeout: 2000, log: QUIET });
+        try {
+          await k.raw('select 1');
+        } finally {
+          await k.destroy();
+        }
+      }),
+  });
+  return { child, port, url };
+}
+
+/** A redis-server of the soak's own, without persistence: a kill or FLUSHALL loses everything in it. */
+export async function privateRedis(): Promise<{ child: Child; port: number; url: string; flushAll(): Promise<void> }> {
+  const port = await sparePort();
+  const command = async (...args: string[]) => {
+    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    try {
+      await r.connect();
+      return await r.call(args[0]!, ...args.slice(1));
+    } finally {
+      r.disconnect();
+    }
+  };
+  const child = new Child('redis', {
+    command: 'redis-server',
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    ready: (c) => until(c, () => command('PING')),
+  });
+  return { child, port, url: `redis://127.0.0.1:${port}`, flushAll: async () => void (await command('FLUSHALL')) };
+}
