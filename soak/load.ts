@@ -12,7 +12,7 @@ export interface Op {
   mode: 'driven' | 'sdk';
   /** The status a client was told (201/200/202 answer, or transaction()'s outcome). */
   told?: TxStatus;
-  /** transaction() threw (e.g. StoreUnavailableError during a fault): no outcome told. */
+  /** transaction() threw (TransactionUnfinishedError past the deadline of a fault): no outcome told. */
   threw?: string;
   /** Why a driven request got no outcome: an error answer or no answer. */
   refused?: string;

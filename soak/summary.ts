@@ -26,7 +26,7 @@ export function printSummary(r: { seconds: number; elapsedS: number; faults: Fau
     `writes while the log's database was down: ${outage.length}, slowest answer ${outage.length ? Math.round(Math.max(...outage.map((a) => a.ms))) : 0} ms`,
     `transactions begun: ${counts.begun} (driven ${r.ops.filter((o) => o.mode === 'driven').length}, transaction() ${r.ops.filter((o) => o.mode === 'sdk').length})`,
     `  committed ${counts.committed}, rolled back ${counts.rolledBack}, never logged ${counts.neverLogged}`,
-    `  no outcome told ${counts.notTold}, of which initiator threw ${counts.initiatorThrew}${refused.size ? ` (${[...refused].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`,
+    `  no outcome told ${counts.notTold}: transaction() threw ${counts.initiatorThrew}, driven requests unanswered or refused ${counts.notTold - counts.initiatorThrew}${refused.size ? ` (by reason: ${[...refused].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`,
     `  overlapping phase-2 calls of one branch: ${counts.benignOverlaps} retries of a timed-out call, none by two drivers unless listed below`,
     `latency of transfers with an outcome: p50 ${percentile(told, 50).toFixed(0)} ms, p99 ${percentile(told, 99).toFixed(0)} ms`,
     `violations: ${violations.length}`,
