@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { newXid } from '@dtx/protocol';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
@@ -47,9 +48,19 @@ export class MysqlAdmin implements StoreAdmin {
   }
 
   async cpuSeconds(): Promise<number | null> {
-    this.#pid ??= mysqlServerPid();
+    this.#pid ??= this.#serverPid();
     const pid = await this.#pid;
     return pid ? cpuSecondsOf(pid) : null;
+  }
+
+  /** This server's pid from its own pid file (another mariadbd may run on the host), else the first one found. */
+  async #serverPid(): Promise<number | null> {
+    try {
+      const file = String(((await this.query('SELECT @@pid_file AS f')) as { f: string }[])[0]?.f);
+      return Number((await readFile(file, 'utf8')).trim());
+    } catch {
+      return mysqlServerPid();
+    }
   }
 
   preload(databaseUrl: string, count: number, onProgress?: (done: number) => void): Promise<void> {
