@@ -5,10 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureScenario, type Row, type Stage } from './measure.js';
-import { databaseName, MysqlAdmin, preloadLog, sweepQuery } from './mysql.js';
+import { databaseName, MysqlAdmin } from './mysql.js';
 import { BANK_ACCOUNTS, NEEDS_COORDINATOR, options, type Options } from './options.js';
-import { memoryOf, mysqlServerPid, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
+import { PostgresAdmin } from './postgres.js';
+import { memoryOf, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
 import { printReport, rowLine } from './report.js';
+import type { StoreAdmin } from './store.js';
 
 const log = (s: string) => console.log(s);
 
@@ -21,7 +23,7 @@ function withDatabase(url: string, name: string): string {
 async function main(): Promise<number> {
   const o = options();
   const startedAt = new Date();
-  const admin = await MysqlAdmin.connect(o.databaseUrl);
+  const admin: StoreAdmin = o.store === 'mysql' ? await MysqlAdmin.connect(o.databaseUrl) : await PostgresAdmin.connect(o.databaseUrl);
   const logDb = databaseName(o.databaseUrl);
   const walletDbs = [`${logDb}_wallet_a`, `${logDb}_wallet_b`];
   const profileDir = o.profile ? join(REPO_ROOT, 'bench/.profiles', startedAt.toISOString().replace(/[:.]/g, '-')) : null;
@@ -29,10 +31,8 @@ async function main(): Promise<number> {
   let coordinator: Child | null = null;
   let peakRssMb: number | null = null;
   try {
-    const flush = await admin.variable('innodb_flush_log_at_trx_commit');
-    const version = String(((await admin.query('SELECT VERSION() AS v')) as { v: string }[])[0]?.v);
     log(`DTX bench ${startedAt.toISOString()}: ${o.scenarios.join(', ')}; ${o.durationS} s each after ${o.warmupS} s warmup, concurrency ${o.concurrency}${o.preload ? `, log preloaded with ${o.preload} transactions` : ''}`);
-    log(`MySQL ${version} at ${new URL(o.databaseUrl).host}, innodb_flush_log_at_trx_commit=${flush}${flush === '1' ? ' (durable)' : ' (NOT durable: figures are not comparable)'}; node ${process.version}`);
+    log(`log store: ${await admin.describe()}; node ${process.version}`);
 
     await admin.recreate(logDb);
     const participants = await Promise.all(
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     const relay = o.scenarios.includes('relay') ? await startProcess('relay', ['--import', 'tsx', 'bench/relay.ts'], {}, /listening on (http:\/\/\S+)/) : null;
     if (o.scenarios.some((s) => s.startsWith('bank'))) for (const db of walletDbs) await admin.recreate(db);
 
-    const stage: Stage = { admin, mysqlPid: await mysqlServerPid(), coordinator, relay, participants, bank: null };
+    const stage: Stage = { admin, coordinator, relay, participants, bank: null };
     for (let round = 1; round <= o.rounds; round++) {
       for (const scenario of o.scenarios) {
         if (scenario.startsWith('bank')) {
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
         log(rowLine(row));
         if (scenario.startsWith('bank')) {
           const { checkMoney } = await import('./scenario-bank.js');
-          log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin, walletDbs, scenario === 'bank' ? logDb : null, BANK_ACCOUNTS, row.load.completed, row.load.errors)}`);
+          log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin as MysqlAdmin, walletDbs, scenario === 'bank' ? logDb : null, BANK_ACCOUNTS, row.load.completed, row.load.errors)}`);
         }
       }
     }
@@ -81,12 +81,12 @@ async function main(): Promise<number> {
     }
     await admin.close();
   }
-  printReport({ rows, peakRssMb, profileDir }, log);
+  printReport({ rows, peakRssMb, profileDir, store: o.store }, log);
   return rows.some((r) => r.load.errors > 0) ? 1 : 0;
 }
 
 /** The coordinator on the bench's log, the log preloaded if asked, and the recovery sweep's plan shown. */
-async function startCoordinator(o: Options, admin: MysqlAdmin, logDb: string, profileDir: string | null, participants: Child[]): Promise<Child> {
+async function startCoordinator(o: Options, admin: StoreAdmin, logDb: string, profileDir: string | null, participants: Child[]): Promise<Child> {
   if (profileDir !== null) mkdirSync(profileDir, { recursive: true });
   const coordinator = await startProcess(
     'coordinator',
@@ -98,18 +98,15 @@ async function startCoordinator(o: Options, admin: MysqlAdmin, logDb: string, pr
   if (o.preload > 0) {
     const t0 = Date.now();
     let shown = 0;
-    await preloadLog(o.databaseUrl, o.preload, (done) => {
+    await admin.preload(o.databaseUrl, o.preload, (done) => {
       if (done - shown >= 200_000) {
         shown = done;
         log(`  preload: ${done} / ${o.preload}`);
       }
     });
     log(`preloaded ${o.preload} finished transactions (${o.preload * 2} branches) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    await admin.query(`ANALYZE TABLE \`${logDb}\`.dtx_global_tx, \`${logDb}\`.dtx_branch`);
   }
-  const sweep = sweepQuery(logDb);
-  const plan = (await admin.query(`EXPLAIN ${sweep.sql}`, sweep.bindings)) as Record<string, unknown>[];
-  log(`recovery sweep plan: ${plan.map((p) => `table=${p.table} type=${p.type} key=${p.key} rows=${p.rows} extra=${p.Extra}`).join(' | ')}`);
+  log(`recovery sweep plan: ${await admin.sweepPlan(logDb)}`);
   return coordinator;
 }
 

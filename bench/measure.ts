@@ -1,25 +1,25 @@
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import type { LoadConfig, LoadResult } from './load.js';
-import type { MysqlAdmin, MysqlCounters } from './mysql.js';
 import { NEEDS_COORDINATOR, type ScenarioName } from './options.js';
 import { cpuSecondsOf, memoryOf, REPO_ROOT, type Child } from './processes.js';
+import type { StoreAdmin } from './store.js';
 
 export interface Row {
   scenario: ScenarioName;
   round: number;
   load: LoadResult;
   ratio: number | null;
-  /** MySQL COMMITs (server-wide) per transaction completed during the scenario. */
-  mysqlCommitsPerTx: number | null;
+  /** The log server's commits (server-wide: MySQL COMMITs, PostgreSQL write transactions) per transaction completed during the scenario. */
+  storeCommitsPerTx: number | null;
   /** Commits the coordinator's group-commit writer made, per transaction. */
   logCommitsPerTx: number | null;
   coordinatorRssMb: number | null;
   /** V8 heap in use after the scenario (from /metrics): tells a leak from a heap that grew once. */
   coordinatorHeapMb: number | null;
-  /** CPU milliseconds per transaction: the coordinator process, and the MySQL server (whole server, when it runs here). */
+  /** CPU milliseconds per transaction: the coordinator process, and the log's server (whole server, when it runs here). */
   coordinatorCpuMsPerTx: number | null;
-  mysqlCpuMsPerTx: number | null;
+  storeCpuMsPerTx: number | null;
   /** The same for the participants together: the two no-op participants, or the two wallets for bank-bare and bank. */
   participantsCpuMsPerTx: number | null;
   generatorCpuMsPerTx: number | null;
@@ -27,8 +27,7 @@ export interface Row {
 
 /** The processes a scenario runs against, and where to count what it costs. */
 export interface Stage {
-  admin: MysqlAdmin;
-  mysqlPid: number | null;
+  admin: StoreAdmin;
   coordinator: Child | null;
   relay: Child | null;
   participants: Child[];
@@ -38,22 +37,22 @@ export interface Stage {
 
 /** Runs one scenario's load against `stage` and measures what it cost each process. */
 export async function measureScenario(stage: Stage, config: LoadConfig & { scenario: ScenarioName }, round: number, timeoutMs: number): Promise<Row> {
-  const { admin, coordinator, relay, bank, participants, mysqlPid } = stage;
+  const { admin, coordinator, relay, bank, participants } = stage;
   const scenario = config.scenario;
   const isDtx = NEEDS_COORDINATOR.has(scenario);
-  const before: MysqlCounters = await admin.counters();
+  const before = await admin.commits();
   const metricsBefore = coordinator && isDtx ? await scrape(coordinator.ready) : null;
   const cpu = async () => ({
     // the process in the coordinator's place: the relay stands in for it in `relay`
     coordinator: scenario === 'relay' ? await cpuSecondsOf(relay!.proc.pid!) : coordinator && isDtx ? await cpuSecondsOf(coordinator.proc.pid!) : null,
-    mysql: mysqlPid ? await cpuSecondsOf(mysqlPid) : null,
+    store: await admin.cpuSeconds(),
     participants: await sumCpuSecondsOf((scenario.startsWith('bank') ? bank!.servers : participants).map((c) => c.proc.pid!)),
   });
   const cpuBefore = await cpu();
   const load = await runLoad(config, timeoutMs);
   const cpuAfter = await cpu();
   const perTx = (a: number | null, b: number | null) => (a === null || b === null || !load.completed ? null : ((b - a) * 1000) / load.completed);
-  const after: MysqlCounters = await admin.counters();
+  const after = await admin.commits();
   const metricsAfter = metricsBefore ? await scrape(coordinator!.ready) : null;
   const txs = load.completed;
   const mem = isDtx && coordinator ? await memoryOf(coordinator.proc.pid!) : null;
@@ -62,12 +61,12 @@ export async function measureScenario(stage: Stage, config: LoadConfig & { scena
     round,
     load,
     ratio: null,
-    mysqlCommitsPerTx: txs ? (after.comCommit - before.comCommit) / txs : null,
+    storeCommitsPerTx: txs ? (after - before) / txs : null,
     logCommitsPerTx: metricsBefore && metricsAfter && txs ? (metricsAfter.get('dtx_log_commits')! - metricsBefore.get('dtx_log_commits')!) / txs : null,
     coordinatorRssMb: mem?.rssMb ?? null,
     coordinatorHeapMb: metricsAfter?.has('dtx_process_nodejs_heap_size_used_bytes') ? metricsAfter.get('dtx_process_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,
     coordinatorCpuMsPerTx: perTx(cpuBefore.coordinator, cpuAfter.coordinator),
-    mysqlCpuMsPerTx: perTx(cpuBefore.mysql, cpuAfter.mysql),
+    storeCpuMsPerTx: perTx(cpuBefore.store, cpuAfter.store),
     participantsCpuMsPerTx: perTx(cpuBefore.participants, cpuAfter.participants),
     generatorCpuMsPerTx: load.completed ? load.cpuMs / load.completed : null,
   };

@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { newXid } from '@dtx/protocol';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 import { dueQuery } from '../coordinator/src/log/queries/findDue.js';
+import { mysqlServerPid, cpuSecondsOf } from './processes.js';
+import { BRANCH_COLUMNS, preloadRows, TX_COLUMNS, type StoreAdmin } from './store.js';
 
 /** The server-wide counters the bench reads before and after a scenario. */
 export interface MysqlCounters {
@@ -21,11 +24,54 @@ export function databaseName(databaseUrl: string): string {
   return name;
 }
 
-export class MysqlAdmin {
-  private constructor(private readonly conn: mysql.Connection) {}
+export class MysqlAdmin implements StoreAdmin {
+  readonly label = 'MySQL';
+  #pid: Promise<number | null> | null = null;
+
+  private constructor(
+    private readonly conn: mysql.Connection,
+    private readonly url: string,
+  ) {}
 
   static async connect(databaseUrl: string): Promise<MysqlAdmin> {
-    return new MysqlAdmin(await mysql.createConnection({ uri: serverUrl(databaseUrl), multipleStatements: false }));
+    return new MysqlAdmin(await mysql.createConnection({ uri: serverUrl(databaseUrl), multipleStatements: false }), databaseUrl);
+  }
+
+  async describe(): Promise<string> {
+    const flush = await this.variable('innodb_flush_log_at_trx_commit');
+    const version = String(((await this.query('SELECT VERSION() AS v')) as { v: string }[])[0]?.v);
+    return `MySQL ${version} at ${new URL(this.url).host}, innodb_flush_log_at_trx_commit=${flush}${flush === '1' ? ' (durable)' : ' (NOT durable: figures are not comparable)'}`;
+  }
+
+  async commits(): Promise<number> {
+    return (await this.counters()).comCommit;
+  }
+
+  async cpuSeconds(): Promise<number | null> {
+    this.#pid ??= this.#serverPid();
+    const pid = await this.#pid;
+    return pid ? cpuSecondsOf(pid) : null;
+  }
+
+  /** This server's pid from its own pid file (another mariadbd may run on the host), else the first one found. */
+  async #serverPid(): Promise<number | null> {
+    try {
+      const file = String(((await this.query('SELECT @@pid_file AS f')) as { f: string }[])[0]?.f);
+      return Number((await readFile(file, 'utf8')).trim());
+    } catch {
+      return mysqlServerPid();
+    }
+  }
+
+  preload(databaseUrl: string, count: number, onProgress?: (done: number) => void): Promise<void> {
+    return preloadLog(databaseUrl, count, onProgress);
+  }
+
+  async sweepPlan(db: string): Promise<string> {
+    await this.query(`ANALYZE TABLE \`${db}\`.dtx_global_tx, \`${db}\`.dtx_branch`);
+    const sweep = sweepQuery(db);
+    const plan = (await this.query(`EXPLAIN ${sweep.sql}`, sweep.bindings)) as Record<string, unknown>[];
+    return plan.map((p) => `table=${p.table} type=${p.type} key=${p.key} rows=${p.rows} extra=${p.Extra}`).join(' | ');
   }
 
   async variable(name: string): Promise<string | null> {
@@ -77,23 +123,19 @@ export async function preloadLog(databaseUrl: string, count: number, onProgress?
       const txRows: unknown[][] = [];
       const branchRows: unknown[][] = [];
       for (let i = from; i < to; i++) {
-        const t = start + i;
-        const xid = newXid(t);
-        txRows.push([xid, 'committed', 0, null, 60_000, 'parallel', 0, null, null, null, t, t + 5, t + 60_000, t + 5]);
-        for (const [branchId, action, port, seq] of [['a', 'bench.a', 4001, 1], ['b', 'bench.b', 4002, 2]] as const) {
-          const base = `http://127.0.0.1:${port}/dtx/${action}`;
-          branchRows.push([xid, branchId, seq, action, `${base}/try`, `${base}/confirm`, `${base}/cancel`, '{"amount":1}', '{}', null, 'confirmed', 0, null, t, t + 5]);
-        }
+        const rows = preloadRows(newXid(start + i), start + i);
+        txRows.push(rows.tx);
+        branchRows.push(...rows.branches);
       }
       const conn = await pool.getConnection();
       try {
         await conn.beginTransaction();
         await conn.query(
-          'INSERT INTO dtx_global_tx (xid, status, stuck, reason, timeout_ms, branch_order, attempts, next_retry_at, last_error, meta, created_at, updated_at, deadline, finished_at) VALUES ?',
+          `INSERT INTO dtx_global_tx (${TX_COLUMNS}) VALUES ?`,
           [txRows],
         );
         await conn.query(
-          'INSERT INTO dtx_branch (xid, branch_id, seq, action, try_url, confirm_url, cancel_url, payload, try_result, timeout_ms, status, attempts, last_error, created_at, updated_at) VALUES ?',
+          `INSERT INTO dtx_branch (${BRANCH_COLUMNS}) VALUES ?`,
           [branchRows],
         );
         await conn.commit();

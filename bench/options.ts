@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { StoreKind } from './store.js';
 
 export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank'] as const;
 export type ScenarioName = (typeof ALL)[number];
@@ -6,6 +7,12 @@ export type ScenarioName = (typeof ALL)[number];
 export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare' };
 export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank']);
 export const BANK_ACCOUNTS = 1000;
+/** The bank scenarios' wallets (examples/bank) and their money check run on MySQL. */
+const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank']);
+const DEFAULT_URL: Record<StoreKind, string> = {
+  mysql: 'mysql://root@127.0.0.1:3306/dtx_bench',
+  postgres: 'postgres://postgres@127.0.0.1:5432/dtx_bench',
+};
 
 export interface Options {
   durationS: number;
@@ -16,6 +23,8 @@ export interface Options {
   rounds: number;
   profile: boolean;
   keepDb: boolean;
+  /** The coordinator log's server. @default 'mysql' */
+  store: StoreKind;
   databaseUrl: string;
 }
 
@@ -31,13 +40,16 @@ export function options(): Options {
       rounds: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
       'keep-db': { type: 'boolean', default: false },
+      store: { type: 'string', default: 'mysql' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(`usage: npm run bench -- [--duration S=15] [--warmup S=3] [--concurrency N=64] [--scenario ${ALL.join(',')}]
-                        [--preload N] [--rounds N=1] [--profile] [--keep-db]
-  DTX_BENCH_DATABASE_URL  MySQL for the coordinator log (default mysql://root@127.0.0.1:3306/dtx_bench)`);
+                        [--preload N] [--rounds N=1] [--profile] [--keep-db] [--store mysql|postgres]
+  --store                  the coordinator log's server (default mysql); bank-bare and bank need mysql
+  DTX_BENCH_DATABASE_URL   MySQL for the log and the wallets (default ${DEFAULT_URL.mysql})
+  DTX_BENCH_POSTGRES_URL   PostgreSQL for the log with --store postgres (default ${DEFAULT_URL.postgres})`);
     process.exit(0);
   }
   const num = (name: string, v: string, min: number, max: number) => {
@@ -45,8 +57,11 @@ export function options(): Options {
     if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number ${min}–${max}, got ${v}`);
     return n;
   };
-  const asked = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : [...ALL];
+  const store = values.store as StoreKind;
+  if (!Object.hasOwn(DEFAULT_URL, store)) throw new Error(`--store must be mysql or postgres, got ${values.store}`);
+  const asked = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : ALL.filter((s) => store === 'mysql' || !MYSQL_ONLY.has(s));
   for (const s of asked) if (!ALL.includes(s as ScenarioName)) throw new Error(`unknown scenario "${s}"; known: ${ALL.join(', ')}`);
+  for (const s of asked) if (store !== 'mysql' && MYSQL_ONLY.has(s as ScenarioName)) throw new Error(`scenario ${s} runs its wallets on MySQL: use --store mysql`);
   // Every DTX figure is a ratio to its baseline measured in the same run (LESSONS.md: DTM #484).
   const wanted = new Set(asked as ScenarioName[]);
   for (const s of [...wanted]) if (BASELINE[s]) wanted.add(BASELINE[s]!);
@@ -59,6 +74,7 @@ export function options(): Options {
     rounds: Math.floor(num('rounds', values.rounds!, 1, 20)),
     profile: values.profile!,
     keepDb: values['keep-db']!,
-    databaseUrl: process.env.DTX_BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/dtx_bench',
+    store,
+    databaseUrl: (store === 'mysql' ? process.env.DTX_BENCH_DATABASE_URL : process.env.DTX_BENCH_POSTGRES_URL) ?? DEFAULT_URL[store],
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Row } from './measure.js';
 import { ALL, BASELINE, type ScenarioName } from './options.js';
 import { formatSummary, summarise } from './profile-summary.js';
+import type { StoreKind } from './store.js';
 
 const f = (n: number | null | undefined, d = 1) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
 const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
@@ -33,22 +34,29 @@ export interface Report {
   peakRssMb: number | null;
   /** Where the coordinator wrote its CPU profiles, with --profile. */
   profileDir: string | null;
+  /** The log's server: 'mysql' or 'postgres'. */
+  store: StoreKind;
 }
 
 /** The table, its notes, the profile summary, and on the last line the same figures as one JSON object. */
-export function printReport({ rows, peakRssMb, profileDir }: Report, log: (s: string) => void): void {
+export function printReport({ rows, peakRssMb, profileDir, store }: Report, log: (s: string) => void): void {
   const pick = pickMedians(rows);
+  const server = store === 'mysql' ? 'MySQL' : '   PG';
   log('');
-  log('scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  MySQL commits/tx  log commits/tx  coord RSS MB  heap MB  coord CPU ms/tx  MySQL CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx');
+  log(`scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  ${server} commits/tx  log commits/tx  coord RSS MB  heap MB  coord CPU ms/tx  ${server} CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx`);
   for (const r of rows) {
     const shown = pick.get(r.scenario) === r ? r.ratio : null;
     log(
-      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.mysqlCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.mysqlCpuMsPerTx, 2).padStart(16)} ${f(r.participantsCpuMsPerTx, 2).padStart(23)} ${f(r.generatorCpuMsPerTx, 2).padStart(20)}`,
+      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.storeCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.storeCpuMsPerTx, 2).padStart(16)} ${f(r.participantsCpuMsPerTx, 2).padStart(23)} ${f(r.generatorCpuMsPerTx, 2).padStart(20)}`,
     );
   }
   log('');
   log('CPU ms/tx: user+system CPU each process used during the scenario (warmup included) / transactions completed; steadier than tx/s on a shared machine. In relay, the coordinator columns are the relay\'s.');
-  log('MySQL commits/tx: server-wide Com_commit (COMMIT statements) over the scenario / transactions completed; for bank it includes the wallets\' own commits.');
+  log(
+    store === 'mysql'
+      ? 'MySQL commits/tx: server-wide Com_commit (COMMIT statements) over the scenario / transactions completed; for bank it includes the wallets\' own commits.'
+      : 'PG commits/tx: server-wide write transactions (transaction ids assigned) over the scenario / transactions completed.',
+  );
   log(`coordinator peak RSS (VmHWM): ${f(peakRssMb, 0)} MB`);
   if (profileDir !== null) {
     const files = existsSync(profileDir) ? readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile')) : [];
@@ -62,7 +70,8 @@ export function printReport({ rows, peakRssMb, profileDir }: Report, log: (s: st
     scenarios: Object.fromEntries(
       [...pick].map(([s, r]) => [s, { tps: round(r.load.tps, 1), p50Ms: round(r.load.p50Ms, 2), p99Ms: round(r.load.p99Ms, 2), ...(BASELINE[s] ? { ratio: r.ratio === null ? null : round(r.ratio, 3) } : {}) }]),
     ),
-    mysqlCommitsPerTx: pick.get('driven')?.mysqlCommitsPerTx == null ? null : round(pick.get('driven')!.mysqlCommitsPerTx!, 3),
+    store,
+    storeCommitsPerTx: pick.get('driven')?.storeCommitsPerTx == null ? null : round(pick.get('driven')!.storeCommitsPerTx!, 3),
     coordinatorPeakRssMb: peakRssMb === null ? null : round(peakRssMb, 1),
   };
   console.log(JSON.stringify(json));

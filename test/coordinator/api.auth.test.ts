@@ -4,7 +4,7 @@ import { startParticipant, type TestParticipant } from '../support/participant.j
 import { storeKinds } from '../support/services.js';
 import { expectError, startCoordinator, xid, type Running } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 /** Bearer tokens (401 UNAUTHORIZED) and the participant URL allowlist (403 URL_NOT_ALLOWED). */
 describe.each(stores)('auth and allowlist on %s', (kind) => {

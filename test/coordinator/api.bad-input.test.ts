@@ -4,7 +4,7 @@ import { startParticipant, type TestParticipant } from '../support/participant.j
 import { storeKinds } from '../support/services.js';
 import { expectError, listAll, startCoordinator, xid, type Running } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 /** PROTOCOL.md: bad input is refused with the right code and changes nothing (DESIGN.md invariant 5). */
 describe.each(stores)('bad input on %s', (kind) => {

@@ -5,7 +5,7 @@ import { startParticipant, TestParticipant } from '../support/participant.js';
 import { storeKinds } from '../support/services.js';
 import { expectError, ISO_MS, listAll, startCoordinator, type Running } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 const SECRET = 'test-signing-secret';
 
 /** Participant callbacks, phase-2 retries, Retry-After, stuck and the operator retry (PROTOCOL.md). */

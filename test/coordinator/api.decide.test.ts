@@ -3,7 +3,7 @@ import { api, eventually } from '../support/http.js';
 import { storeKinds } from '../support/services.js';
 import { apiSuite, expectError, ISO_MS, xid } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 /** Try-result, commit and rollback, initiator-driven (PROTOCOL.md "Coordinator API"). */
 describe.each(stores)('try-result, commit and rollback on %s', (kind) => {

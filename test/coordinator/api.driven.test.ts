@@ -4,7 +4,7 @@ import { TestParticipant } from '../support/participant.js';
 import { storeKinds } from '../support/services.js';
 import { apiSuite, expectError, listAll, xid } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 /** Driven mode: one request runs the whole transaction (PROTOCOL.md "Driven mode" and the answer table). */
 describe.each(stores)('driven mode on %s', (kind) => {

@@ -5,7 +5,7 @@ import { startParticipant, type TestParticipant } from '../support/participant.j
 import { storeKinds } from '../support/services.js';
 import { expectError, startCoordinator, xid, type Running } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 interface RawResponse {
   status: number;

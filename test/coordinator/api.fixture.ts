@@ -67,7 +67,7 @@ export function openStore(db: FreshDatabase): Knex {
   if (db.url.startsWith('sqlite:')) {
     return knexFactory({ client: 'better-sqlite3', connection: { filename: db.url.slice('sqlite:'.length) }, useNullAsDefault: true });
   }
-  return knexFactory({ client: 'mysql2', connection: db.url, pool: { min: 0, max: 1 } });
+  return knexFactory({ client: db.kind === 'postgres' ? 'pg' : 'mysql2', connection: db.url, pool: { min: 0, max: 1 } });
 }
 
 /** Asserts the protocol's error shape `{ error: { code, message, details? } }`. */

@@ -3,7 +3,7 @@ import { api, eventually } from '../support/http.js';
 import { storeKinds } from '../support/services.js';
 import { apiSuite, expectError, xid } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 /** PROTOCOL.md: every write is idempotent; a repeat gives the same answer and writes nothing, a refusal writes nothing. */
 describe.each(stores)('repeated and refused writes on %s', (kind) => {

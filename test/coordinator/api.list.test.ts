@@ -4,7 +4,7 @@ import { startParticipant, type TestParticipant } from '../support/participant.j
 import { storeKinds } from '../support/services.js';
 import { expectError, ISO_MS, startCoordinator, xid, type Running } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 const SUMMARY_KEYS = ['attempts', 'createdAt', 'deadline', 'finishedAt', 'lastError', 'meta', 'nextRetryAt', 'reason', 'status', 'stuck', 'updatedAt', 'xid'];
 

@@ -4,7 +4,7 @@ import { startParticipant, type TestParticipant } from '../support/participant.j
 import { storeKinds } from '../support/services.js';
 import { expectError, openStore, startCoordinator, xid, type Running } from './api.fixture.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 /** `/healthz`, `/readyz`, `/metrics`, `/docs`, unknown routes and 503 STORE_UNAVAILABLE. */
 describe.each(stores)('service endpoints on %s', (kind) => {

@@ -4,7 +4,7 @@ import { spawnDtx, type DtxProcess } from '../support/coordinator-process.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 const ENV = { DTX_PHASE2_LEASE_MS: '1500', DTX_SWEEP_INTERVAL_MS: '100', DTX_RETRY_BASE_MS: '100', DTX_RETRY_MAX_MS: '500', DTX_CALL_TIMEOUT_MS: '2000' };
 
@@ -96,8 +96,8 @@ describe.each(stores)('a coordinator killed in phase 2 on %s', (kind) => {
     });
   }
 
-  if (kind === 'mysql') {
-    test('on MySQL a second live coordinator finishes the dead one’s transactions', async () => {
+  if (kind !== 'sqlite') {
+    test('on a server store a second live coordinator finishes the dead one’s transactions', async () => {
       db = await freshDatabase(kind, 'crash');
       p = await startParticipant();
       const g = gate(p, 'confirm', () => true);

@@ -7,7 +7,7 @@ import { startCoordinator, xid, type Running } from './api.fixture.js';
 // Concurrent writes share statements (group commit). What a client must see is the
 // same as one write at a time, including when one write of a batch is not the
 // expected case and the batch is replayed write by write.
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 describe.each(stores)('group commit on %s', (kind) => {
   let r: Running;

@@ -11,7 +11,7 @@ import { xid } from './api.fixture.js';
 
 // DESIGN.md "Retention": finished transactions are deleted after the retention, in
 // batches; an unfinished one never is, however old.
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 const DAY = 86_400_000;
 
 describe.each(stores)('retention on %s', (kind) => {

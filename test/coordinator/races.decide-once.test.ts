@@ -4,7 +4,7 @@ import { api, eventually } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 describe.each(stores)('one decision under races on %s', (kind) => {
   let db: FreshDatabase;
@@ -14,8 +14,8 @@ describe.each(stores)('one decision under races on %s', (kind) => {
   beforeAll(async () => {
     db = await freshDatabase(kind, 'races');
     p = await startParticipant();
-    // on MySQL two coordinators share the log, as in production; SQLite is single-process
-    const n = kind === 'mysql' ? 2 : 1;
+    // on a server store two coordinators share the log, as in production; SQLite is single-process
+    const n = kind === 'sqlite' ? 1 : 2;
     coordinators = [];
     for (let i = 0; i < n; i++) coordinators.push(await startCoordinator({ db }));
   });

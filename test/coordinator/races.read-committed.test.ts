@@ -9,18 +9,18 @@ import { branchRecord, txRecord } from '../support/records.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { xid } from './api.fixture.js';
 
-// Two coordinators on one MySQL log. A batch is one database transaction of many
-// writes; what a write reads after losing a guarded update must be what the other
-// coordinator committed, not the snapshot the batch's first read took.
-const stores = (await storeKinds(['mysql'])).filter((k) => k === 'mysql');
+// Two coordinators on one MySQL or PostgreSQL log. A batch is one database transaction
+// of many writes; what a write reads after losing a guarded update must be what the
+// other coordinator committed, not the snapshot the batch's first read took.
+const stores = (await storeKinds(['mysql', 'postgres'])).filter((k) => k !== 'sqlite');
 
-describe.each(stores)('two coordinators on one %s log', () => {
+describe.each(stores)('two coordinators on one %s log', (kind) => {
   let db: FreshDatabase;
   let a: TransactionLog;
   let b: TransactionLog;
 
   beforeAll(async () => {
-    db = await freshDatabase('mysql', 'readcommitted');
+    db = await freshDatabase(kind, 'readcommitted');
     a = await TransactionLog.open(db.url);
     b = await TransactionLog.open(db.url);
   });

@@ -2,19 +2,19 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startCoordinator, type Running } from '../support/coordinator.js';
 import { api, eventually } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
-import { freshDatabase, requireService, type FreshDatabase } from '../support/services.js';
+import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 
-// without MySQL (and outside CI) the suite is left out, with requireService's warning
-const hasMysql = await requireService('mysql');
+// without the server (and outside CI) its suite is left out, with requireService's warning
+const stores = (await storeKinds(['mysql', 'postgres'])).filter((k) => k !== 'sqlite');
 
-describe.skipIf(!hasMysql)('two coordinators on one MySQL log', () => {
+describe.each(stores)('two coordinators on one %s log', (kind) => {
   let db: FreshDatabase;
   let a: Running;
   let b: Running;
   let p: TestParticipant;
 
   beforeAll(async () => {
-    db = await freshDatabase('mysql', 'sweepers');
+    db = await freshDatabase(kind, 'sweepers');
     p = await startParticipant();
     a = await startCoordinator({ db });
     b = await startCoordinator({ db });
@@ -26,7 +26,7 @@ describe.skipIf(!hasMysql)('two coordinators on one MySQL log', () => {
     await db.drop();
   });
 
-  test('two coordinators sweeping one MySQL database never drive the same transaction at once', async () => {
+  test('two coordinators sweeping one database never drive the same transaction at once', async () => {
     // first every confirm fails, so every transaction lands in recovery
     let healthy = false;
     const inFlight = new Map<string, number>();

@@ -12,7 +12,7 @@ import { xid } from './api.fixture.js';
 // Recovery claims an expired `trying` transaction; the initiator's own commit, past the
 // deadline, decides rollback right after that claim and drives the cancels itself.
 // Recovery must then leave it to the decider: one driver, each cancel sent once.
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 describe.each(stores)('recovery against a decision taken after its claim on %s', (kind) => {
   let db: FreshDatabase;

@@ -16,7 +16,7 @@ import { xid } from './api.fixture.js';
 // same transaction. When that recovery finds another process holding the transaction, it
 // has nothing to report, and the commit must answer what the log says (committing), not
 // a status made up for "no news".
-const stores = await storeKinds(['sqlite', 'mysql']);
+const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
 describe.each(stores)('a waiting commit joined to a recovery that drives nothing, on %s', (kind) => {
   let db: FreshDatabase;

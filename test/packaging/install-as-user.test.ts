@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import knexFactory from 'knex';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api } from '../support/http.js';
 import { freshDatabase, requireService, type FreshDatabase } from '../support/services.js';
@@ -118,11 +119,33 @@ describe('installed from its tarballs into a project of its own', () => {
   test('`dtx migrate` applies the log DDL the package ships', async () => {
     const { stdout } = await run('npx', ['dtx', 'migrate'], { cwd: app, env: { ...process.env, DTX_DATABASE_URL: `sqlite:${join(work, 'migrated.db')}` } });
     expect(stdout).toContain('migrations applied');
+    // and on PostgreSQL, through the pg the package depends on and the DDL it ships in sql/postgres
+    if (!(await requireService('postgres'))) return;
+    const logDb = await freshDatabase('postgres', 'user_log');
+    try {
+      const pg = await run('npx', ['dtx', 'migrate'], { cwd: app, env: { ...process.env, DTX_DATABASE_URL: logDb.url } });
+      expect(pg.stdout).toContain('migrations applied');
+      const db = knexFactory({ client: 'pg', connection: logDb.url, pool: { min: 0, max: 1 } });
+      try {
+        expect(await db('dtx_migrations').pluck('name')).toEqual(['0001_log.sql']);
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await logDb.drop();
+    }
   });
 
   test('a URL whose driver is not installed names the package; legacy decorators name the setting', async () => {
-    const missing = node(['--input-type=module', '-e', "import { knexFromUrl } from '@dtx/participant-sdk'; knexFromUrl('postgres://u@127.0.0.1:5432/db');"]);
-    await expect(missing).rejects.toMatchObject({ stderr: expect.stringContaining('postgres:// URLs need the pg package: npm install pg') });
+    // @dtx/coordinator brings pg (its PostgreSQL log), so a participant-only service is played by hiding it
+    const pg = join(app, 'node_modules', 'pg');
+    renameSync(pg, `${pg}.hidden`);
+    try {
+      const missing = node(['--input-type=module', '-e', "import { knexFromUrl } from '@dtx/participant-sdk'; knexFromUrl('postgres://u@127.0.0.1:5432/db');"]);
+      await expect(missing).rejects.toMatchObject({ stderr: expect.stringContaining('postgres:// URLs need the pg package: npm install pg') });
+    } finally {
+      renameSync(`${pg}.hidden`, pg);
+    }
 
     writeFileSync(join(app, 'tsconfig.legacy.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { experimentalDecorators: true, outDir: 'legacy' } }));
     // tsc itself refuses standard decorators under experimentalDecorators, and still emits (as it does by default)

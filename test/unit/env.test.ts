@@ -16,11 +16,16 @@ describe('configuration from the environment', () => {
     expect(o.databaseUrl).toBe('mysql://root@127.0.0.1:3306/dtx');
   });
 
+  test.each(['postgres://dtx:secret@db:5432/dtx', 'postgresql://dtx@db/dtx'])('DTX_DATABASE_URL=%s is a PostgreSQL log', (url) => {
+    expect(resolveOptions(optionsFromEnv({ DTX_DATABASE_URL: url })).databaseUrl).toBe(url);
+  });
+
   test.each([
     [{ DTX_PORT: 'eighty' }, 'DTX_PORT'],
     [{ DTX_PORT: '70000' }, 'DTX_PORT'],
     [{ DTX_RETRY_BASE_MS: '-5' }, 'DTX_RETRY_BASE_MS'],
-    [{ DTX_DATABASE_URL: 'postgres://x/y' }, 'DTX_DATABASE_URL'],
+    [{ DTX_DATABASE_URL: 'redis://x/y' }, 'DTX_DATABASE_URL'],
+    [{ DTX_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432' }, 'DTX_DATABASE_URL'],
     [{ DTX_DATABASE_URL: 'mysql://root@127.0.0.1:3306' }, 'DTX_DATABASE_URL'],
     [{ DTX_API_TOKENS: 'a,,b' }, 'DTX_API_TOKENS'],
     [{ DTX_SWEEP_INTERVAL_MS: '' }, 'DTX_SWEEP_INTERVAL_MS'],

@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { loadMigrations } from '../../coordinator/src/log/migrate.js';
 
 /** Tables and columns each dialect's DDL defines, read from the files themselves. */
-function schema(dialect: 'mysql' | 'sqlite'): Record<string, string[]> {
+function schema(dialect: 'mysql' | 'sqlite' | 'postgres'): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const m of loadMigrations(dialect)) {
     for (const s of m.statements) {
@@ -19,9 +19,10 @@ function schema(dialect: 'mysql' | 'sqlite'): Record<string, string[]> {
   return out;
 }
 
-test('MySQL and SQLite define the same tables and columns', () => {
+test('MySQL, SQLite and PostgreSQL define the same tables and columns', () => {
   const mysql = schema('mysql');
   expect(Object.keys(mysql).sort()).toEqual(['dtx_branch', 'dtx_global_tx']);
   expect(schema('sqlite')).toEqual(mysql);
+  expect(schema('postgres')).toEqual(mysql);
   expect(mysql.dtx_global_tx).toContain('next_retry_at');
 });

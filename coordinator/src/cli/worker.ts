@@ -8,7 +8,7 @@ import { redactUrl } from '../recovery/bullmq/errors.js';
 export async function worker(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { concurrency: { type: 'string', short: 'c' } } });
   const env = optionsFromEnv();
-  if (env.databaseUrl === undefined) throw new ConfigError('DTX_DATABASE_URL', 'is required by dtx worker (the coordinators\' log, e.g. mysql://user:pass@host:3306/dtx)');
+  if (env.databaseUrl === undefined) throw new ConfigError('DTX_DATABASE_URL', 'is required by dtx worker (the coordinators\' log, e.g. mysql://user:pass@host:3306/dtx or postgres://user:pass@host:5432/dtx)');
   if (env.redisUrl === undefined) throw new ConfigError('DTX_REDIS_URL', 'is required by dtx worker (e.g. redis://127.0.0.1:6379)');
   let concurrency = env.workerConcurrency;
   if (values.concurrency !== undefined) {

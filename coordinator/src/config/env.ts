@@ -96,11 +96,11 @@ function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
   }
   try {
     const u = new URL(v);
-    if (u.protocol !== 'mysql:') throw new Error();
-    if (u.pathname.length <= 1) throw new ConfigError('DTX_DATABASE_URL', 'a mysql:// URL needs a database name');
+    if (!['mysql:', 'postgres:', 'postgresql:'].includes(u.protocol)) throw new Error();
+    if (u.pathname.length <= 1) throw new ConfigError('DTX_DATABASE_URL', `a ${u.protocol}// URL needs a database name`);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError('DTX_DATABASE_URL', `must be sqlite:<path> or mysql://user:pass@host:port/db, got "${v}"`);
+    throw new ConfigError('DTX_DATABASE_URL', `must be sqlite:<path>, mysql://user:pass@host:port/db or postgres://user:pass@host:port/db, got "${v}"`);
   }
   return v;
 }

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 
 export interface CoordinatorOptions {
-  /** `sqlite:<path>`, `sqlite::memory:` or `mysql://user:pass@host:port/db`. @default 'sqlite:./.dtx/dtx.db' */
+  /** `sqlite:<path>`, `sqlite::memory:`, `mysql://user:pass@host:port/db` or `postgres://user:pass@host:port/db` (also `postgresql://`). @default 'sqlite:./.dtx/dtx.db' */
   databaseUrl?: string;
   /** @default '127.0.0.1' */
   host?: string;
@@ -100,8 +100,8 @@ export function resolveOptions(options: CoordinatorOptions = {}): ResolvedOption
   if (!/^[A-Za-z0-9._{}-]{1,64}$/.test(o.queuePrefix)) throw new ConfigError('queuePrefix', `must be 1–64 of [A-Za-z0-9._{}-], got ${o.queuePrefix}`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError('port', `must be 0–65535, got ${o.port}`);
   if (o.retryMaxMs < o.retryBaseMs) throw new ConfigError('retryMaxMs', 'must be at least retryBaseMs');
-  if (!/^(sqlite:|mysql:\/\/)/.test(o.databaseUrl)) {
-    throw new ConfigError('databaseUrl', `must start with sqlite: or mysql://, got ${o.databaseUrl}`);
+  if (!/^(sqlite:|mysql:\/\/|postgres(ql)?:\/\/)/.test(o.databaseUrl)) {
+    throw new ConfigError('databaseUrl', `must start with sqlite:, mysql:// or postgres://, got ${o.databaseUrl}`);
   }
   for (const origin of o.allowedOrigins) {
     if (normalizeOrigin(origin) === null) throw new ConfigError('allowedOrigins', `not a scheme://host:port origin: ${origin}`);

@@ -1,17 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { openPostgres } from './postgres.js';
 
-export type Dialect = 'mysql' | 'sqlite';
+export type Dialect = 'mysql' | 'sqlite' | 'postgres';
 
 export interface Database {
   knex: Knex;
   dialect: Dialect;
 }
 
-/** Opens the log's database from a `sqlite:<path>` or `mysql://…/db` URL; the MySQL database is created if missing. */
+/**
+ * Opens the log's database from a `sqlite:<path>`, `mysql://…/db` or `postgres://…/db`
+ * (`postgresql://`) URL; a MySQL or PostgreSQL database is created if missing.
+ */
 export async function openDatabase(url: string, poolMax = 16): Promise<Database> {
   if (url.startsWith('sqlite:')) return { knex: openSqlite(url.slice('sqlite:'.length)), dialect: 'sqlite' };
+  if (/^postgres(ql)?:\/\//.test(url)) return { knex: await openPostgres(url, poolMax), dialect: 'postgres' };
   await createMysqlDatabase(url);
   const knex = knexFactory({
     client: 'mysql2',
@@ -70,14 +75,26 @@ async function createMysqlDatabase(url: string): Promise<void> {
   }
 }
 
-/** Duplicate primary key, on either dialect. */
+/** The dialect a knex instance (or transaction) speaks. */
+export function dialectOf(knex: Knex): Dialect {
+  const client = String(knex.client.config.client);
+  if (client === 'pg') return 'postgres';
+  return client === 'mysql2' ? 'mysql' : 'sqlite';
+}
+
+/** Duplicate primary key, on any dialect. */
 export function isDuplicateKey(err: unknown): boolean {
   const e = err as { code?: string; errno?: number };
-  return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+  return (
+    e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === '23505'
+  );
 }
+
+/** Deadlock, lock wait timeout, busy; on PostgreSQL serialization_failure and deadlock_detected. */
+const CONFLICT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', '40001', '40P01']);
 
 /** An error after which the whole transaction is gone and may be retried as a whole. */
 export function isRetryableConflict(err: unknown): boolean {
   const e = err as { code?: string; errno?: number };
-  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.code === 'SQLITE_BUSY';
+  return CONFLICT_CODES.has(e?.code ?? '') || e?.errno === 1213;
 }

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './database.js';
+import type { Knex } from 'knex';
+import type { Database, Dialect } from './database.js';
 
 const SQL_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../sql');
 
@@ -10,7 +11,7 @@ interface Migration {
   statements: string[];
 }
 
-export function loadMigrations(dialect: 'mysql' | 'sqlite', root = SQL_ROOT): Migration[] {
+export function loadMigrations(dialect: Dialect, root = SQL_ROOT): Migration[] {
   const dir = join(root, dialect);
   return readdirSync(dir)
     .filter((f) => /^\d{4}_.*\.sql$/.test(f))
@@ -28,21 +29,47 @@ export function splitStatements(sql: string): string[] {
     .filter(Boolean);
 }
 
+interface Serialised {
+  /** Runs first in the migration's database transaction; holds off any other migrator until `unlock` or the end of it. */
+  lock(trx: Knex.Transaction): Promise<unknown>;
+  unlock(trx: Knex.Transaction): Promise<unknown>;
+  migrationsTable: string;
+}
+
+/** How two processes migrating one database at once take turns, per dialect. */
+const SERIALISED: Record<Dialect, Serialised> = {
+  mysql: {
+    lock: (trx) => trx.raw(`SELECT GET_LOCK('dtx_migrate', 60)`),
+    unlock: (trx) => trx.raw(`SELECT RELEASE_LOCK('dtx_migrate')`),
+    migrationsTable: 'CREATE TABLE IF NOT EXISTS dtx_migrations (name VARCHAR(255) NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)',
+  },
+  sqlite: {
+    lock: (trx) => trx.raw(`CREATE TABLE IF NOT EXISTS dtx_migrate_lock (id INTEGER PRIMARY KEY)`), // takes SQLite's write lock now
+    unlock: async () => {},
+    migrationsTable: 'CREATE TABLE IF NOT EXISTS dtx_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  },
+  postgres: {
+    // READ COMMITTED, so what the migrator before us applied is read after the lock; the lock ends with the transaction
+    lock: async (trx) => {
+      await trx.raw('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await trx.raw(`SELECT pg_advisory_xact_lock(hashtext('dtx_migrate'))`);
+    },
+    unlock: async () => {},
+    migrationsTable: 'CREATE TABLE IF NOT EXISTS dtx_migrations (name VARCHAR(255) NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)',
+  },
+};
+
 /**
  * Applies the numbered files of sql/<dialect> not yet recorded in dtx_migrations.
- * Two processes migrating at once serialise on a named lock (MySQL) or the write lock (SQLite).
+ * Two processes migrating at once serialise (SERIALISED).
  */
 export async function migrate(db: Database): Promise<string[]> {
   const migrations = loadMigrations(db.dialect);
+  const serialised = SERIALISED[db.dialect];
   return db.knex.transaction(async (trx) => {
-    if (db.dialect === 'mysql') await trx.raw(`SELECT GET_LOCK('dtx_migrate', 60)`);
-    else await trx.raw(`CREATE TABLE IF NOT EXISTS dtx_migrate_lock (id INTEGER PRIMARY KEY)`); // takes SQLite's write lock now
+    await serialised.lock(trx);
     try {
-      await trx.raw(
-        db.dialect === 'mysql'
-          ? 'CREATE TABLE IF NOT EXISTS dtx_migrations (name VARCHAR(255) NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)'
-          : 'CREATE TABLE IF NOT EXISTS dtx_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)',
-      );
+      await trx.raw(serialised.migrationsTable);
       const done = new Set((await trx('dtx_migrations').select('name')).map((r: { name: string }) => r.name));
       const applied: string[] = [];
       for (const m of migrations) {
@@ -53,7 +80,7 @@ export async function migrate(db: Database): Promise<string[]> {
       }
       return applied;
     } finally {
-      if (db.dialect === 'mysql') await trx.raw(`SELECT RELEASE_LOCK('dtx_migrate')`);
+      await serialised.unlock(trx);
     }
   });
 }

@@ -5,7 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { expect } from 'vitest';
 import { spawnDtx, type DtxProcess } from '../../support/coordinator-process.js';
 import { api, eventually } from '../../support/http.js';
-import { freshDatabase, REDIS_URL, requireService, type FreshDatabase } from '../../support/services.js';
+import { freshDatabase, REDIS_URL, requireService, storeKinds, type FreshDatabase } from '../../support/services.js';
 import type { LedgerParticipant } from './ledger.js';
 
 /** Small timings, so a test sees several sweeps and retries in a few seconds. */
@@ -27,7 +27,9 @@ export interface LogRow {
   lastError: string | null;
 }
 
-/** One test's world: its own MariaDB database, its own BullMQ prefix, and the dtx processes it spawned. */
+export type ServerStore = 'mysql' | 'postgres';
+
+/** One test's world: its own MariaDB or PostgreSQL database, its own BullMQ prefix, and the dtx processes it spawned. */
 export class Scenario {
   readonly procs: DtxProcess[] = [];
   #knex: Knex | null = null;
@@ -38,10 +40,17 @@ export class Scenario {
     readonly redisUrl: string,
   ) {}
 
-  /** Null when MariaDB or Redis is missing off CI (under CI that throws instead). */
-  static async create(label: string, redisUrl = REDIS_URL): Promise<Scenario | null> {
-    if (!(await requireService('mysql')) || !(await requireService('redis'))) return null;
-    return new Scenario(await freshDatabase('mysql', label), `dtxt_${label}_${randomBytes(4).toString('hex')}`, redisUrl);
+  /**
+   * One scenario per server store (MariaDB, PostgreSQL) that answers, as `[kind, scenario]`
+   * for describe.each; none without Redis, each store left out when missing off CI
+   * (under CI a missing one throws instead).
+   */
+  static async perStore(label: string, redisUrl = REDIS_URL): Promise<[ServerStore, Scenario][]> {
+    if (!(await requireService('redis'))) return [];
+    const kinds = (await storeKinds(['mysql', 'postgres'])).filter((k): k is ServerStore => k !== 'sqlite');
+    const out: [ServerStore, Scenario][] = [];
+    for (const kind of kinds) out.push([kind, new Scenario(await freshDatabase(kind, label), `dtxt_${label}_${randomBytes(4).toString('hex')}`, redisUrl)]);
+    return out;
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
@@ -61,7 +70,7 @@ export class Scenario {
   }
 
   get knex(): Knex {
-    this.#knex ??= knexFactory({ client: 'mysql2', connection: this.db.url, pool: { min: 0, max: 2 } });
+    this.#knex ??= knexFactory({ client: this.db.kind === 'postgres' ? 'pg' : 'mysql2', connection: this.db.url, pool: { min: 0, max: 2 } });
     return this.#knex;
   }
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { BranchConflictError, TxNotTryingError } from '../../errors.js';
 import { isDuplicateKey } from '../database.js';
+import { insertIfAbsent } from '../insert-if-absent.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchFromRow, branchToRow, TX_TABLE, type BranchRecord } from '../records.js';
 import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
@@ -24,10 +25,7 @@ export async function insertBranch(trx: Knex.Transaction, b: Omit<BranchRecord, 
   if (existing) throw new BranchConflictError(b.xid, b.branchId);
   const last = await trx(BRANCH_TABLE).where({ xid: b.xid }).max({ seq: 'seq' }).first();
   const seq = Number(last?.seq ?? 0) + 1;
-  try {
-    await trx(BRANCH_TABLE).insert(branchToRow({ ...b, seq }));
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
+  if (!(await insertIfAbsent(trx, BRANCH_TABLE, branchToRow({ ...b, seq }), ['xid', 'branch_id']))) {
     const raced = await trx(BRANCH_TABLE).where({ xid: b.xid, branch_id: b.branchId }).first();
     if (raced && sameRegistration(branchFromRow(raced), b)) return { created: false };
     throw new BranchConflictError(b.xid, b.branchId);

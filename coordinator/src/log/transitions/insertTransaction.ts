@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isDuplicateKey } from '../database.js';
+import { insertIfAbsent } from '../insert-if-absent.js';
 import { inStatements } from '../multi-row.js';
 import { BRANCH_TABLE, branchToRow, TX_TABLE, txFromRow, txToRow, type BranchRecord, type TxRecord } from '../records.js';
 import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
@@ -8,12 +9,9 @@ export type InsertTxResult = { created: true } | { created: false; existing: TxR
 
 /** Begin: the transaction row (and any branches given with it) in one go; an existing xid is reported, not overwritten. */
 export async function insertTransaction(trx: Knex.Transaction, tx: TxRecord, branches: BranchRecord[]): Promise<InsertTxResult> {
-  try {
-    await trx(TX_TABLE).insert(txToRow(tx));
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
+  if (!(await insertIfAbsent(trx, TX_TABLE, txToRow(tx), ['xid']))) {
     const row = await trx(TX_TABLE).where({ xid: tx.xid }).first();
-    if (!row) throw err;
+    if (!row) throw new Error(`xid ${tx.xid} exists and cannot be read`);
     return { created: false, existing: txFromRow(row) };
   }
   if (branches.length > 0) await trx(BRANCH_TABLE).insert(branches.map(branchToRow));
