@@ -4,7 +4,7 @@ import { DECIDED_STATUSES, doneBranchStatus, type DecidedStatus } from '../../co
 import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
 import { markBranchesDone, markBranchesDoneAll } from './markBranchesDone.js';
 import { markFinished, markFinishedAll } from './markFinished.js';
-import { recordAttempts } from './recordAttempts.js';
+import { recordAttempts, trimAttempts } from './recordAttempts.js';
 
 export interface FinishedRound {
   xid: string;
@@ -19,6 +19,7 @@ export interface FinishedRound {
 /** The last round of a transaction: its branches done and the transaction finished; false if it was not `from` any more. */
 export async function finishRound(trx: Knex.Transaction, r: FinishedRound): Promise<boolean> {
   await recordAttempts(trx, r.calls);
+  await trimAttempts(trx, r.calls);
   await markBranchesDone(trx, r.xid, r.done, doneBranchStatus(r.from), r.now);
   return markFinished(trx, r.xid, r.from, r.now);
 }
@@ -28,7 +29,9 @@ export const finishRoundWrite: BatchableWrite<FinishedRound, boolean> = {
   one: finishRound,
   async many(trx, rounds) {
     const now = Math.max(...rounds.map((r) => r.now));
-    await recordAttempts(trx, rounds.flatMap((r) => r.calls));
+    const calls = rounds.flatMap((r) => r.calls);
+    await recordAttempts(trx, calls);
+    await trimAttempts(trx, calls);
     for (const from of DECIDED_STATUSES) {
       const finishing = rounds.filter((r) => r.from === from);
       if (finishing.length === 0) continue;

@@ -12,9 +12,9 @@ export async function recordAttempts(trx: Knex.Transaction, attempts: readonly A
 }
 
 /**
- * After a failed round: drops the calls that fell out of a branch's window (all but its
- * first and latest ATTEMPTS_KEPT_LATEST of the phase). Only a branch past the window
- * runs the DELETE, so a transaction that succeeds, or fails a few times, never does.
+ * After a round: drops the calls that fell out of a branch's window (all but its first
+ * and latest ATTEMPTS_KEPT_LATEST of the phase). Only a call numbered past the window
+ * runs the DELETE, so a branch that succeeds, or fails a few times, never does.
  */
 export async function trimAttempts(trx: Knex.Transaction, latest: readonly Pick<AttemptRecord, 'xid' | 'branchId' | 'phase' | 'attempt'>[]): Promise<void> {
   for (const a of latest) {

@@ -33,7 +33,7 @@ export async function recordRoundFailure(trx: Knex.Transaction, r: FailedRound):
   const { xid, now } = r;
   await markBranchesDone(trx, xid, r.done, doneBranchStatus(r.from), now);
   await recordAttempts(trx, r.calls);
-  await trimAttempts(trx, r.calls.filter((c) => !c.ok));
+  await trimAttempts(trx, r.calls);
   for (const f of r.failures) {
     await trx(BRANCH_TABLE)
       .where({ xid, branch_id: f.branchId })
