@@ -46,7 +46,7 @@ export function listView(params) {
 
 function rows(items) {
   return h('table.tx-list', {},
-    h('thead', {}, h('tr', {}, ['xid', 'status', 'created', 'updated', 'rounds failed', 'last error'].map((c) => h('th', {}, c)))),
+    h('thead', {}, h('tr', {}, ['xid', 'status', 'created', 'updated', 'rounds failed', 'last error / reason'].map((c) => h('th', {}, c)))),
     h('tbody', {}, items.map((t) =>
       h('tr', { dataset: { xid: t.xid, status: t.status } },
         h('td.mono', {}, h('a', { href: `#/tx/${encodeURIComponent(t.xid)}` }, t.xid)),
@@ -54,6 +54,8 @@ function rows(items) {
         h('td', {}, time(t.createdAt)),
         h('td', { title: t.updatedAt }, ago(t.updatedAt)),
         h('td.num', {}, t.attempts),
-        h('td.error-text.clip', { title: t.lastError ?? '' }, t.lastError ?? ''),
+        t.lastError
+          ? h('td.error-text.clip', { title: t.lastError }, t.lastError)
+          : h('td.muted.clip', { title: t.reason ?? '' }, t.reason ?? ''),
       ))));
 }
