@@ -18,7 +18,7 @@ export const UI_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../ui')
  */
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
   if (!existsSync(join(UI_ROOT, 'index.html'))) throw new Error(`the dashboard's files are missing: ${UI_ROOT}`);
-  app.get('/ui', { schema: { hide: true } }, (_req, reply) => reply.redirect('/ui/'));
+  app.get('/ui', { schema: { hide: true } }, (_req, reply) => reply.redirect('ui/'));
   await app.register(async (scope) => {
     await scope.register(fastifyStatic, { root: UI_ROOT, prefix: '/ui/', decorateReply: false, cacheControl: false, schemaHide: true });
   });
