@@ -11,7 +11,8 @@ export const token = {
 
 const BASE = new URL('../v1/', location.href);
 
-export async function api(method, path, body) {
+/** The answer's JSON and headers; 401 throws Unauthorized, any other error status an Error with its code. */
+async function request(method, path, body) {
   const headers = { accept: 'application/json' };
   const t = token.get();
   if (t) headers.authorization = `Bearer ${t}`;
@@ -26,10 +27,16 @@ export async function api(method, path, body) {
     e.code = json?.error?.code;
     throw e;
   }
-  return json;
+  return { json, headers: res.headers };
 }
 
+export const api = async (method, path, body) => (await request(method, path, body)).json;
+
 export const listTransactions = (q) => api('GET', `transactions?${new URLSearchParams(q)}`);
-export const getTransaction = (xid) => api('GET', `transactions/${encodeURIComponent(xid)}`);
+/** A transaction, with the trace id its callbacks carry (the dtx-trace-id response header). */
+export async function getTransaction(xid) {
+  const { json, headers } = await request('GET', `transactions/${encodeURIComponent(xid)}`);
+  return { ...json, traceId: headers.get('dtx-trace-id') };
+}
 export const getAttempts = (xid) => api('GET', `transactions/${encodeURIComponent(xid)}/attempts`);
 export const retryTransaction = (xid) => api('POST', `transactions/${encodeURIComponent(xid)}/retry`, {});

@@ -3,6 +3,11 @@ import { randomBytes } from 'node:crypto';
 /** W3C Trace Context header names (https://www.w3.org/TR/trace-context/), PROTOCOL.md v1.1 "Trace context". */
 export const HEADER_TRACEPARENT = 'traceparent';
 export const HEADER_TRACESTATE = 'tracestate';
+/**
+ * Response header of `GET /v1/transactions/:xid`: the trace id its callbacks carry. A
+ * header, not a field, so the body stays exactly PROTOCOL.md's shape.
+ */
+export const HEADER_TRACE_ID = 'dtx-trace-id';
 
 /** The parts of a `traceparent` header: `00-<traceId>-<spanId>-<flags>`. */
 export interface TraceParent {

@@ -92,8 +92,6 @@ export interface TxSummary {
 }
 
 export interface TxView extends TxSummary {
-  /** The W3C trace id every callback of this transaction carries (v1.1 "Trace context"). */
-  traceId: string | null;
   branches: BranchView[];
 }
 

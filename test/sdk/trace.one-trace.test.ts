@@ -62,6 +62,6 @@ describe('tracing through @opentelemetry/api with an SDK registered', () => {
     const begin = byId.get(parentOf(coordinatorConfirm)!)!;
     expect(begin.name).toBe('POST /v1/transactions');
     expect(parentOf(begin)).toBe(tx.spanContext().spanId);
-    expect((await client.get(outcome.xid)).traceId).toBe(traceId);
+    expect((await fetch(`${client.url}/v1/transactions/${outcome.xid}`)).headers.get('dtx-trace-id')).toBe(traceId);
   });
 });

@@ -64,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     // newest first
     expect(await page.locator('tbody tr').first().getAttribute('data-xid')).toBe(done.body.xid);
     await page.check('#filter-stuck');
-    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    await page.waitForFunction("document.querySelectorAll('tbody tr').length === 1");
     expect(await page.locator('tbody tr').getAttribute('data-xid')).toBe(x);
     await page.uncheck('#filter-stuck');
     await page.selectOption('#filter-status', 'committed');

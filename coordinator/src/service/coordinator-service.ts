@@ -20,7 +20,7 @@ import { Phase2Rounds } from '../phase2/rounds.js';
 import { branchRecord } from './branch-input.js';
 import { runDriven, type DrivenDeps } from './driven.js';
 import type { StoredTrace } from '../tracing/trace-context.js';
-import { attemptView, beginView, drivenView, txSummary, txView } from './views.js';
+import { attemptView, beginView, drivenView, traceIdOf, txSummary, txView } from './views.js';
 
 /** Longest a `"wait": true` request waits for phase 2. */
 const WAIT_TRUE_MS = 30_000;
@@ -144,9 +144,14 @@ export class CoordinatorService {
   }
 
   async get(xid: string): Promise<TxView> {
+    return (await this.getWithTrace(xid)).view;
+  }
+
+  /** The transaction and the trace id its callbacks carry (sent as a response header). */
+  async getWithTrace(xid: string): Promise<{ view: TxView; traceId: string | null }> {
     const found = await this.deps.log.read((db) => readTxWithBranches(db, xid));
     if (!found) throw new TxNotFoundError(xid);
-    return txView(found.tx, found.branches);
+    return { view: txView(found.tx, found.branches), traceId: traceIdOf(found.tx) };
   }
 
   /** The attempt history, oldest first; TX_NOT_FOUND for an unknown xid. */

@@ -36,8 +36,11 @@ export function branchView(b: BranchRecord): BranchView {
 }
 
 export function txView(t: TxRecord, branches: BranchRecord[]): TxView {
-  return { ...txSummary(t), traceId: parseTraceparent(t.traceParent)?.traceId ?? null, branches: branches.map(branchView) };
+  return { ...txSummary(t), branches: branches.map(branchView) };
 }
+
+/** The trace id a transaction's callbacks carry, null for one begun before trace context was stored. */
+export const traceIdOf = (t: TxRecord): string | null => parseTraceparent(t.traceParent)?.traceId ?? null;
 
 export function attemptView(a: AttemptRecord): AttemptView {
   return { branchId: a.branchId, phase: a.phase, attempt: a.attempt, at: iso(a.at), durationMs: Math.round(a.durationMs), httpStatus: a.httpStatus, ok: a.ok, error: a.error };

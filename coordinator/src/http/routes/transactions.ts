@@ -1,4 +1,4 @@
-import type { BeginRequest, RegisterBranchRequest, TxStatus } from '@dtx/protocol';
+import { HEADER_TRACE_ID, type BeginRequest, type RegisterBranchRequest, type TxStatus } from '@dtx/protocol';
 import type { FastifyInstance } from 'fastify';
 import { isFinal } from '../../core/transitions.js';
 import { InvalidRequestError } from '../../errors.js';
@@ -45,7 +45,11 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
     );
   }
 
-  app.get<{ Params: XidParams }>('/v1/transactions/:xid', { schema: { params: xidParams } }, async (req) => service.get(req.params.xid));
+  app.get<{ Params: XidParams }>('/v1/transactions/:xid', { schema: { params: xidParams } }, async (req, reply) => {
+    const { view, traceId } = await service.getWithTrace(req.params.xid);
+    if (traceId) reply.header(HEADER_TRACE_ID, traceId);
+    return view;
+  });
 
   app.get<{ Params: XidParams }>(
     '/v1/transactions/:xid/attempts',
