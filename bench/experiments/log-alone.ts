@@ -10,6 +10,7 @@ import { newXid } from '@dtx/protocol';
 import { newBranchRecord, newTxRecord, type BranchRecord, type TxRecord } from '../../coordinator/src/log/records.js';
 import { TransactionLog } from '../../coordinator/src/log/transaction-log.js';
 import { insertTransactionWrite } from '../../coordinator/src/log/transitions/insertTransaction.js';
+import type { AttemptRecord } from '../../coordinator/src/log/attempt-records.js';
 import { finishRoundWrite } from '../../coordinator/src/log/transitions/finishRound.js';
 import { commitWrite } from '../../coordinator/src/log/transitions/decide.js';
 import { MysqlAdmin } from '../mysql.js';
@@ -36,10 +37,13 @@ async function oneTransaction(log: TransactionLog): Promise<void> {
   const xid = tx.xid;
   await log.apply(insertTransactionWrite, { tx, branches });
   await new Promise((r) => setImmediate(r));
-  const d = await log.apply(commitWrite, { xid, now: Date.now(), leaseMs: 10_000, tries: branches.map((b) => ({ xid, branchId: b.branchId, resultJson: '{}' })) });
+  // each call as the attempt history keeps it, written inside the same two writes
+  const call = (branchId: string, phase: AttemptRecord['phase']): AttemptRecord => ({ xid, branchId, phase, attempt: 1, at: Date.now(), durationMs: 1, httpStatus: 200, ok: true, error: null });
+  const tries = branches.map((b) => ({ xid, branchId: b.branchId, resultJson: '{}' }));
+  const d = await log.apply(commitWrite, { xid, now: Date.now(), leaseMs: 10_000, tries, calls: branches.map((b) => call(b.branchId, 'try')) });
   if (!d.won) throw new Error(`${xid}: commit lost`);
   await new Promise((r) => setImmediate(r));
-  if (!(await log.apply(finishRoundWrite, { xid, from: 'committing', done: ['a', 'b'], now: Date.now() }))) throw new Error(`${xid}: not finished`);
+  if (!(await log.apply(finishRoundWrite, { xid, from: 'committing', done: ['a', 'b'], calls: [call('a', 'confirm'), call('b', 'confirm')], now: Date.now() }))) throw new Error(`${xid}: not finished`);
 }
 
 const admin = await MysqlAdmin.connect(server);

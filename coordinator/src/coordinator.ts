@@ -3,7 +3,9 @@ import { resolveOptions, type CoordinatorOptions, type ResolvedOptions } from '.
 import { toError } from './errors.js';
 import { buildServer } from './http/server.js';
 import { Pruner } from './log/pruner.js';
+import { countStuck } from './log/queries/countStuck.js';
 import { findDue } from './log/queries/findDue.js';
+import type { DtxLogger } from './logger.js';
 import { TransactionLog } from './log/transaction-log.js';
 import { Metrics } from './metrics.js';
 import { HttpParticipantCaller } from './phase2/participant-caller.js';
@@ -60,7 +62,8 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
       try {
         log = await TransactionLog.open(resolved.databaseUrl);
         caller = new HttpParticipantCaller(resolved.signingSecret);
-        const metrics = new Metrics(() => log?.batcher.commits ?? 0);
+        const l0 = log;
+        const metrics = new Metrics(() => log?.batcher.commits ?? 0, () => l0.read(countStuck));
         let enqueueRecovery: ((xid: string) => Promise<void>) | undefined;
         if (resolved.redisUrl) {
           // recovery is the workers' (dtx worker); this process only hands them operator retries
@@ -70,7 +73,9 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
             if (!(await q.enqueueNow(xid, Date.now()))) app?.log.warn({ xid }, 'Redis did not take the retry; the next sweep will');
           };
         }
-        service = new CoordinatorService({ log, caller, options: resolved, metrics, enqueueRecovery });
+        // the service exists before the server whose logger (pino) it writes to
+        const logger: DtxLogger = { info: (f, m) => app?.log.info(f, m), warn: (f, m) => app?.log.warn(f, m) };
+        service = new CoordinatorService({ log, caller, options: resolved, metrics, logger, enqueueRecovery });
         const l = log;
         app = await buildServer({ service, ping: () => l.ping(), metrics }, resolved);
         await app.listen({ host: resolved.host, port: resolved.port });

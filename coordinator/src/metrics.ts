@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one coordinator, served at GET /metrics. */
 export class Metrics {
@@ -8,8 +8,27 @@ export class Metrics {
   readonly phase2Calls = new Counter({ name: 'dtx_phase2_calls_total', help: 'Confirm and cancel calls to participants', labelNames: ['phase', 'outcome'] as const, registers: [this.registry] });
   readonly tryCalls = new Counter({ name: 'dtx_try_calls_total', help: 'Try calls made in driven mode', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly recovered = new Counter({ name: 'dtx_recovery_claims_total', help: 'Transactions claimed by recovery in this process', registers: [this.registry] });
+  /** Every participant call this process made, by phase and how its answer reads (ok, rejected, retry). */
+  readonly callSeconds = new Histogram({
+    name: 'dtx_participant_call_duration_seconds',
+    help: 'Duration of participant calls (driven tries, confirms, cancels) made by this process',
+    labelNames: ['phase', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
 
-  constructor(logCommits: () => number) {
+  /** `countStuck` answers the stuck-transactions gauge at each scrape (one indexed count in the log). */
+  constructor(logCommits: () => number, countStuck?: () => Promise<number>) {
+    if (countStuck) {
+      new Gauge({
+        name: 'dtx_stuck_transactions',
+        help: 'Transactions flagged stuck (decided, still failing after stuckAfterAttempts rounds), as the log holds them now',
+        registers: [this.registry],
+        async collect() {
+          this.set(await countStuck());
+        },
+      });
+    }
     new Gauge({
       name: 'dtx_log_commits',
       help: 'Database commits made by the log writer (group commit) since start',

@@ -5,3 +5,4 @@ export * from './signature.js';
 export * from './retry.js';
 export * from './answer.js';
 export * from './errors.js';
+export * from './trace-context.js';

@@ -96,3 +96,17 @@ export interface TxSummary {
 export interface TxView extends TxSummary {
   branches: BranchView[];
 }
+
+/** One participant call the coordinator made (PROTOCOL.md v1.1 "Attempt history"). */
+export interface AttemptView {
+  branchId: string;
+  phase: Phase;
+  /** The `dtx-attempt` it carried. */
+  attempt: number;
+  at: string;
+  durationMs: number;
+  /** null when no answer came (timeout, refused connection, circuit open). */
+  httpStatus: number | null;
+  ok: boolean;
+  error: string | null;
+}

@@ -114,6 +114,13 @@ describe('installed from its tarballs into a project of its own', () => {
     ]);
     const logged = await api(coordinator, 'GET', `/v1/transactions/${overdraft.xid}`);
     expect(logged.body).toMatchObject({ status: 'rolled_back', branches: [{ status: 'cancelled' }] });
+    // the dashboard ships in the package and is found from dist/; the history is there
+    const page = await fetch(`${coordinator}/ui/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="./app.js">');
+    expect((await fetch(`${coordinator}/ui/app.js`)).status).toBe(200);
+    const calls = await api(coordinator, 'GET', `/v1/transactions/${overdraft.xid}/attempts`);
+    expect(calls.body.items.map((a: { phase: string }) => a.phase)).toContain('cancel');
   });
 
   test('`dtx migrate` applies the log DDL the package ships', async () => {

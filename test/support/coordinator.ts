@@ -9,6 +9,8 @@ export const FAST: CoordinatorOptions = {
   callTimeoutMs: 1000,
   phase2LeaseMs: 2000,
   sweepIntervalMs: 50,
+  // decisions (info) and failed calls (warn), which many suites provoke, stay out of the test output
+  logLevel: 'error',
 };
 
 export interface StartOptions extends CoordinatorOptions {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { optionsFromEnv } from '../config/env.js';
 import { ConfigError, toError } from '../errors.js';
+import type { DtxLogger } from '../logger.js';
 import { createRecoveryWorker } from '../recovery/bullmq/create-worker.js';
 import { redactUrl } from '../recovery/bullmq/errors.js';
 
@@ -19,6 +20,7 @@ export async function worker(args: string[]): Promise<number> {
   const w = createRecoveryWorker({ ...env, workerConcurrency: concurrency, recovery: false }, {
     onError: (context, err) => log(`dtx worker: ${context}: ${err.message}`),
     onNotice: (m) => console.log(`dtx worker: ${new Date().toISOString()} ${m}`),
+    logger: jsonLines(),
   });
   await w.start();
   const o = w.options;
@@ -37,6 +39,12 @@ export async function worker(args: string[]): Promise<number> {
   const s = w.stats;
   console.log(`dtx worker stopped: jobs=${s.jobs} driven=${s.driven} finished=${s.finished} skipped=${s.skipped} failed=${s.failed} sweeps=${s.sweeps} heldBackByCircuit=${s.heldBackByCircuit}`);
   return 0;
+}
+
+/** Structured lines on stdout, in pino's shape (level 30 info, 40 warn), like the coordinator's. */
+function jsonLines(): DtxLogger {
+  const line = (level: number) => (fields: Record<string, unknown>, msg: string) => console.log(JSON.stringify({ level, time: Date.now(), pid: process.pid, ...fields, msg }));
+  return { info: line(30), warn: line(40) };
 }
 
 /** During an outage every job and reconnect fails: print the same message at most once per `everyMs`, with a count of what was held back. */

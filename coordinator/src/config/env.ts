@@ -23,6 +23,7 @@ const KNOWN = new Set([
   'DTX_CIRCUIT_OPEN_MS',
   'DTX_RETENTION_MS',
   'DTX_LOG_REQUESTS',
+  'DTX_LOG_LEVEL',
 ]);
 
 /** DTX_* names this module does not read. */
@@ -52,6 +53,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinato
     circuitOpenMs: int(env, 'DTX_CIRCUIT_OPEN_MS', 1),
     retentionMs: int(env, 'DTX_RETENTION_MS', 0),
     logRequests: bool(env, 'DTX_LOG_REQUESTS'),
+    logLevel: str(env, 'DTX_LOG_LEVEL') as CoordinatorOptions['logLevel'],
   };
 }
 

@@ -45,7 +45,12 @@ export interface CoordinatorOptions {
   recovery?: boolean;
   /** Log requests (pino). @default false */
   logRequests?: boolean;
+  /** Level of the structured log (pino): `info` has a line per decision, `warn` one per failed participant call. @default 'info' */
+  logLevel?: LogLevel;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type ResolvedOptions = Required<Omit<CoordinatorOptions, 'signingSecret' | 'redisUrl'>> &
   Pick<CoordinatorOptions, 'signingSecret' | 'redisUrl'>;
@@ -71,6 +76,7 @@ export const DEFAULTS = {
   bodyLimitBytes: 1024 * 1024,
   recovery: true,
   logRequests: false,
+  logLevel: 'info' as LogLevel,
 } satisfies Partial<ResolvedOptions>;
 
 /** Limits of PROTOCOL.md. */
@@ -99,6 +105,7 @@ export function resolveOptions(options: CoordinatorOptions = {}): ResolvedOption
   if (!Number.isSafeInteger(o.retentionMs) || o.retentionMs < 0) throw new ConfigError('retentionMs', `must be 0 (keep) or a positive integer, got ${o.retentionMs}`);
   if (!/^[A-Za-z0-9._{}-]{1,64}$/.test(o.queuePrefix)) throw new ConfigError('queuePrefix', `must be 1–64 of [A-Za-z0-9._{}-], got ${o.queuePrefix}`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError('port', `must be 0–65535, got ${o.port}`);
+  if (!LOG_LEVELS.includes(o.logLevel)) throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${o.logLevel}`);
   if (o.retryMaxMs < o.retryBaseMs) throw new ConfigError('retryMaxMs', 'must be at least retryBaseMs');
   if (!/^(sqlite:|mysql:\/\/|postgres(ql)?:\/\/)/.test(o.databaseUrl)) {
     throw new ConfigError('databaseUrl', `must start with sqlite:, mysql:// or postgres://, got ${o.databaseUrl}`);

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../errors.js';
+import { isPageRoute } from './ui.js';
 
 /** Bearer tokens for `/v1`; none configured means an open API (embedded dev mode). */
 export function bearerAuth(tokens: string[]) {
@@ -16,10 +17,10 @@ export function bearerAuth(tokens: string[]) {
 /**
  * Decided on the route that matched, not the raw URL: the router decodes the path,
  * so `/%761/transactions` reaches the `/v1/transactions` route. Only the open
- * service routes are exempt; an unmatched URL needs a token too.
+ * service routes and the pages (dashboard, API page) are exempt; an unmatched URL needs a token too.
  */
 const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/docs']);
 function isProtected(req: FastifyRequest): boolean {
   const route = req.routeOptions.url;
-  return route === undefined || !OPEN_ROUTES.has(route);
+  return route === undefined || !(OPEN_ROUTES.has(route) || isPageRoute(route));
 }

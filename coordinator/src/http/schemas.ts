@@ -1,4 +1,4 @@
-import { BRANCH_ID_PATTERN, TEXT_LIMITS, TX_STATUSES, XID_PATTERN } from '@dtx/protocol';
+import { BRANCH_ID_PATTERN, PHASES, TEXT_LIMITS, TX_STATUSES, XID_PATTERN } from '@dtx/protocol';
 import { LIMITS } from '../config/options.js';
 
 /** JSON schemas of PROTOCOL.md's requests; fastify validates with them and /docs publishes them. */
@@ -47,6 +47,31 @@ export const decideBody = {
 
 export const xidParams = { type: 'object', required: ['xid'], properties: { xid } } as const;
 export const branchParams = { type: 'object', required: ['xid', 'branchId'], properties: { xid, branchId } } as const;
+
+/** GET /v1/transactions/:xid/attempts (PROTOCOL.md v1.1 "Attempt history"). */
+export const attemptsReply = {
+  type: 'object',
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['branchId', 'phase', 'attempt', 'at', 'durationMs', 'httpStatus', 'ok', 'error'],
+        properties: {
+          branchId,
+          phase: { type: 'string', enum: [...PHASES] },
+          attempt: { type: 'integer', minimum: 1, description: 'the dtx-attempt header the call carried' },
+          at: { type: 'string', format: 'date-time' },
+          durationMs: { type: 'integer', minimum: 0 },
+          httpStatus: { type: ['integer', 'null'], description: 'null when no answer came (timeout, refused connection)' },
+          ok: { type: 'boolean' },
+          error: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
 
 export const listQuery = {
   type: 'object',

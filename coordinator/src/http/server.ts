@@ -9,6 +9,8 @@ import { errorBody } from '@dtx/protocol';
 import { sendClientError, sendError } from './errors.js';
 import { serviceRoutes } from './routes/service.js';
 import { transactionRoutes } from './routes/transactions.js';
+import { requestSpans } from '../tracing/request-spans.js';
+import { uiRoutes } from './ui.js';
 
 export interface ServerDeps {
   service: CoordinatorService;
@@ -20,7 +22,7 @@ export interface ServerDeps {
 export async function buildServer({ service, ping, metrics }: ServerDeps, options: ResolvedOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
-    logger: options.logRequests ? { level: 'info' } : { level: 'warn' },
+    logger: { level: options.logLevel },
     // fastify's own 503 while closing is not in the protocol's shape: answered by the onRequest hook below
     return503OnClosing: false,
     keepAliveTimeout: 65_000,
@@ -47,6 +49,13 @@ export async function buildServer({ service, ping, metrics }: ServerDeps, option
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && req.method === 'POST') req.body = {};
   });
+  // fastify logs each request at info: kept off the decision lines unless asked for
+  if (!options.logRequests) {
+    app.addHook('onRoute', (route) => {
+      route.logLevel ??= 'warn';
+    });
+  }
+  requestSpans(app);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -67,5 +76,6 @@ export async function buildServer({ service, ping, metrics }: ServerDeps, option
   });
   transactionRoutes(app, service);
   serviceRoutes(app, { ping, metrics });
+  await uiRoutes(app);
   return app;
 }

@@ -18,6 +18,9 @@ export interface TxRecord {
   updatedAt: number;
   deadline: number;
   finishedAt: number | null;
+  /** The W3C `traceparent` its callbacks continue (PROTOCOL.md v1.1 "Trace context"). */
+  traceParent: string | null;
+  traceState: string | null;
 }
 
 export interface BranchRecord {
@@ -39,7 +42,14 @@ export interface BranchRecord {
 }
 
 /** A transaction as begin logs it: trying, nothing attempted; recovery rolls it back if it is still trying at its deadline. */
-export function newTxRecord(t: { xid: string; timeoutMs: number; order: BranchOrder; metaJson: string | null; now: number }): TxRecord {
+export function newTxRecord(t: {
+  xid: string;
+  timeoutMs: number;
+  order: BranchOrder;
+  metaJson: string | null;
+  now: number;
+  trace?: { traceParent: string; traceState: string | null };
+}): TxRecord {
   const deadline = t.now + t.timeoutMs;
   return {
     xid: t.xid,
@@ -56,6 +66,8 @@ export function newTxRecord(t: { xid: string; timeoutMs: number; order: BranchOr
     updatedAt: t.now,
     deadline,
     finishedAt: null,
+    traceParent: t.trace?.traceParent ?? null,
+    traceState: t.trace?.traceState ?? null,
   };
 }
 
@@ -90,6 +102,8 @@ export function txFromRow(r: Row): TxRecord {
     updatedAt: num(r.updated_at),
     deadline: num(r.deadline),
     finishedAt: numOrNull(r.finished_at),
+    traceParent: strOrNull(r.trace_parent),
+    traceState: strOrNull(r.trace_state),
   };
 }
 
@@ -109,6 +123,8 @@ export function txToRow(t: TxRecord): Row {
     updated_at: t.updatedAt,
     deadline: t.deadline,
     finished_at: t.finishedAt,
+    trace_parent: t.traceParent,
+    trace_state: t.traceState,
   };
 }
 

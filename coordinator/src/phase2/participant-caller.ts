@@ -14,6 +14,8 @@ export interface CallRequest {
   body: CallbackBody;
   attempt: number;
   timeoutMs: number;
+  /** Sent besides the protocol's own (the trace context). */
+  headers?: Record<string, string>;
 }
 
 export interface CallAnswer {
@@ -47,7 +49,7 @@ export class HttpParticipantCaller implements ParticipantCaller {
 
   async call(req: CallRequest): Promise<CallAnswer> {
     const raw = JSON.stringify(req.body);
-    const headers = { 'content-type': 'application/json', ...callbackHeaders(req.body, req.attempt, raw, this.signingSecret || undefined) };
+    const headers = { 'content-type': 'application/json', ...req.headers, ...callbackHeaders(req.body, req.attempt, raw, this.signingSecret || undefined) };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {

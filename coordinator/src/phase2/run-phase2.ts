@@ -1,13 +1,18 @@
 import type { TxStatus } from '@dtx/protocol';
+import type { Context } from '@opentelemetry/api';
 import type { ResolvedOptions } from '../config/options.js';
 import { planAfterRound, type CallOutcome } from '../core/phase2-outcome.js';
 import { finalStatus, isBranchDone, isDecided, phaseOf } from '../core/transitions.js';
+import type { AttemptRecord } from '../log/attempt-records.js';
+import type { DtxLogger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { parseJson, type BranchRecord, type TxRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
 import { finishRoundWrite } from '../log/transitions/finishRound.js';
 import { recordRoundFailure } from '../log/transitions/recordRoundFailure.js';
+import { contextOf } from '../tracing/trace-context.js';
 import type { ParticipantCaller } from './participant-caller.js';
+import { tracedCall } from './traced-call.js';
 
 export interface Phase2Deps {
   log: TransactionLog;
@@ -15,10 +20,11 @@ export interface Phase2Deps {
   options: Pick<ResolvedOptions, 'retryBaseMs' | 'retryMaxMs' | 'callTimeoutMs' | 'stuckAfterAttempts'>;
   now: () => number;
   metrics?: Metrics;
+  logger?: DtxLogger;
 }
 
 /** What a round needs of the transaction, as last read or written. */
-export type RoundTx = Pick<TxRecord, 'xid' | 'status' | 'order' | 'attempts'>;
+export type RoundTx = Pick<TxRecord, 'xid' | 'status' | 'order' | 'attempts' | 'traceParent' | 'traceState'>;
 
 /**
  * One round of phase 2: confirm (or cancel) every branch not yet done, then log
@@ -26,24 +32,29 @@ export type RoundTx = Pick<TxRecord, 'xid' | 'status' | 'order' | 'attempts'>;
  * Parallel by default; sequential confirms go in registration order, sequential
  * cancels in reverse, each stopping at the first failure. A transaction that is
  * not decided (still trying, or finished) has nothing to drive: its status is returned.
+ * Each call is a span under `parent` (recovery's span), else under the transaction's stored trace.
  */
-export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: readonly BranchRecord[]): Promise<TxStatus> {
+export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: readonly BranchRecord[], parent?: Context): Promise<TxStatus> {
   if (!isDecided(seen.status)) return seen.status;
   const tx = { ...seen, status: seen.status };
   const phase = phaseOf(tx.status);
   let pending = branches.filter((b) => !isBranchDone(b.status)).sort((a, b) => a.seq - b.seq);
   if (phase === 'cancel') pending = pending.reverse();
 
+  const traceParent = parent ?? contextOf(tx.traceParent, tx.traceState);
   const outcomes: (CallOutcome & { action: string | null })[] = [];
+  const calls: AttemptRecord[] = [];
   const callOne = async (b: BranchRecord): Promise<CallOutcome & { action: string | null }> => {
     const url = phase === 'confirm' ? b.confirmUrl : b.cancelUrl;
     const tryResult = parseJson(b.tryResultJson);
-    const answer = await deps.caller.call({
+    const request = {
       url,
       attempt: b.attempts + 1,
       timeoutMs: b.timeoutMs ?? deps.options.callTimeoutMs,
       body: { xid: tx.xid, branchId: b.branchId, phase, ...(b.action !== null ? { action: b.action } : {}), payload: parseJson(b.payloadJson), ...(tryResult !== undefined ? { tryResult } : {}) },
-    });
+    };
+    const { answer, record } = await tracedCall(deps, request, b.action, traceParent);
+    calls.push(record);
     const ok = answer.kind === 'ok';
     deps.metrics?.phase2Calls.inc({ phase, outcome: ok ? 'ok' : 'failed' });
     return {
@@ -76,12 +87,12 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
   );
 
   if (plan.finished) {
-    const finished = await deps.log.apply(finishRoundWrite, { xid: tx.xid, from: tx.status, done, now });
+    const finished = await deps.log.apply(finishRoundWrite, { xid: tx.xid, from: tx.status, done, calls, now });
     if (finished) deps.metrics?.finished.inc({ status: finalStatus(tx.status) });
     return finished ? finalStatus(tx.status) : tx.status;
   }
   // not recorded: the transaction left tx.status meanwhile (another process finished it); the status this
   // round saw is still what it answers, and recovery or a reader finds the rest in the log
-  await deps.log.write((trx) => recordRoundFailure(trx, { xid: tx.xid, from: tx.status, done, failures, plan, now }));
+  await deps.log.write((trx) => recordRoundFailure(trx, { xid: tx.xid, from: tx.status, done, failures, plan, calls, now }));
   return tx.status;
 }

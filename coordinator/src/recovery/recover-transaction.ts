@@ -1,9 +1,11 @@
 import type { TxStatus } from '@dtx/protocol';
+import { SpanKind, type Context } from '@opentelemetry/api';
 import { isFinal } from '../core/transitions.js';
 import { readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
 import { claimForRecovery } from '../log/transitions/claimForRecovery.js';
 import { markRollingBack } from '../log/transitions/markRollingBack.js';
 import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
+import { contextOf, inSpan } from '../tracing/trace-context.js';
 
 export interface RecoveryDeps extends Phase2Deps {
   leaseMs: number;
@@ -15,23 +17,33 @@ export interface RecoveryDeps extends Phase2Deps {
  * time), roll back a `trying` one whose deadline passed, then run a phase-2 round.
  * A claim on a `trying` transaction only entitles recovery to try that rollback: if
  * the initiator decided first, the decider drives it. Returns null when another
- * process holds it or it is no longer due.
+ * process holds it or it is no longer due. The recovery is a span in the transaction's trace.
  */
 export async function recoverTransaction(deps: RecoveryDeps, xid: string): Promise<TxStatus | null> {
   const seen = await deps.log.read((db) => readTx(db, xid));
   if (!seen || isFinal(seen.status)) return null;
+  const attributes = { 'dtx.xid': xid, 'dtx.status': seen.status };
+  return inSpan('dtx recover', contextOf(seen.traceParent, seen.traceState), attributes, SpanKind.INTERNAL, async (span, ctx) => {
+    const status = await recoverClaimed(deps, xid, seen.status, ctx);
+    span.setAttribute('dtx.outcome', status ?? 'not claimed');
+    return status;
+  });
+}
+
+async function recoverClaimed(deps: RecoveryDeps, xid: string, seen: TxStatus, ctx: Context): Promise<TxStatus | null> {
   const now = deps.now();
-  const claimed = await deps.log.write((trx) => claimForRecovery(trx, xid, seen.status, now, now + deps.leaseMs));
+  const claimed = await deps.log.write((trx) => claimForRecovery(trx, xid, seen, now, now + deps.leaseMs));
   if (!claimed) return null;
   deps.metrics?.recovered.inc();
-  if (seen.status === 'trying') {
+  if (seen === 'trying') {
     const at = deps.now();
     const won = await deps.log.write((trx) => markRollingBack(trx, xid, 'timeout', at, at + deps.leaseMs));
     // lost: whoever decided holds the lease and drives it; recovery meets it again if that one dies
     if (!won) return null;
     deps.metrics?.decisions.inc({ decision: 'rollback', reason: 'timeout' });
+    deps.logger?.info({ xid, decision: 'rollback', reason: 'timeout', by: 'recovery' }, 'decision');
   }
   const found = await deps.log.read((db) => readTxWithBranches(db, xid));
   if (!found) return null;
-  return runPhase2(deps, found.tx, found.branches);
+  return runPhase2(deps, found.tx, found.branches, ctx);
 }

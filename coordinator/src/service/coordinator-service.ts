@@ -1,9 +1,10 @@
-import { newXid, type BeginRequest, type RegisterBranchRequest, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
+import { newXid, type AttemptView, type BeginRequest, type RegisterBranchRequest, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
 import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { isFinal, type Verb } from '../core/transitions.js';
 import { InvalidRequestError, PayloadTooLargeError, TxCommittedError, TxExistsError, TxNotFoundError, TxRolledBackError } from '../errors.js';
 import { listTransactions } from '../log/queries/listTransactions.js';
+import { readAttempts } from '../log/queries/readAttempts.js';
 import { readBranches, readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
 import { newTxRecord, type TxRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
@@ -12,12 +13,14 @@ import { insertBranchWrite, sameRegistration } from '../log/transitions/insertBr
 import { insertTransactionWrite } from '../log/transitions/insertTransaction.js';
 import { recordTryReportWrite } from '../log/transitions/recordTryReport.js';
 import { requestRetry } from '../log/transitions/requestRetry.js';
+import type { DtxLogger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ParticipantCaller } from '../phase2/participant-caller.js';
 import { Phase2Rounds } from '../phase2/rounds.js';
 import { branchRecord } from './branch-input.js';
 import { runDriven, type DrivenDeps } from './driven.js';
-import { beginView, drivenView, txSummary, txView } from './views.js';
+import type { StoredTrace } from '../tracing/trace-context.js';
+import { attemptView, beginView, drivenView, traceIdOf, txSummary, txView } from './views.js';
 
 /** Longest a `"wait": true` request waits for phase 2. */
 const WAIT_TRUE_MS = 30_000;
@@ -27,6 +30,8 @@ export interface ServiceDeps {
   caller: ParticipantCaller;
   options: ResolvedOptions;
   metrics: Metrics;
+  /** Decisions and failed participant calls, one structured line each. */
+  logger?: DtxLogger;
   now?: () => number;
   /** With Redis: hand a transaction to the workers instead of driving it here. */
   enqueueRecovery?: (xid: string) => Promise<void>;
@@ -52,11 +57,13 @@ export class CoordinatorService {
   constructor(private readonly deps: ServiceDeps) {
     const now = deps.now ?? Date.now;
     this.#now = now;
-    this.#rounds = new Phase2Rounds({ log: deps.log, caller: deps.caller, options: deps.options, now, metrics: deps.metrics, leaseMs: deps.options.phase2LeaseMs });
-    this.#driven = { log: deps.log, caller: deps.caller, options: deps.options, now, metrics: deps.metrics, rounds: this.#rounds };
+    const { log, caller, options, metrics, logger } = deps;
+    this.#rounds = new Phase2Rounds({ log, caller, options, now, metrics, logger, leaseMs: options.phase2LeaseMs });
+    this.#driven = { log, caller, options, now, metrics, logger, rounds: this.#rounds };
   }
 
-  async begin(req: BeginRequest): Promise<Created<unknown>> {
+  /** Begin; `trace` is the trace context its callbacks will carry (PROTOCOL.md v1.1 "Trace context"). */
+  async begin(req: BeginRequest, trace?: StoredTrace): Promise<Created<unknown>> {
     const now = this.#now();
     const xid = req.xid ?? newXid(now);
     const timeoutMs = req.timeoutMs ?? LIMITS.defaultTimeoutMs;
@@ -73,7 +80,7 @@ export class CoordinatorService {
       if (req.drive && !b.tryUrl) throw new InvalidRequestError('driven branches need a tryUrl', [{ path: `/branches/${i}/tryUrl`, message: 'is required when drive is true' }]);
       return branchRecord(xid, b, i + 1, now, this.deps.options, `/branches/${i}`);
     });
-    const tx = newTxRecord({ xid, timeoutMs, order: req.order ?? 'parallel', metaJson, now });
+    const tx = newTxRecord({ xid, timeoutMs, order: req.order ?? 'parallel', metaJson, now, trace });
     const inserted = await this.deps.log.apply(insertTransactionWrite, { tx, branches });
     if (!inserted.created) {
       const existing = inserted.existing;
@@ -117,7 +124,10 @@ export class CoordinatorService {
         ? await this.deps.log.apply(commitWrite, { xid, now, leaseMs, tries: [] })
         : await this.deps.log.write((trx) => decide(trx, xid, verb, opts.reason, now, leaseMs));
     // a label from a fixed set: d.reason names a branch, and client-chosen labels would grow without bound
-    if (d.won) this.deps.metrics.decisions.inc({ decision: d.decided, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed' });
+    if (d.won) {
+      this.deps.metrics.decisions.inc({ decision: d.decided, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed' });
+      this.deps.logger?.info({ xid, decision: d.decided, reason: d.reason, requested: verb }, 'decision');
+    }
     let status = d.status;
     const running = d.won ? this.#rounds.start(xid) : this.#rounds.running(xid);
     if (d.refused && verb === 'commit') throw new TxRolledBackError(xid, status, d.reason);
@@ -134,9 +144,21 @@ export class CoordinatorService {
   }
 
   async get(xid: string): Promise<TxView> {
+    return (await this.getWithTrace(xid)).view;
+  }
+
+  /** The transaction and the trace id its callbacks carry (sent as a response header). */
+  async getWithTrace(xid: string): Promise<{ view: TxView; traceId: string | null }> {
     const found = await this.deps.log.read((db) => readTxWithBranches(db, xid));
     if (!found) throw new TxNotFoundError(xid);
-    return txView(found.tx, found.branches);
+    return { view: txView(found.tx, found.branches), traceId: traceIdOf(found.tx) };
+  }
+
+  /** The attempt history, oldest first; TX_NOT_FOUND for an unknown xid. */
+  async attempts(xid: string): Promise<{ items: AttemptView[] }> {
+    const items = await this.deps.log.read((db) => readAttempts(db, xid));
+    if (items.length === 0 && !(await this.deps.log.read((db) => readTx(db, xid)))) throw new TxNotFoundError(xid);
+    return { items: items.map(attemptView) };
   }
 
   async list(q: { status?: TxStatus; stuck?: boolean; limit?: number; cursor?: string }): Promise<{ items: TxSummary[]; nextCursor: string | null }> {

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DtxLogger } from '../logger.js';
+import { contextOf } from '../tracing/trace-context.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { doneBranchStatus, isFinal } from '../core/transitions.js';
 import { triedStatus } from '../core/try-outcome.js';
@@ -20,6 +22,7 @@ export interface DrivenDeps {
   options: Pick<ResolvedOptions, 'callTimeoutMs' | 'retryBaseMs' | 'retryMaxMs' | 'phase2LeaseMs'>;
   now: () => number;
   metrics: Metrics;
+  logger?: DtxLogger;
   rounds: Phase2Rounds;
 }
 
@@ -31,21 +34,24 @@ export interface DrivenDeps {
 export async function runDriven(deps: DrivenDeps, tx: TxRecord, branches: BranchRecord[], wait: boolean | number) {
   const o = deps.options;
   const outcomes = await callTries(
-    { caller: deps.caller, callTimeoutMs: o.callTimeoutMs, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs, now: deps.now, sleep: (ms) => sleep(ms), metrics: deps.metrics },
+    { caller: deps.caller, callTimeoutMs: o.callTimeoutMs, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs, now: deps.now, sleep: (ms) => sleep(ms), metrics: deps.metrics, logger: deps.logger },
     tx.xid,
     branches,
     tx.order,
     tx.deadline,
+    contextOf(tx.traceParent, tx.traceState),
   );
+  const calls = outcomes.flatMap((r) => r.calls);
   const failed = outcomes.find((r) => !r.ok);
   const commit = !failed && outcomes.length === branches.length;
   const reason = failed ? `try failed: ${failed.error}` : undefined;
   const now = deps.now();
   const d = commit
-    ? await deps.log.apply(commitWrite, { xid: tx.xid, now, leaseMs: o.phase2LeaseMs, tries: outcomes.map((r) => ({ xid: tx.xid, branchId: r.branchId, resultJson: r.resultJson })) })
-    : await deps.log.write((trx) => rollBackAfterTries(trx, tx.xid, outcomes, reason, now, o.phase2LeaseMs));
+    ? await deps.log.apply(commitWrite, { xid: tx.xid, now, leaseMs: o.phase2LeaseMs, tries: outcomes.map((r) => ({ xid: tx.xid, branchId: r.branchId, resultJson: r.resultJson })), calls })
+    : await deps.log.write((trx) => rollBackAfterTries(trx, tx.xid, outcomes, calls, reason, now, o.phase2LeaseMs));
   if (!d.won) return readView(deps.log, tx.xid); // recovery rolled it back first (deadline)
   deps.metrics.decisions.inc({ decision: d.decided, reason: d.decided === 'commit' ? 'requested' : 'try failed' });
+  deps.logger?.info({ xid: tx.xid, decision: d.decided, reason: d.reason, by: 'driven' }, 'decision');
 
   const byId = new Map(outcomes.map((r) => [r.branchId, r]));
   const tried = branches.map((b): BranchRecord => {

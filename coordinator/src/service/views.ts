@@ -1,4 +1,5 @@
-import type { BranchView, TxSummary, TxView } from '@dtx/protocol';
+import { parseTraceparent, type AttemptView, type BranchView, type TxSummary, type TxView } from '@dtx/protocol';
+import type { AttemptRecord } from '../log/attempt-records.js';
 import { parseJson, type BranchRecord, type TxRecord } from '../log/records.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -36,6 +37,13 @@ export function branchView(b: BranchRecord): BranchView {
 
 export function txView(t: TxRecord, branches: BranchRecord[]): TxView {
   return { ...txSummary(t), branches: branches.map(branchView) };
+}
+
+/** The trace id a transaction's callbacks carry, null for one begun before trace context was stored. */
+export const traceIdOf = (t: TxRecord): string | null => parseTraceparent(t.traceParent)?.traceId ?? null;
+
+export function attemptView(a: AttemptRecord): AttemptView {
+  return { branchId: a.branchId, phase: a.phase, attempt: a.attempt, at: iso(a.at), durationMs: Math.round(a.durationMs), httpStatus: a.httpStatus, ok: a.ok, error: a.error };
 }
 
 /** Begin's answer. */

@@ -1,5 +1,6 @@
 import { callbackHeaders, classifyAnswer, parseRetryAfter, type AnswerKind } from '@dtx/protocol';
 import { toError } from '../errors.js';
+import { inSpan, SpanKind, traceHeaders } from '../tracing/trace-context.js';
 import type { JsonHttp } from './http-json.js';
 
 export interface TryCall {
@@ -19,10 +20,15 @@ export type TryAnswer =
   | { kind: 'rejected'; status: number; code: string | undefined; message: string }
   | { kind: 'retry'; reason: string; retryAfterMs: number | null };
 
-/** Sends one try callback (PROTOCOL.md "Participant callbacks") and reads the answer. */
-export async function callTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
+/** Sends one try callback (PROTOCOL.md "Participant callbacks") and reads the answer, in a client span of the caller's trace. */
+export function callTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
+  const attributes = { 'dtx.xid': call.xid, 'dtx.branch_id': call.branchId, 'dtx.phase': 'try', 'dtx.attempt': call.attempt, 'url.full': call.url };
+  return inSpan(`dtx try ${call.branchId}`, SpanKind.CLIENT, attributes, () => sendTry(http, call));
+}
+
+async function sendTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
   const raw = JSON.stringify({ xid: call.xid, branchId: call.branchId, phase: 'try', action: call.action, payload: call.payload });
-  const headers = callbackHeaders({ xid: call.xid, branchId: call.branchId, phase: 'try' }, call.attempt, raw, call.signingSecret);
+  const headers = { ...traceHeaders(), ...callbackHeaders({ xid: call.xid, branchId: call.branchId, phase: 'try' }, call.attempt, raw, call.signingSecret) };
   let answer;
   try {
     answer = await http.send('POST', call.url, { body: raw, headers, timeoutMs: call.timeoutMs });

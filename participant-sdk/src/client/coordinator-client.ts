@@ -13,6 +13,7 @@ import { coordinatorError, CoordinatorUnreachableError } from './errors.js';
 import { callTry } from './call-try.js';
 import { JsonHttp } from './http-json.js';
 import { runTransaction, type InitiatorApi, type TransactionBody, type TransactionOptions, type TransactionOutcome } from './transaction.js';
+import { inSpan, SpanKind, traceHeaders } from '../tracing/trace-context.js';
 
 export interface CoordinatorClientOptions {
   /** Base URL of the coordinator, e.g. `http://127.0.0.1:8700`. */
@@ -128,7 +129,11 @@ export class CoordinatorClient {
       rollback: (xid, o) => this.rollback(xid, o),
       sendTry: (call) => callTry(this.#http, { ...call, signingSecret: this.#signingSecret }),
     };
-    return runTransaction(api, body, opts);
+    return inSpan('dtx transaction', SpanKind.INTERNAL, {}, async (span) => {
+      const outcome = await runTransaction(api, body, opts);
+      span.setAttributes({ 'dtx.xid': outcome.xid, 'dtx.status': outcome.status });
+      return outcome;
+    });
   }
 
   close(): Promise<void> {
@@ -141,7 +146,8 @@ export class CoordinatorClient {
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, extraMs = 0): Promise<T> {
     const url = `${this.url}${path}`;
-    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    // the caller's trace (PROTOCOL.md v1.1 "Trace context"): a begin's is stored and its callbacks continue it
+    const headers: Record<string, string> = { ...traceHeaders(), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
     let answer;
     try {
       const opts: { body?: string; headers: Record<string, string>; timeoutMs: number } = { headers, timeoutMs: this.requestTimeoutMs + extraMs };

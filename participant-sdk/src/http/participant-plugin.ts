@@ -1,10 +1,12 @@
 import { DEFAULT_CALLBACK_PREFIX, HEADER_SIGNATURE, PHASES, verifySignature } from '@dtx/protocol';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Span } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import { BadSignatureError } from '../errors.js';
 import { ActionTable } from '../runtime/action-table.js';
 import { sendCallbackError } from './error-reply.js';
 import { parseCallback } from './parse-callback.js';
+import { contextOfHeaders, inSpan, SpanKind } from '../tracing/trace-context.js';
 
 /** Response header saying what the barrier did: `ran`, `duplicate` or `empty_rollback`. */
 export const HEADER_BARRIER = 'dtx-barrier';
@@ -38,7 +40,7 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
 
   for (const action of table.names) {
     for (const phase of PHASES) {
-      app.post(`${base}/${action}/${phase}`, async (request, reply) => {
+      const answer = async (request: FastifyRequest, reply: FastifyReply, span: Span) => {
         const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
         if (secret !== undefined) {
           const header = request.headers[HEADER_SIGNATURE];
@@ -46,6 +48,7 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
           if (!check.ok) throw new BadSignatureError(check.reason);
         }
         const { body, attempt } = parseCallback(raw, { action, phase }, request.headers);
+        span.setAttributes({ 'dtx.xid': body.xid, 'dtx.branch_id': body.branchId, 'dtx.attempt': attempt });
         const outcome = await table.handle({ action, body, attempt });
         reply.header(HEADER_BARRIER, outcome.kind);
         // A try's result, also on a repeated try (the barrier kept it), so confirm and cancel get it.
@@ -55,7 +58,11 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
           return reply.code(200).type('application/json').send(JSON.stringify(result));
         }
         return reply.code(204).send();
-      });
+      };
+      // each callback is a server span continuing the traceparent it carried, active while the action runs
+      app.post(`${base}/${action}/${phase}`, (request, reply) =>
+        inSpan(`dtx ${phase} ${action}`, SpanKind.SERVER, { 'dtx.action': action, 'dtx.phase': phase }, (span) => answer(request, reply, span), contextOfHeaders(request.headers)),
+      );
     }
   }
 };

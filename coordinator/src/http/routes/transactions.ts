@@ -1,9 +1,10 @@
-import type { BeginRequest, RegisterBranchRequest, TxStatus } from '@dtx/protocol';
+import { HEADER_TRACE_ID, type BeginRequest, type RegisterBranchRequest, type TxStatus } from '@dtx/protocol';
 import type { FastifyInstance } from 'fastify';
 import { isFinal } from '../../core/transitions.js';
 import { InvalidRequestError } from '../../errors.js';
 import type { CoordinatorService } from '../../service/coordinator-service.js';
-import { beginBody, branchBody, branchParams, decideBody, listQuery, tryResultBody, xidParams } from '../schemas.js';
+import { traceOfRequest } from '../../tracing/request-spans.js';
+import { attemptsReply, beginBody, branchBody, branchParams, decideBody, listQuery, tryResultBody, xidParams } from '../schemas.js';
 
 type XidParams = { xid: string };
 
@@ -14,7 +15,7 @@ type DecideBody = { wait?: boolean | number; reason?: string };
 /** The `/v1/transactions` API of PROTOCOL.md. */
 export function transactionRoutes(app: FastifyInstance, service: CoordinatorService): void {
   app.post<{ Body: BeginRequest }>('/v1/transactions', { schema: { body: beginBody } }, async (req, reply) => {
-    const a = await service.begin(req.body);
+    const a = await service.begin(req.body, traceOfRequest(req));
     return reply.code(a.created ? 201 : 200).send(a.view);
   });
 
@@ -44,7 +45,17 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
     );
   }
 
-  app.get<{ Params: XidParams }>('/v1/transactions/:xid', { schema: { params: xidParams } }, async (req) => service.get(req.params.xid));
+  app.get<{ Params: XidParams }>('/v1/transactions/:xid', { schema: { params: xidParams } }, async (req, reply) => {
+    const { view, traceId } = await service.getWithTrace(req.params.xid);
+    if (traceId) reply.header(HEADER_TRACE_ID, traceId);
+    return view;
+  });
+
+  app.get<{ Params: XidParams }>(
+    '/v1/transactions/:xid/attempts',
+    { schema: { params: xidParams, summary: 'Every participant call made for this transaction, oldest first', response: { 200: attemptsReply } } },
+    async (req) => service.attempts(req.params.xid),
+  );
 
   app.get<{ Querystring: { status?: TxStatus; stuck?: 'true' | 'false'; limit?: string; cursor?: string } }>(
     '/v1/transactions',

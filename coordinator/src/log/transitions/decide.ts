@@ -2,10 +2,12 @@ import type { Knex } from 'knex';
 import type { TxStatus } from '@dtx/protocol';
 import { verbAgainst, type DecidedStatus, type Verb } from '../../core/transitions.js';
 import type { TryOutcome } from '../../core/try-outcome.js';
+import type { AttemptRecord } from '../attempt-records.js';
 import { failedTry, readStatus } from '../queries/readStatus.js';
 import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
 import { markCommitting, markCommittingAll } from './markCommitting.js';
 import { markRollingBack } from './markRollingBack.js';
+import { recordAttempts } from './recordAttempts.js';
 import { recordDrivenTries, recordDrivenTriesAll, type SucceededTry } from './recordDrivenTries.js';
 
 /**
@@ -51,9 +53,18 @@ export async function decide(
     : { won, refused: true, status: 'rolling_back', reason: why };
 }
 
-/** Driven mode's rollback: the outcomes of the tries the coordinator called, and the decision, in one write. */
-export async function rollBackAfterTries(trx: Knex.Transaction, xid: string, outcomes: readonly TryOutcome[], reason: string | undefined, now: number, leaseMs: number): Promise<Decision> {
+/** Driven mode's rollback: the outcomes of the tries the coordinator called (and their calls, for the history), and the decision, in one write. */
+export async function rollBackAfterTries(
+  trx: Knex.Transaction,
+  xid: string,
+  outcomes: readonly TryOutcome[],
+  calls: readonly AttemptRecord[],
+  reason: string | undefined,
+  now: number,
+  leaseMs: number,
+): Promise<Decision> {
   await recordDrivenTries(trx, xid, outcomes, now);
+  await recordAttempts(trx, calls);
   return decide(trx, xid, 'rollback', reason, now, leaseMs);
 }
 
@@ -63,6 +74,8 @@ export interface CommitRequest {
   leaseMs: number;
   /** Driven mode: the tries this coordinator called, all succeeded, recorded with the decision. */
   tries: SucceededTry[];
+  /** Driven mode: the try calls made, for the attempt history. */
+  calls?: AttemptRecord[];
 }
 
 /**
@@ -73,6 +86,7 @@ export interface CommitRequest {
 export const commitWrite: BatchableWrite<CommitRequest, Decision> = {
   async one(trx, c) {
     if (c.tries.length > 0) await recordDrivenTriesAll(trx, c.tries, c.now);
+    if (c.calls?.length) await recordAttempts(trx, c.calls);
     return decide(trx, c.xid, 'commit', undefined, c.now, c.leaseMs);
   },
   async many(trx, commits) {
@@ -80,6 +94,8 @@ export const commitWrite: BatchableWrite<CommitRequest, Decision> = {
     const leaseMs = Math.max(...commits.map((c) => c.leaseMs));
     const tries = commits.flatMap((c) => c.tries);
     if (tries.length > 0) await recordDrivenTriesAll(trx, tries, now);
+    const calls = commits.flatMap((c) => c.calls ?? []);
+    if (calls.length > 0) await recordAttempts(trx, calls);
     if (!(await markCommittingAll(trx, commits.map((c) => c.xid), now, now + leaseMs))) throw new NotCoalesced('not every commit won');
     return commits.map(committed);
   },

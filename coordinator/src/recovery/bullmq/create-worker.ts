@@ -1,6 +1,7 @@
 import { resolveOptions, type CoordinatorOptions, type ResolvedOptions } from '../../config/options.js';
 import { ConfigError, toError } from '../../errors.js';
 import { findDue } from '../../log/queries/findDue.js';
+import type { DtxLogger } from '../../logger.js';
 import { TransactionLog } from '../../log/transaction-log.js';
 import { HttpParticipantCaller } from '../../phase2/participant-caller.js';
 import { settleWithin } from '../../settle-within.js';
@@ -28,6 +29,8 @@ export interface WorkerHooks {
   /** Errors after start (a job that threw, Redis or the database down): logged, never fatal. */
   onError?(context: string, err: Error): void;
   onNotice?(message: string): void;
+  /** Decisions and failed participant calls, one structured line each. */
+  logger?: DtxLogger;
 }
 
 /** `dtx worker`: drives due transactions from the BullMQ queue with the coordinator's own recovery code. */
@@ -93,7 +96,7 @@ export function createRecoveryWorker(options: CoordinatorOptions, hooks: WorkerH
         queue = q;
         const s = new SweepSchedule(connection, resolved.queuePrefix, resolved.sweepIntervalMs, (err) => onError('redis', err));
         schedule = s;
-        const recoveryDeps = { log: l, caller: c, options: resolved, now: Date.now, leaseMs: resolved.phase2LeaseMs };
+        const recoveryDeps = { log: l, caller: c, options: resolved, now: Date.now, leaseMs: resolved.phase2LeaseMs, logger: hooks.logger };
         worker = new RecoveryWorker({
           connection,
           prefix: resolved.queuePrefix,

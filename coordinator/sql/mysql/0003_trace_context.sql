@@ -1,0 +1,3 @@
+-- The W3C trace context of the request that began a transaction, sent on its every callback.
+ALTER TABLE dtx_global_tx ADD COLUMN trace_parent VARCHAR(55) NULL;
+ALTER TABLE dtx_global_tx ADD COLUMN trace_state VARCHAR(512) NULL;
