@@ -55,7 +55,7 @@ export async function requireService(kind: 'mysql' | 'postgres' | 'redis'): Prom
 }
 
 /** The store kinds to run a suite on: sqlite always, the others when reachable (always under CI). */
-export async function storeKinds(wanted: StoreKind[] = ['sqlite', 'mysql']): Promise<StoreKind[]> {
+export async function storeKinds(wanted: StoreKind[] = ['sqlite', 'mysql', 'postgres']): Promise<StoreKind[]> {
   const out: StoreKind[] = [];
   for (const kind of wanted) {
     if (kind === 'sqlite' || (await requireService(kind))) out.push(kind);
