@@ -44,6 +44,14 @@ export async function prepareXaBranch<R>(
   const client = knex.client as unknown as KnexClientInternals;
   const conn = await client.acquireRawConnection();
   const sqlId = xaIdSql(id);
+  let open = true;
+  // Once, and never waiting long: a connection the server already dropped may never answer a polite end.
+  const hangUp = async (): Promise<void> => {
+    if (!open) return;
+    open = false;
+    const ended = client.destroyRawConnection(conn).catch(() => undefined);
+    if ((await Promise.race([ended.then(() => true), sleep(2000).then(() => false)])) === false) (conn as { destroy?(): void }).destroy?.();
+  };
   try {
     // A short wait on locks: the rows a try needs may be held by a prepared branch until its phase 2.
     await client.query(conn, `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.round(lockWaitSeconds))}`);
@@ -69,12 +77,12 @@ export async function prepareXaBranch<R>(
     };
     await tx;
     if (result?.prepare) {
-      await client.destroyRawConnection(conn).catch(() => undefined);
+      await hangUp();
       await untilSessionGone(knex, (conn as { threadId?: number }).threadId);
     }
     return result!.value;
   } finally {
-    await client.destroyRawConnection(conn).catch(() => undefined);
+    await hangUp();
   }
 }
 
