@@ -6,7 +6,7 @@ export { ActionTable } from './runtime/action-table.js';
 export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
 export { ensureBarrierTable } from './barrier/ensure-barrier-table.js';
 export { pruneBarrier, type PruneBarrierOptions } from './barrier/prune-barrier.js';
-export { xaIdOf, XA_FORMAT_ID, type XaId } from './xa/xa-id.js';
+export { xaIdOf, xaFormatIdOf, type XaId } from './xa/xa-id.js';
 export { knexFromUrl, type KnexFromUrlOptions } from './database/knex-from-url.js';
 export {
   DtxSdkError,

@@ -1,4 +1,4 @@
-import { branchOf, participantRef, type CoordinatorClient } from '@dtx/participant-sdk';
+import { branchOf, participantRef, xaFormatIdOf, type CoordinatorClient } from '@dtx/participant-sdk';
 import type { TxStatus } from '@dtx/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { transfer, type AccountAt } from '../../examples/bank/src/transfer.js';
@@ -82,10 +82,10 @@ function drive(client: CoordinatorClient, from: AccountAt, to: AccountAt, amount
   });
 }
 
-/** The SDK's prepared branches left in the XA wallet's server for transactions of this wallet's database (its barrier rows name them). */
+/** The SDK's prepared branches left in the XA wallet's database (its formatID). */
 async function preparedBranches(xa: TestWallet): Promise<number> {
   const knex = xa.server.knex;
   const [rows] = (await knex.raw('XA RECOVER')) as [{ formatID: number; data: string }[]];
-  const xids = new Set(((await knex('dtx_barrier').distinct('xid')) as { xid: string }[]).map((r) => r.xid));
-  return rows.filter((r) => Number(r.formatID) === 0x445458 && [...xids].some((x) => String(r.data).startsWith(x))).length;
+  const [[{ db }]] = (await knex.raw('SELECT DATABASE() AS db')) as [[{ db: string }]];
+  return rows.filter((r) => Number(r.formatID) === xaFormatIdOf(db)).length;
 }

@@ -23,7 +23,7 @@ describe.runIf(mysql)('@XaAction on MariaDB: the phases through the XA branch an
     try {
       // Every test leaves no prepared branch of its own behind.
       const left = (await desk?.prepared(xids)) ?? [];
-      for (const data of left) await desk!.knex.raw(`XA ROLLBACK '${data.slice(0, 26)}','${data.slice(26)}',${0x445458}`);
+      await desk!.rollBack(left);
       expect(left).toEqual([]);
     } finally {
       xids.length = 0;
@@ -97,7 +97,7 @@ describe.runIf(mysql)('@XaAction on MariaDB: the phases through the XA branch an
     const d = await open();
     const x = xid();
     await d.send('debit', 'try', x);
-    await d.knex.raw(`XA COMMIT '${x}','debit',${0x445458}`);
+    await d.knex.raw(`XA COMMIT '${x}','debit',${d.formatId}`);
     expect(await d.send('debit', 'confirm', x)).toEqual({ kind: 'duplicate' });
     expect(await d.balance()).toBe(70);
   });

@@ -6,8 +6,7 @@ import { isLockConflict } from '../barrier/retry-lock-conflicts.js';
 import type { BarrierOutcome } from '../barrier/run-in-barrier.js';
 import { BranchBusyError, PhaseConflictError, TrySuspendedError } from '../errors.js';
 import { prepareXaBranch } from './prepare-xa-branch.js';
-import { endXaBranch, isXaIdTaken, preparedTryOf } from './xa-statements.js';
-import { xaIdOf } from './xa-id.js';
+import { endXaBranch, isXaIdTaken, preparedTryOf, xaIdIn } from './xa-statements.js';
 
 export interface XaPhaseSettings {
   /** How long one statement waits for a row lock, in seconds (whole, ≥ 1). */
@@ -70,7 +69,7 @@ export async function runXaPhase<R>(
 }
 
 async function xaTry<R>(knex: Knex, key: BarrierKey, business: (trx: Knex.Transaction) => Promise<R>, s: XaPhaseSettings): Promise<BarrierOutcome<R>> {
-  return prepareXaBranch<BarrierOutcome<R>>(knex, xaIdOf(key), s.lockWaitSeconds, async (trx) => {
+  return prepareXaBranch<BarrierOutcome<R>>(knex, await xaIdIn(knex, key), s.lockWaitSeconds, async (trx) => {
     if (!(await insertBarrierRow(trx, key, 'try', 'try'))) {
       // A committed try row: a cancel's (suspension), or this try's own, committed by its confirm.
       const row = await barrierTryRow(trx, key);
@@ -86,7 +85,7 @@ async function xaTry<R>(knex: Knex, key: BarrierKey, business: (trx: Knex.Transa
 }
 
 async function xaConfirm<R>(knex: Knex, key: BarrierKey, s: XaPhaseSettings): Promise<BarrierOutcome<R>> {
-  const committed = await endXaBranch(knex, xaIdOf(key), 'commit');
+  const committed = await endXaBranch(knex, await xaIdIn(knex, key), 'commit');
   return withShortLockWait(knex, s, async (trx) => {
     await insertOrLockBarrierRow(trx, key, 'try', 'confirm');
     if (!(await insertBarrierRow(trx, key, 'confirm', 'confirm'))) return { kind: 'duplicate' };
@@ -98,7 +97,7 @@ async function xaConfirm<R>(knex: Knex, key: BarrierKey, s: XaPhaseSettings): Pr
 }
 
 async function xaCancel<R>(knex: Knex, key: BarrierKey, s: XaPhaseSettings): Promise<BarrierOutcome<R>> {
-  const rolledBack = await endXaBranch(knex, xaIdOf(key), 'rollback');
+  const rolledBack = await endXaBranch(knex, await xaIdIn(knex, key), 'rollback');
   return withShortLockWait(knex, s, async (trx) => {
     await insertOrLockBarrierRow(trx, key, 'try', 'cancel');
     if (!(await insertBarrierRow(trx, key, 'cancel', 'cancel'))) return { kind: 'duplicate' };

@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { BarrierKey } from '../barrier/insert-barrier-row.js';
 
-/** formatID of every XA branch the SDK starts ('DTX' in ASCII), so XA RECOVER tells ours from others'. */
-export const XA_FORMAT_ID = 0x445458;
+/**
+ * The formatID of the SDK's XA branches in one database: 31 bits of the SHA-256 of the
+ * database's name. XA RECOVER lists every prepared branch of the server, so the formatID
+ * is how a participant tells its own branches from those of another database's
+ * participant (or another application), which it must never resolve.
+ */
+export function xaFormatIdOf(database: string): number {
+  return createHash('sha256').update(`dtx:${database}`).digest().readUInt32BE(0) & 0x7fffffff;
+}
 
 /** MySQL's limit on gtrid and on bqual, in bytes. */
 const PART_MAX = 64;
@@ -17,19 +24,19 @@ export interface XaId {
 }
 
 /**
- * The XA id of a branch: a pure function of (xid, branchId), so every process, before and
+ * The XA id of a branch: a pure function of (xid, branchId) and the database, so every process, before and
  * after a restart, names the same branch the same way. bqual is the branchId (at most 64
  * ASCII characters by the protocol); gtrid is the xid when it fits in 64 bytes, else `~`
  * and the base64url SHA-256 of the xid (44 bytes), which cannot be mapped back to the xid.
  */
-export function xaIdOf(key: BarrierKey): XaId {
+export function xaIdOf(key: BarrierKey, formatId: number): XaId {
   const gtrid = key.xid.length <= PART_MAX ? key.xid : HASHED + createHash('sha256').update(key.xid).digest('base64url');
-  return { gtrid, bqual: key.branchId, formatId: XA_FORMAT_ID };
+  return { gtrid, bqual: key.branchId, formatId };
 }
 
-/** The branch an XA id names, or undefined for another formatID or a hashed (long) xid. */
+/** The branch an XA id names, or undefined for a hashed (long) xid. */
 export function branchOfXaId(id: XaId): BarrierKey | undefined {
-  if (id.formatId !== XA_FORMAT_ID || id.gtrid.startsWith(HASHED)) return undefined;
+  if (id.gtrid.startsWith(HASHED)) return undefined;
   return { xid: id.gtrid, branchId: id.bqual };
 }
 

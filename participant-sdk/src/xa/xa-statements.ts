@@ -1,6 +1,24 @@
 import type { Knex } from 'knex';
 import type { BarrierKey } from '../barrier/insert-barrier-row.js';
-import { XA_FORMAT_ID, xaIdOf, xaIdOfRecoverRow, xaIdSql, type XaId } from './xa-id.js';
+import { xaFormatIdOf, xaIdOf, xaIdOfRecoverRow, xaIdSql, type XaId } from './xa-id.js';
+
+const formatIds = new WeakMap<Knex, Promise<number>>();
+
+/** This database's formatID (xa-id.ts), from its name, asked once per knex instance. */
+export function formatIdOf(knex: Knex): Promise<number> {
+  let id = formatIds.get(knex);
+  if (!id) {
+    id = (knex.raw('SELECT DATABASE() AS db') as unknown as Promise<[{ db: string | null }[]]>).then(([rows]) => xaFormatIdOf(rows[0]?.db ?? ''));
+    id.catch(() => formatIds.delete(knex));
+    formatIds.set(knex, id);
+  }
+  return id;
+}
+
+/** The XA id of a branch of this database. */
+export async function xaIdIn(knex: Knex, key: BarrierKey): Promise<XaId> {
+  return xaIdOf(key, await formatIdOf(knex));
+}
 
 /** MySQL / MariaDB ER_XAER_NOTA: no such prepared branch. */
 const XAER_NOTA = 1397;
@@ -25,8 +43,9 @@ export async function endXaBranch(knex: Knex, id: XaId, how: 'commit' | 'rollbac
 
 /** The prepared branches of this database that the SDK started (its formatID). */
 export async function preparedXaIds(knex: Knex): Promise<XaId[]> {
+  const formatId = await formatIdOf(knex);
   const [rows] = (await knex.raw('XA RECOVER')) as [{ formatID: number; gtrid_length: number; data: string | Buffer }[]];
-  return rows.map(xaIdOfRecoverRow).filter((id) => id.formatId === XA_FORMAT_ID);
+  return rows.map(xaIdOfRecoverRow).filter((id) => id.formatId === formatId);
 }
 
 /**
@@ -34,7 +53,7 @@ export async function preparedXaIds(knex: Knex): Promise<XaId[]> {
  * uncommitted, the only way to see into a prepared branch without waiting on its locks).
  */
 export async function preparedTryOf(knex: Knex, key: BarrierKey): Promise<{ result: string | null } | undefined> {
-  const id = xaIdOf(key);
+  const id = await xaIdIn(knex, key);
   const prepared = (await preparedXaIds(knex)).some((p) => p.gtrid === id.gtrid && p.bqual === id.bqual);
   if (!prepared) return undefined;
   return knex.transaction(
