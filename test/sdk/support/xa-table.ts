@@ -20,11 +20,12 @@ export interface XaDesk {
   close(): Promise<void>;
 }
 
-export async function openXaDesk(url: string, alice = 100): Promise<XaDesk> {
+/** `alice`: her opening balance, or null to leave the accounts as they are (a reopened database). */
+export async function openXaDesk(url: string, alice: number | null = 100): Promise<XaDesk> {
   const knex = knexFromUrl(url, { poolMax: 8 });
   await ensureBarrierTable(knex);
   await ensureAccountsTable(knex);
-  await knex('accounts').insert({ id: 'alice', balance: alice, frozen: 0, incoming: 0 }).onConflict('id').merge(['balance']);
+  if (alice !== null) await knex('accounts').insert({ id: 'alice', balance: alice, frozen: 0, incoming: 0 }).onConflict('id').merge(['balance']);
   const table = new ActionTable(knex, [new XaWallet()]);
   const [[{ db }]] = (await knex.raw('SELECT DATABASE() AS db')) as [[{ db: string }]];
   const formatId = xaFormatIdOf(db);
