@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     for (let round = 1; round <= o.rounds; round++) {
       for (const scenario of o.scenarios) {
         if (scenario.startsWith('bank')) {
-          // bank-bare and bank use different wallet servers on the same two databases
+          // bank-bare, bank and bank-xa use different wallet servers on the same two databases
           if (stage.bank) await Promise.all(stage.bank.servers.map((s) => s.stop()));
           const { startWallets } = await import('./scenario-bank.js');
           stage.bank = await startWallets(scenario, walletDbs.map((d) => withDatabase(o.databaseUrl, d)), BANK_ACCOUNTS);
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
         log(rowLine(row));
         if (scenario.startsWith('bank')) {
           const { checkMoney } = await import('./scenario-bank.js');
-          log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin as MysqlAdmin, walletDbs, scenario === 'bank' ? logDb : null, BANK_ACCOUNTS, row.load.completed, row.load.errors)}`);
+          log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin as MysqlAdmin, walletDbs, scenario === 'bank' || scenario === 'bank-xa' ? logDb : null, BANK_ACCOUNTS, row.load.completed, row.load.errors)}`);
         }
       }
     }

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { StoreKind } from './store.js';
 
-export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank'] as const;
+export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank', 'bank-xa'] as const;
 export type ScenarioName = (typeof ALL)[number];
 /** The scenario each DTX figure is a ratio to. */
-export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare' };
-export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank']);
+export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare', 'bank-xa': 'bank-bare' };
+export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank', 'bank-xa']);
 export const BANK_ACCOUNTS = 1000;
 /** The bank scenarios' wallets (examples/bank) and their money check run on MySQL. */
 const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank']);

@@ -88,7 +88,8 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
       return initiatorScenario(c);
     }
     case 'bank-bare':
-    case 'bank': {
+    case 'bank':
+    case 'bank-xa': {
       const { bankScenario } = await import('./scenario-bank.js');
       return bankScenario(c, {
         post: (base, path, body) => post(base, path, body, n),

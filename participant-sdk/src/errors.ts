@@ -88,3 +88,20 @@ export class DriverMissingError extends DtxSdkError {
 
 /** Normalises anything thrown into an Error. */
 export { toError } from '@dtx/protocol';
+
+/**
+ * An XA branch's rows stayed locked for longer than the SDK waits (a try still running, or
+ * prepared by another call): answered 503 with Retry-After, so the caller tries again later.
+ */
+export class BranchBusyError extends DtxSdkError {
+  constructor(xid: string, branchId: string, phase: string) {
+    super('BRANCH_BUSY', `${phase} of ${xid}/${branchId}: the branch's rows are still locked by its XA branch; try again`);
+  }
+}
+
+/** A participant with `@XaAction` methods on a database that cannot run them. */
+export class XaUnsupportedError extends DtxSdkError {
+  constructor(message: string) {
+    super('XA_UNSUPPORTED', message);
+  }
+}

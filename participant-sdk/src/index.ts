@@ -1,11 +1,12 @@
-export { Participant, TccAction } from './decorators/participant.js';
+export { Participant, TccAction, XaAction } from './decorators/participant.js';
 export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf } from './decorators/context.js';
 export { describeParticipant, type ParticipantDefinition, type ActionDefinition } from './decorators/describe-participant.js';
-export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions } from './http/participant-plugin.js';
+export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions } from './http/participant-plugin.js';
 export { ActionTable } from './runtime/action-table.js';
 export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
 export { ensureBarrierTable } from './barrier/ensure-barrier-table.js';
 export { pruneBarrier, type PruneBarrierOptions } from './barrier/prune-barrier.js';
+export { xaIdOf, xaFormatIdOf, type XaId } from './xa/xa-id.js';
 export { knexFromUrl, type KnexFromUrlOptions } from './database/knex-from-url.js';
 export {
   DtxSdkError,
@@ -18,6 +19,8 @@ export {
   BadSignatureError,
   DatabaseUrlError,
   DriverMissingError,
+  BranchBusyError,
+  XaUnsupportedError,
   toError,
 } from './errors.js';
 export {

@@ -2,17 +2,25 @@ import { describeParticipant, ensureBarrierTable, knexFromUrl, Participant, part
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { Wallet } from '../../examples/bank/src/wallet.js';
+import { XaWallet } from '../../examples/bank/src/xa-wallet.js';
 import { newXid } from './support/callbacks.js';
 
 // Mistakes TypeScript would catch are made through `as never`, as plain JavaScript could.
 describe('decorators: a mis-annotated class fails when it is defined or registered, not at the first call', () => {
+  it('the XA wallet describes its two actions as XA ones, with no confirm or cancel method', () => {
+    expect(describeParticipant(XaWallet).actions).toEqual([
+      { mode: 'xa', action: 'xawallet.debit', tryMethod: 'debit' },
+      { mode: 'xa', action: 'xawallet.credit', tryMethod: 'credit' },
+    ]);
+  });
+
   it('the bank wallet describes its two actions with their confirm and cancel methods', () => {
     expect(describeParticipant(Wallet)).toEqual({
       name: 'wallet',
       className: 'Wallet',
       actions: [
-        { action: 'wallet.debit', tryMethod: 'debit', confirmMethod: 'confirmDebit', cancelMethod: 'cancelDebit' },
-        { action: 'wallet.credit', tryMethod: 'credit', confirmMethod: 'confirmCredit', cancelMethod: 'cancelCredit' },
+        { mode: 'tcc', action: 'wallet.debit', tryMethod: 'debit', confirmMethod: 'confirmDebit', cancelMethod: 'cancelDebit' },
+        { mode: 'tcc', action: 'wallet.credit', tryMethod: 'credit', confirmMethod: 'confirmCredit', cancelMethod: 'cancelCredit' },
       ],
     });
   });
@@ -35,7 +43,7 @@ describe('decorators: a mis-annotated class fails when it is defined or register
       async confirmOrder(_ctx: TccContext): Promise<void> {}
       async cancelOrder(_ctx: TccContext): Promise<void> {}
     }
-    expect(describeParticipant(Shop).actions).toEqual([{ action: 'shop.order', tryMethod: 'order', confirmMethod: 'confirmOrder', cancelMethod: 'cancelOrder' }]);
+    expect(describeParticipant(Shop).actions).toEqual([{ mode: 'tcc', action: 'shop.order', tryMethod: 'order', confirmMethod: 'confirmOrder', cancelMethod: 'cancelOrder' }]);
 
     const knex = knexFromUrl('sqlite::memory:');
     const app = Fastify();

@@ -1,4 +1,4 @@
-// `npm run example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N`
+// `npm run example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--from-xa] [--to-xa]`
 import { CoordinatorClient } from '@dtx/participant-sdk';
 import { parseArgs } from 'node:util';
 import { parseAccountAt, transfer } from '../src/transfer.js';
@@ -11,12 +11,15 @@ const { values } = parseArgs({
     to: { type: 'string' },
     amount: { type: 'string' },
     timeout: { type: 'string', default: '30000' },
+    // the side is an XA wallet (npm run example:xa-wallet): participant `xawallet`
+    'from-xa': { type: 'boolean', default: false },
+    'to-xa': { type: 'boolean', default: false },
   },
 });
 
 const amount = Number(values.amount);
 if (!values.from || !values.to || !Number.isSafeInteger(amount) || amount <= 0) {
-  console.error('usage: example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--token T] [--timeout MS]');
+  console.error('usage: example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--from-xa] [--to-xa] [--token T] [--timeout MS]');
   process.exit(2);
 }
 
@@ -26,7 +29,9 @@ const client = new CoordinatorClient({
   ...(process.env.DTX_SIGNING_SECRET ? { signingSecret: process.env.DTX_SIGNING_SECRET } : {}),
 });
 try {
-  const outcome = await transfer(client, { from: parseAccountAt(values.from), to: parseAccountAt(values.to), amount, timeoutMs: Number(values.timeout) });
+  const from = { ...parseAccountAt(values.from), participant: values['from-xa'] ? 'xawallet' : 'wallet' };
+  const to = { ...parseAccountAt(values.to), participant: values['to-xa'] ? 'xawallet' : 'wallet' };
+  const outcome = await transfer(client, { from, to, amount, timeoutMs: Number(values.timeout) });
   console.log(JSON.stringify({ xid: outcome.xid, status: outcome.status }));
   if ('error' in outcome) console.error(outcome.error.message);
 } catch (err) {

@@ -5,6 +5,8 @@ import type { Wallet } from './wallet.js';
 export interface AccountAt {
   walletUrl: string;
   account: string;
+  /** The wallet's participant name: `wallet` (TCC) or `xawallet` (XA). Both take the same payloads. @default 'wallet' */
+  participant?: string;
 }
 
 /** `http://host:4001/alice` → wallet `http://host:4001`, account `alice`. */
@@ -31,8 +33,8 @@ export interface TransferOptions {
  * announces it at the destination; commit completes both, rollback releases both.
  */
 export function transfer(client: CoordinatorClient, opts: TransferOptions): Promise<TransactionOutcome<void>> {
-  const debit = participantRef<Wallet>(opts.from.walletUrl, 'wallet').action('debit');
-  const credit = participantRef<Wallet>(opts.to.walletUrl, 'wallet').action('credit');
+  const debit = participantRef<Wallet>(opts.from.walletUrl, opts.from.participant ?? 'wallet').action('debit');
+  const credit = participantRef<Wallet>(opts.to.walletUrl, opts.to.participant ?? 'wallet').action('credit');
   return client.transaction(
     async (tx) => {
       await tx.call(debit, { account: opts.from.account, amount: opts.amount }, { branchId: 'debit' });

@@ -1,8 +1,9 @@
-import { ensureBarrierTable, knexFromUrl, participantPlugin } from '@dtx/participant-sdk';
+import { ensureBarrierTable, knexFromUrl, participantPlugin, type XaOptions } from '@dtx/participant-sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { ensureAccountsTable } from './accounts-table.js';
 import { MAX_AMOUNT, Wallet, type Account } from './wallet.js';
+import { XaWallet } from './xa-wallet.js';
 
 export interface WalletServerOptions {
   /** `sqlite:<path>`, `mysql://…` or `postgres://…`. */
@@ -13,6 +14,10 @@ export interface WalletServerOptions {
   host?: string;
   /** When set, callbacks must be signed with it. */
   signingSecret?: string;
+  /** `xa`: the XA wallet (`xawallet.debit` / `xawallet.credit`, MySQL / MariaDB), whose accounts show `{ id, balance }`. @default 'tcc' */
+  mode?: 'tcc' | 'xa';
+  /** The plugin's XA settings, for mode `xa`. */
+  xa?: XaOptions;
 }
 
 export interface WalletServer {
@@ -25,15 +30,19 @@ export interface WalletServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions. */
+/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions (or, in mode `xa`, the XA ones). */
 export function createWalletServer(opts: WalletServerOptions): WalletServer {
   const knex = knexFromUrl(opts.databaseUrl);
   const app = Fastify({ logger: false });
+  const xa = opts.mode === 'xa';
+  const view = (row: Record<keyof Account, unknown>) =>
+    xa ? { id: String(row.id), balance: Number(row.balance) } : ({ id: String(row.id), balance: Number(row.balance), frozen: Number(row.frozen), incoming: Number(row.incoming) } satisfies Account);
   let url = '';
 
   app.register(participantPlugin, {
     knex,
-    participants: [new Wallet()],
+    participants: [xa ? new XaWallet() : new Wallet()],
+    ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
     ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
   });
 
@@ -41,7 +50,7 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
     const row = (await knex('accounts').where('id', req.params.id).first()) as Record<keyof Account, unknown> | undefined;
     if (!row) return reply.code(404).send({ error: { code: 'ACCOUNT_NOT_FOUND', message: `unknown account ${req.params.id}` } });
     // BIGINT arrives as a string from pg; amounts are bounded so a number is exact.
-    return { id: String(row.id), balance: Number(row.balance), frozen: Number(row.frozen), incoming: Number(row.incoming) } satisfies Account;
+    return view(row);
   });
 
   app.put<{ Params: { id: string }; Body: { balance: number } }>(
@@ -56,7 +65,7 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
       // Seeding sets the balance only: an in-flight reservation keeps its frozen / incoming.
       await knex('accounts').insert({ id: req.params.id, balance: req.body.balance, frozen: 0, incoming: 0 }).onConflict('id').merge(['balance']);
       const row = (await knex('accounts').where('id', req.params.id).first()) as Record<keyof Account, unknown>;
-      return { id: req.params.id, balance: Number(row.balance), frozen: Number(row.frozen), incoming: Number(row.incoming) } satisfies Account;
+      return view(row);
     },
   );
 

@@ -78,7 +78,8 @@ async function moveOrFail(ctx: TccContext<MoveMoney>, account: string, changes: 
   if (moved !== 1) throw new Error(`${ctx.phase} of ${ctx.xid}/${ctx.branchId}: ${account} has less than ${amount} ${reserved}`);
 }
 
-function checkPayload(payload: unknown): MoveMoney {
+/** Checks a wallet action's payload; a bad one is refused with 409. */
+export function checkPayload(payload: unknown): MoveMoney {
   const p = payload as Partial<MoveMoney> | null;
   if (typeof p !== 'object' || p === null || typeof p.account !== 'string' || p.account.length === 0 || p.account.length > 64) {
     throw new TccRejectedError('payload.account must be a non-empty string of at most 64 characters');

@@ -4,13 +4,11 @@ import { participantNameOf, tryMethodsOf } from './metadata.js';
 /** Action and participant names appear in callback URLs, so they keep to URL-safe characters. */
 const NAME_RE = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
-export interface ActionDefinition {
-  /** `<participant>.<name>`, e.g. `wallet.debit`. */
-  action: string;
-  tryMethod: string;
-  confirmMethod: string;
-  cancelMethod: string;
-}
+export type ActionDefinition =
+  /** `action` is `<participant>.<name>`, e.g. `wallet.debit`. */
+  | { mode: 'tcc'; action: string; tryMethod: string; confirmMethod: string; cancelMethod: string }
+  /** Its confirm and cancel are the database's XA COMMIT and XA ROLLBACK. */
+  | { mode: 'xa'; action: string; tryMethod: string };
 
 export interface ParticipantDefinition {
   name: string;
@@ -42,6 +40,10 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
     const action = `${name}.${actionName}`;
     if (seen.has(action)) throw new ParticipantDefinitionError(`${where}: action ${action} is defined twice in ${className}`);
     seen.add(action);
+    if (spec.mode === 'xa') {
+      actions.push({ mode: 'xa', action, tryMethod: method });
+      continue;
+    }
     for (const role of ['confirm', 'cancel'] as const) {
       const target = spec[role];
       if (target === method) throw new ParticipantDefinitionError(`${where}: the ${role} method cannot be the try method itself`);
@@ -49,13 +51,13 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
         throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" does not exist on ${className}`);
       }
       if (tryMethods.has(target)) {
-        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction try method`);
+        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction or @XaAction method`);
       }
     }
     if (spec.confirm === spec.cancel) throw new ParticipantDefinitionError(`${where}: confirm and cancel are the same method "${spec.confirm}"`);
-    actions.push({ action, tryMethod: method, confirmMethod: spec.confirm, cancelMethod: spec.cancel });
+    actions.push({ mode: 'tcc', action, tryMethod: method, confirmMethod: spec.confirm, cancelMethod: spec.cancel });
   }
-  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method`);
+  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method (nor an @XaAction one)`);
   return { name, className, actions };
 }
 

@@ -18,9 +18,8 @@ export interface TryMethodSpec {
   cancel: string;
 }
 
-export interface RecordedTry extends TryMethodSpec {
-  method: string;
-}
+/** A `@TccAction` try method, or an `@XaAction` method (the database's XA commit and rollback are its confirm and cancel). */
+export type RecordedTry = (TryMethodSpec & { mode: 'tcc'; method: string }) | { mode: 'xa'; method: string; name?: string };
 
 const TRY_METHODS = Symbol('dtx.tryMethods');
 
@@ -43,7 +42,7 @@ export function participantNameOf(cls: Function): string | undefined {
   return participants.get(cls)?.name;
 }
 
-/** The `@TccAction` methods of a participant class (its own and inherited), by method name. */
+/** The `@TccAction` and `@XaAction` methods of a participant class (its own and inherited), by method name. */
 export function tryMethodsOf(cls: Function): ReadonlyMap<string, RecordedTry> {
   return (participants.get(cls)?.metadata[TRY_METHODS] as Map<string, RecordedTry> | undefined) ?? new Map();
 }

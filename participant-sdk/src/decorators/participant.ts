@@ -4,7 +4,7 @@ import { describeParticipant, isValidName } from './describe-participant.js';
 import { recordParticipant, recordTryMethod, requireStandardDecorators, type RecordedTry } from './metadata.js';
 
 /**
- * Marks a class as the participant `name`; its `@TccAction` methods become the actions
+ * Marks a class as the participant `name`; its `@TccAction` and `@XaAction` methods become the actions
  * `<name>.<method>`. The class is checked here, when it is defined, so a missing confirm
  * or cancel method fails at import time rather than at the first callback.
  */
@@ -31,7 +31,24 @@ export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>
     if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
       throw new ParticipantDefinitionError(`@TccAction decorates public instance methods only (got ${String(context.name)})`);
     }
-    const recorded: RecordedTry = { method: context.name, confirm: spec.confirm, cancel: spec.cancel };
+    const recorded: RecordedTry = { mode: 'tcc', method: context.name, confirm: spec.confirm, cancel: spec.cancel };
+    if (spec.name !== undefined) recorded.name = spec.name;
+    recordTryMethod(context.metadata, recorded);
+  };
+}
+
+/**
+ * Marks an XA action: one method that does its business change in `ctx.trx`, with no
+ * confirm or cancel method. The SDK runs it as the try inside an XA transaction that it
+ * prepares; confirm commits it and cancel rolls it back (MySQL / MariaDB; see the README).
+ */
+export function XaAction(spec: { name?: string } = {}) {
+  return function xaActionDecorator(_value: TccHandler, context: ClassMethodDecoratorContext): void {
+    requireStandardDecorators(context, '@XaAction');
+    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
+      throw new ParticipantDefinitionError(`@XaAction decorates public instance methods only (got ${String(context.name)})`);
+    }
+    const recorded: RecordedTry = { mode: 'xa', method: context.name };
     if (spec.name !== undefined) recorded.name = spec.name;
     recordTryMethod(context.metadata, recorded);
   };

@@ -1,6 +1,6 @@
 import { errorBody } from '@dtx/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BadSignatureError, InvalidCallbackError, PhaseConflictError, TccRejectedError, toError, TrySuspendedError, UnknownActionError } from '../errors.js';
+import { BadSignatureError, BranchBusyError, InvalidCallbackError, PhaseConflictError, TccRejectedError, toError, TrySuspendedError, UnknownActionError } from '../errors.js';
 
 
 /**
@@ -13,6 +13,7 @@ export function sendCallbackError(err: unknown, request: FastifyRequest, reply: 
   if (err instanceof UnknownActionError) return reply.code(404).send(errorBody(err.code, err.message));
   if (err instanceof TrySuspendedError) return reply.code(409).send(errorBody(err.code, err.message));
   if (err instanceof PhaseConflictError) return reply.code(409).send(errorBody(err.code, err.message));
+  if (err instanceof BranchBusyError) return reply.code(503).header('retry-after', '1').send(errorBody(err.code, err.message));
   if (err instanceof TccRejectedError) return reply.code(409).send(errorBody(err.code, err.message, err.details));
   // fastify's own refusals of the request (media type, body size, parsing) keep their 4xx.
   // Anything else, even a handler's error that carries a 4xx statusCode, is 500: a 4xx

@@ -3,7 +3,10 @@ import type { Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import { BadSignatureError } from '../errors.js';
+import { CoordinatorClient } from '../client/coordinator-client.js';
 import { ActionTable } from '../runtime/action-table.js';
+import { startPreparedBranchCheck } from '../xa/prepared-branch-check.js';
+import { requireXaServer } from '../xa/require-xa-support.js';
 import { sendCallbackError } from './error-reply.js';
 import { parseCallback } from './parse-callback.js';
 import { contextOfHeaders, inSpan, SpanKind } from '../tracing/trace-context.js';
@@ -20,6 +23,23 @@ export interface ParticipantPluginOptions {
   signingSecret?: string;
   /** fastify's route prefix. @default '/dtx' */
   prefix?: string;
+  /** Settings of `@XaAction` actions (ignored without any). */
+  xa?: XaOptions;
+}
+
+export interface XaOptions {
+  /** The coordinator, asked about prepared branches that no phase 2 reached. Unset: they are only logged. */
+  coordinatorUrl?: string;
+  /** Bearer token for that coordinator. */
+  coordinatorToken?: string;
+  /** How often to look for such branches. @default 60000 */
+  checkEveryMs?: number;
+  /** A branch prepared for this long is resolved from the coordinator's state. @default 600000 */
+  orphanAfterMs?: number;
+  /** How long one statement waits on a row lock held by a prepared branch (whole seconds). @default 1000 */
+  lockWaitMs?: number;
+  /** How long a phase retries a branch whose rows stay locked before answering 503. @default 10000 */
+  busyForMs?: number;
 }
 
 /**
@@ -28,7 +48,18 @@ export interface ParticipantPluginOptions {
  * inside this plugin's scope. Mis-annotated classes fail here, at registration.
  */
 export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = async (app: FastifyInstance, opts) => {
-  const table = new ActionTable(opts.knex, opts.participants);
+  const xa = opts.xa ?? {};
+  const settings = { lockWaitSeconds: Math.max(1, Math.round((xa.lockWaitMs ?? 1000) / 1000)), busyForMs: xa.busyForMs ?? 10_000 };
+  const table = new ActionTable(opts.knex, opts.participants, settings);
+  if (table.xaNames.length > 0) {
+    await requireXaServer(opts.knex, table.xaNames);
+    const coordinator = xa.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: xa.coordinatorUrl, ...(xa.coordinatorToken ? { token: xa.coordinatorToken } : {}) });
+    const check = startPreparedBranchCheck({ knex: opts.knex, coordinator, settings, orphanAfterMs: xa.orphanAfterMs ?? 600_000, log: app.log }, xa.checkEveryMs ?? 60_000);
+    app.addHook('onClose', async () => {
+      await check.close();
+      await coordinator?.close();
+    });
+  }
   // fastify applies an explicit `prefix` itself; without one the protocol's default applies.
   const base = opts.prefix === undefined ? DEFAULT_CALLBACK_PREFIX : '';
   const secret = opts.signingSecret;

@@ -4,10 +4,13 @@ import { runInBarrier, type BarrierOutcome } from '../barrier/run-in-barrier.js'
 import { ParticipantDefinitionError, UnknownActionError } from '../errors.js';
 import type { TccContext, TccHandler } from '../decorators/context.js';
 import { describeParticipant } from '../decorators/describe-participant.js';
+import { requireXaDialect } from '../xa/require-xa-support.js';
+import { runXaPhase, type XaPhaseSettings } from '../xa/run-xa-phase.js';
 
-interface BoundAction {
-  handlers: Record<Phase, TccHandler>;
-}
+/** @default { lockWaitSeconds: 1, busyForMs: 10000 } */
+const DEFAULT_XA: XaPhaseSettings = { lockWaitSeconds: 1, busyForMs: 10_000 };
+
+type BoundAction = { mode: 'tcc'; handlers: Record<Phase, TccHandler> } | { mode: 'xa'; handler: TccHandler };
 
 export interface Callback {
   action: string;
@@ -16,7 +19,8 @@ export interface Callback {
 }
 
 /**
- * The actions of a set of participant instances, each phase run through the barrier.
+ * The actions of a set of participant instances, each phase run through the barrier
+ * (an `@XaAction`'s through its XA branch and the barrier).
  * Building one checks the classes and refuses an action name served twice.
  */
 export class ActionTable {
@@ -25,6 +29,7 @@ export class ActionTable {
   constructor(
     private readonly knex: Knex,
     participants: readonly object[],
+    private readonly xa: XaPhaseSettings = DEFAULT_XA,
   ) {
     for (const instance of participants) {
       const definition = describeParticipant(instance.constructor);
@@ -36,11 +41,20 @@ export class ActionTable {
           const fn = (instance as Record<string, unknown>)[method] as TccHandler;
           return fn.bind(instance);
         };
-        this.actions.set(action.action, {
-          handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) },
-        });
+        this.actions.set(
+          action.action,
+          action.mode === 'xa'
+            ? { mode: 'xa', handler: bound(action.tryMethod) }
+            : { mode: 'tcc', handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) } },
+        );
       }
     }
+    if (this.xaNames.length > 0) requireXaDialect(knex, this.xaNames);
+  }
+
+  /** The `@XaAction` actions among them. */
+  get xaNames(): string[] {
+    return [...this.actions].filter(([, a]) => a.mode === 'xa').map(([name]) => name);
   }
 
   get names(): string[] {
@@ -51,8 +65,9 @@ export class ActionTable {
   async handle({ action, body, attempt }: Callback): Promise<BarrierOutcome<unknown>> {
     const bound = this.actions.get(action);
     if (!bound) throw new UnknownActionError(action);
-    const handler = bound.handlers[body.phase];
-    return runInBarrier(this.knex, { xid: body.xid, branchId: body.branchId }, body.phase, async (trx) => {
+    const key = { xid: body.xid, branchId: body.branchId };
+    const handler = bound.mode === 'xa' ? bound.handler : bound.handlers[body.phase];
+    const run = async (trx: Knex.Transaction) => {
       const ctx: TccContext = {
         xid: body.xid,
         branchId: body.branchId,
@@ -63,6 +78,9 @@ export class ActionTable {
         trx,
       };
       return handler(ctx);
-    });
+    };
+    // An XA action's confirm and cancel are the database's: only its try runs the method.
+    if (bound.mode === 'xa') return runXaPhase(this.knex, key, body.phase, run, this.xa);
+    return runInBarrier(this.knex, key, body.phase, run);
   }
 }

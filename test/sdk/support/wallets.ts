@@ -1,5 +1,5 @@
 import { freshDatabase, type FreshDatabase, type StoreKind } from '../../support/services.js';
-import { createWalletServer, type WalletServer } from '../../../examples/bank/src/wallet-server.js';
+import { createWalletServer, type WalletServer, type WalletServerOptions } from '../../../examples/bank/src/wallet-server.js';
 import type { Account } from '../../../examples/bank/src/wallet.js';
 
 /** A bank-example wallet on its own fresh database, reached over real HTTP. */
@@ -17,10 +17,16 @@ export interface TestWallet {
   close(): Promise<void>;
 }
 
-export async function startWallet(kind: StoreKind, opts: { signingSecret?: string } = {}): Promise<TestWallet> {
+export async function startWallet(kind: StoreKind, opts: { signingSecret?: string; mode?: 'tcc' | 'xa'; xa?: WalletServerOptions['xa'] } = {}): Promise<TestWallet> {
   const db = await freshDatabase(kind, 'wallet');
   const make = (port: number) =>
-    createWalletServer({ databaseUrl: db.url, port, ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}) });
+    createWalletServer({
+      databaseUrl: db.url,
+      port,
+      ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
+      ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+      ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
+    });
   let server = make(0);
   await server.start();
   const url = server.url;
