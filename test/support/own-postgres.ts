@@ -23,13 +23,14 @@ export class OwnPostgres {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    readonly settings: Record<string, string>,
   ) {}
 
-  /** Null when the PostgreSQL server binaries are not installed. */
-  static async start(): Promise<OwnPostgres | null> {
+  /** Null when the PostgreSQL server binaries are not installed. `settings`: extra `-c name=value` of the server. */
+  static async start(settings: Record<string, string> = {}): Promise<OwnPostgres | null> {
     if (!BIN) return null;
     const dir = mkdtempSync(join(tmpdir(), 'dtx-pg-'));
-    const pg = new OwnPostgres(dir, await freePort());
+    const pg = new OwnPostgres(dir, await freePort(), settings);
     if (asRoot()) chownSync(dir, uid('postgres'), uid('postgres', 'g'));
     execFileSync(...pg.#as(join(BIN, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '--no-sync']), { stdio: 'ignore' });
     await pg.start();
@@ -43,6 +44,7 @@ export class OwnPostgres {
   async start(): Promise<void> {
     if (this.#proc) return;
     const args = ['-D', join(this.dir, 'data'), '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'];
+    for (const [name, value] of Object.entries(this.settings)) args.push('-c', `${name}=${value}`);
     const proc = spawn(...this.#as(join(BIN, 'postgres'), args), { stdio: 'ignore' });
     this.#proc = proc;
     for (let i = 0; ; i++) {
