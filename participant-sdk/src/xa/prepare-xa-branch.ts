@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { xaIdSql, type XaId } from './xa-id.js';
+import type { XaId } from './xa-id.js';
+import { branchStatements, untilBranchDetached } from './xa-statements.js';
 
 /** The parts of knex's Transaction this module replaces; knex has no public hook for them. */
 interface KnexTransactionInternals {
@@ -21,19 +22,20 @@ interface KnexClientInternals {
 }
 
 /**
- * Runs `body` as one XA branch: `XA START`, body's statements in `trx`, `XA END`, `XA
- * PREPARE`, or `XA END`, `XA ROLLBACK` when body throws (its error is rethrown) or
- * answers `prepare: false` (a try that found it must not run). `trx` is
- * an ordinary knex transaction object whose BEGIN / COMMIT / ROLLBACK are replaced by
- * those statements, so business code writes the same knex it writes in a TCC action.
+ * Runs `body` as one XA branch: its start (`XA START`; PostgreSQL `BEGIN`), body's
+ * statements in `trx`, then its prepare (`XA END`, `XA PREPARE`; `PREPARE TRANSACTION`),
+ * or its rollback when body throws (its error is rethrown) or answers `prepare: false`
+ * (a try that found it must not run). `trx` is an ordinary knex transaction object whose
+ * BEGIN / COMMIT / ROLLBACK are replaced by those statements (xa-statements.ts), so
+ * business code writes the same knex it writes in a TCC action.
  *
  * The branch gets a connection of its own, outside the pool, closed afterwards: on
  * MariaDB the session that prepared a branch can run nothing else until phase 2, and
  * closing it detaches the prepared branch (MariaDB ≥ 10.5, MySQL ≥ 5.7.7), which any
- * connection can then commit or roll back. A connection lost before PREPARE takes its
- * branch with it (the server rolls back an unprepared XA branch of a closed session).
- * The server detaches the branch a moment after the client hangs up (until then XA COMMIT
- * elsewhere answers XAER_NOTA), so a prepared try answers only once its session is gone.
+ * connection can then commit or roll back; PostgreSQL detaches it at PREPARE. A
+ * connection lost before PREPARE takes its branch with it (the server rolls back an
+ * unprepared branch of a closed session). A prepared try answers only once the server
+ * has detached its branch (untilBranchDetached).
  */
 export async function prepareXaBranch<R>(
   knex: Knex,
@@ -43,7 +45,7 @@ export async function prepareXaBranch<R>(
 ): Promise<R> {
   const client = knex.client as unknown as KnexClientInternals;
   const conn = await client.acquireRawConnection();
-  const sqlId = xaIdSql(id);
+  const st = branchStatements(knex, id, lockWaitSeconds);
   let open = true;
   // Once, and never waiting long: a connection the server already dropped may never answer a polite end.
   const hangUp = async (): Promise<void> => {
@@ -54,21 +56,20 @@ export async function prepareXaBranch<R>(
   };
   try {
     // A short wait on locks: the rows a try needs may be held by a prepared branch until its phase 2.
-    await client.query(conn, `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.round(lockWaitSeconds))}`);
+    await client.query(conn, st.setup);
     let result: { prepare: boolean; value: R } | undefined;
     const tx = client.transaction(async (trx) => {
       result = await body(trx);
     }, { connection: conn, doNotRejectOnRollback: false });
-    tx.begin = (c) => tx.trxClient.query(c, `XA START ${sqlId}`);
+    tx.begin = (c) => tx.trxClient.query(c, st.start);
     tx.rollback = async (c, err) => {
-      for (const sql of [`XA END ${sqlId}`, `XA ROLLBACK ${sqlId}`]) await tx.trxClient.query(c, sql).catch(() => undefined);
+      for (const sql of st.rollback) await tx.trxClient.query(c, sql).catch(() => undefined);
       tx._completed = true;
-      tx._rejecter(err ?? new Error(`XA branch ${sqlId} rolled back`));
+      tx._rejecter(err ?? new Error(`XA branch ${id.gtrid} ${id.bqual} rolled back`));
     };
     tx.commit = async (c, value) => {
       try {
-        await tx.trxClient.query(c, `XA END ${sqlId}`);
-        await tx.trxClient.query(c, result?.prepare ? `XA PREPARE ${sqlId}` : `XA ROLLBACK ${sqlId}`);
+        for (const sql of result?.prepare ? st.prepare : st.rollback) await tx.trxClient.query(c, sql);
       } catch (err) {
         return tx.rollback(c, err);
       }
@@ -78,19 +79,10 @@ export async function prepareXaBranch<R>(
     await tx;
     if (result?.prepare) {
       await hangUp();
-      await untilSessionGone(knex, (conn as { threadId?: number }).threadId);
+      await untilBranchDetached(knex, conn);
     }
     return result!.value;
   } finally {
     await hangUp();
-  }
-}
-
-/** Waits (a few ms, at most 5 s) until the server has closed session `threadId`. */
-async function untilSessionGone(knex: Knex, threadId: number | undefined): Promise<void> {
-  if (threadId === undefined) return;
-  for (const until = Date.now() + 5000; Date.now() < until; await sleep(1)) {
-    const [rows] = (await knex.raw('SELECT 1 AS present FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId])) as [unknown[]];
-    if (rows.length === 0) return;
   }
 }

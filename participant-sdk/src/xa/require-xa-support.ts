@@ -6,14 +6,14 @@ import { XaUnsupportedError } from '../errors.js';
 export function requireXaDialect(knex: Knex, actions: readonly string[]): void {
   const dialect = barrierDialect(knex);
   if (dialect === 'sqlite') {
-    throw new XaUnsupportedError(`@XaAction ${actions.join(', ')}: SQLite has no XA transactions; use MySQL or MariaDB, or make the action a @TccAction`);
+    throw new XaUnsupportedError(`@XaAction ${actions.join(', ')}: SQLite has no XA transactions; use MySQL, MariaDB or PostgreSQL, or make the action a @TccAction`);
   }
 }
 
 /**
  * What the server must allow, checked when the plugin starts. PostgreSQL prepares
- * transactions only with `max_prepared_transactions` > 0, and this SDK's XA mode runs on
- * MySQL / MariaDB only so far: on PostgreSQL it refuses to start either way, naming why.
+ * transactions only with `max_prepared_transactions` > 0: with 0 it refuses to start,
+ * naming the setting.
  */
 export async function requireXaServer(knex: Knex, actions: readonly string[]): Promise<void> {
   requireXaDialect(knex, actions);
@@ -25,5 +25,4 @@ export async function requireXaServer(knex: Knex, actions: readonly string[]): P
       `@XaAction ${actions.join(', ')}: this PostgreSQL server has max_prepared_transactions = 0, so it cannot prepare transactions; set max_prepared_transactions > 0 (postgresql.conf, then restart)`,
     );
   }
-  throw new XaUnsupportedError(`@XaAction ${actions.join(', ')}: XA mode on PostgreSQL (PREPARE TRANSACTION) is not built yet; use MySQL or MariaDB`);
 }

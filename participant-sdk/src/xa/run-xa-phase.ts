@@ -6,7 +6,7 @@ import { isLockConflict } from '../barrier/retry-lock-conflicts.js';
 import type { BarrierOutcome } from '../barrier/run-in-barrier.js';
 import { BranchBusyError, PhaseConflictError, TrySuspendedError } from '../errors.js';
 import { prepareXaBranch } from './prepare-xa-branch.js';
-import { endXaBranch, isXaIdTaken, preparedTryOf, xaIdIn } from './xa-statements.js';
+import { endXaBranch, isXaIdTaken, preparedTryOf, shortLockWait, xaIdIn } from './xa-statements.js';
 
 export interface XaPhaseSettings {
   /** How long one statement waits for a row lock, in seconds (whole, ≥ 1). */
@@ -16,8 +16,10 @@ export interface XaPhaseSettings {
 }
 
 /**
- * One phase of an `@XaAction` branch (MySQL / MariaDB). The barrier's rows and the XA
- * branch together keep PROTOCOL.md's guarantees; why each crash point is safe:
+ * One phase of an `@XaAction` branch (MySQL / MariaDB; on PostgreSQL BEGIN … PREPARE
+ * TRANSACTION, COMMIT / ROLLBACK PREPARED, pg_prepared_xacts for XA RECOVER, the same
+ * reasoning). The barrier's rows and the XA branch together keep PROTOCOL.md's
+ * guarantees; why each crash point is safe:
  *
  * try = XA START; insert (try, try); business; keep result; XA END; XA PREPARE.
  *   The try row lives in the XA branch, so it exists (committed) exactly when the
@@ -25,7 +27,8 @@ export interface XaPhaseSettings {
  *   session, nothing remains, a retried try runs again, a cancel is an empty rollback.
  *   Crash after PREPARE, before the answer: the branch stays prepared (also across a
  *   database restart); a retried try meets its id taken (or its locked try row), finds it in XA RECOVER
- *   and answers as a duplicate with the kept result (read uncommitted); confirm or cancel
+ *   and answers as a duplicate with the kept result (read uncommitted; PostgreSQL cannot
+ *   read into a prepared transaction, so there the duplicate carries no result); confirm or cancel
  *   finish it. A try meeting a committed (try, cancel) row is suspended: 409, XA ROLLBACK.
  * confirm = XA COMMIT (XAER_NOTA tolerated), then a local transaction that inserts the
  *   confirm row. Crash between the two: the retry's XA COMMIT finds no branch, and the
@@ -109,13 +112,14 @@ async function xaCancel<R>(knex: Knex, key: BarrierKey, s: XaPhaseSettings): Pro
 
 /** A local transaction whose statements wait at most `lockWaitSeconds` for a row lock. */
 async function withShortLockWait<T>(knex: Knex, s: XaPhaseSettings, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const wait = shortLockWait(knex, s.lockWaitSeconds);
   return knex.transaction(async (trx) => {
-    await trx.raw(`SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.round(s.lockWaitSeconds))}`);
+    await trx.raw(wait.set);
     try {
       return await fn(trx);
     } finally {
       // The pooled session goes back with the server's default.
-      await trx.raw('SET SESSION innodb_lock_wait_timeout = DEFAULT').catch(() => undefined);
+      if (wait.reset) await trx.raw(wait.reset).catch(() => undefined);
     }
   });
 }

@@ -40,10 +40,32 @@ export function branchOfXaId(id: XaId): BarrierKey | undefined {
   return { xid: id.gtrid, branchId: id.bqual };
 }
 
-/** The id as XA statements take it: `'gtrid','bqual',formatID`. Both parts keep to [A-Za-z0-9._:~-]: no quoting needed. */
-export function xaIdSql(id: XaId): string {
+/** Both parts keep to [A-Za-z0-9._:~-]: no quoting needed, and no `/` (PostgreSQL's gid separator). */
+function checkParts(id: XaId): void {
   for (const part of [id.gtrid, id.bqual]) if (!/^[A-Za-z0-9._:~_-]+$/.test(part)) throw new Error(`not an XA id part: ${part}`);
+}
+
+/** The id as XA statements take it: `'gtrid','bqual',formatID`. */
+export function xaIdSql(id: XaId): string {
+  checkParts(id);
   return `'${id.gtrid}','${id.bqual}',${id.formatId}`;
+}
+
+const GID = /^dtx\/(\d+)\/([^/]+)\/([^/]+)$/;
+
+/**
+ * The id as PostgreSQL's PREPARE TRANSACTION takes it (a gid of at most 200 bytes):
+ * `dtx/formatID/gtrid/bqual`, at most 4 + 10 + 1 + 64 + 1 + 64 = 144 ASCII bytes.
+ */
+export function pgGidOf(id: XaId): string {
+  checkParts(id);
+  return `dtx/${id.formatId}/${id.gtrid}/${id.bqual}`;
+}
+
+/** The XA id a gid of pg_prepared_xacts names, or undefined for a gid the SDK did not make. */
+export function xaIdOfGid(gid: string): XaId | undefined {
+  const m = GID.exec(gid);
+  return m ? { formatId: Number(m[1]), gtrid: m[2]!, bqual: m[3]! } : undefined;
 }
 
 /** One row of `XA RECOVER`: data is gtrid followed by bqual. */
