@@ -33,6 +33,24 @@ describe('callTries', () => {
     expect(out!.error).toMatch(/HTTP 503/);
   });
 
+  test('a last call the deadline cut short and that timed out still reports the error before it', async () => {
+    let now = 0;
+    const calls: CallRequest[] = [];
+    // 503 at once while there is time; the call sent with what is left of it times out, as on a busy machine
+    const caller: ParticipantCaller = {
+      call: async (req) => {
+        calls.push(req);
+        if (req.timeoutMs >= 1000) return unavailable;
+        now += req.timeoutMs;
+        return { kind: 'retry', status: null, retryAfterMs: null, error: `timeout after ${req.timeoutMs} ms` };
+      },
+      close: async () => {},
+    };
+    const [out] = await callTries({ caller, callTimeoutMs: 1000, retryBaseMs: 100, retryMaxMs: 400, now: () => now, sleep: async (ms) => void (now += ms) }, 'x', [branch], 'parallel', 1150);
+    expect(calls.at(-1)!.timeoutMs).toBeLessThan(1000);
+    expect(out!.error).toMatch(/HTTP 503; no time left before the deadline/);
+  });
+
   test('a business rejection fails at once, without retries', async () => {
     const caller = always({ kind: 'rejected', status: 409, retryAfterMs: null, error: 'HTTP 409 insufficient balance' });
     const [out] = await callTries({ caller, callTimeoutMs: 1000, retryBaseMs: 100, retryMaxMs: 400, now: () => 0, sleep: async () => {} }, 'x', [branch], 'parallel', 2000);

@@ -48,6 +48,7 @@ async function callTry(deps: TryDeps, xid: string, b: BranchRecord, deadline: nu
     const left = deadline - deps.now();
     // a backoff that woke past the deadline still reports why the try never succeeded
     if (left <= 0) return fail(lastError ? `${lastError}; no time left before the deadline` : 'deadline passed before the try succeeded');
+    const cutByDeadline = left < (b.timeoutMs ?? deps.callTimeoutMs);
     const request = { url, attempt, timeoutMs: Math.min(b.timeoutMs ?? deps.callTimeoutMs, left), body: { xid, branchId: b.branchId, phase: 'try' as const, ...(b.action !== null ? { action: b.action } : {}), payload } };
     const { answer, record } = await tracedCall(deps, request, b.action, parent);
     calls.push(record);
@@ -58,6 +59,8 @@ async function callTry(deps: TryDeps, xid: string, b: BranchRecord, deadline: nu
     }
     const error = answer.status === null ? `try ${b.action ?? b.branchId}: ${answer.error} (POST ${url})` : `try ${b.action ?? b.branchId}: ${answer.error}`;
     if (answer.kind === 'rejected') return fail(error);
+    // a call the deadline cut short ran out of time, not into a new error: report the one before it
+    if (cutByDeadline && answer.status === null) return fail(`${lastError ?? error}; no time left before the deadline`);
     lastError = error;
     const wait = backoffDelayMs({ baseMs: deps.retryBaseMs, maxMs: deps.retryMaxMs }, attempt, answer.retryAfterMs);
     if (deps.now() + wait >= deadline) return fail(`${error}; no time left before the deadline`);
