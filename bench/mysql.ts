@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { newXid } from '@dtx/protocol';
 import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 import { dueQuery } from '../coordinator/src/log/queries/findDue.js';
 import { mysqlServerPid, cpuSecondsOf } from './processes.js';
-import { BRANCH_COLUMNS, preloadRows, TX_COLUMNS, type StoreAdmin } from './store.js';
+import { BRANCH_COLUMNS, preloadInBatches, TX_COLUMNS, type StoreAdmin } from './store.js';
 
 /** The server-wide counters the bench reads before and after a scenario. */
 export interface MysqlCounters {
@@ -112,42 +111,19 @@ export class MysqlAdmin implements StoreAdmin {
 export async function preloadLog(databaseUrl: string, count: number, onProgress?: (done: number) => void): Promise<void> {
   const pool = mysql.createPool({ uri: databaseUrl, connectionLimit: 4 });
   const batch = 2000;
-  const start = Date.now() - count - 86_400_000; // in the past, one ms apart, so xids (ULIDs) are unique and sorted
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < count) {
-      const from = next;
-      const to = Math.min(count, from + batch);
-      next = to;
-      const txRows: unknown[][] = [];
-      const branchRows: unknown[][] = [];
-      for (let i = from; i < to; i++) {
-        const rows = preloadRows(newXid(start + i), start + i);
-        txRows.push(rows.tx);
-        branchRows.push(...rows.branches);
-      }
-      const conn = await pool.getConnection();
-      try {
-        await conn.beginTransaction();
-        await conn.query(
-          `INSERT INTO dtx_global_tx (${TX_COLUMNS}) VALUES ?`,
-          [txRows],
-        );
-        await conn.query(
-          `INSERT INTO dtx_branch (${BRANCH_COLUMNS}) VALUES ?`,
-          [branchRows],
-        );
-        await conn.commit();
-      } finally {
-        conn.release();
-      }
-      done += to - from;
-      onProgress?.(done);
+  const write = async (txRows: unknown[][], branchRows: unknown[][]) => {
+    const conn = await pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query(`INSERT INTO dtx_global_tx (${TX_COLUMNS}) VALUES ?`, [txRows]);
+      await conn.query(`INSERT INTO dtx_branch (${BRANCH_COLUMNS}) VALUES ?`, [branchRows]);
+      await conn.commit();
+    } finally {
+      conn.release();
     }
   };
   try {
-    await Promise.all(Array.from({ length: 4 }, worker));
+    await preloadInBatches(count, batch, write, onProgress);
   } finally {
     await pool.end();
   }

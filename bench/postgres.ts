@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newXid } from '@dtx/protocol';
 import knexFactory from 'knex';
 import pg from 'pg';
 import { dueQuery } from '../coordinator/src/log/queries/findDue.js';
-import { BRANCH_COLUMNS, preloadRows, TX_COLUMNS, type StoreAdmin } from './store.js';
+import { BRANCH_COLUMNS, preloadInBatches, TX_COLUMNS, type StoreAdmin } from './store.js';
 
 /** The bench's PostgreSQL server, through its maintenance database `postgres`. */
 export class PostgresAdmin implements StoreAdmin {
@@ -78,41 +77,24 @@ export class PostgresAdmin implements StoreAdmin {
   async preload(databaseUrl: string, count: number, onProgress?: (done: number) => void): Promise<void> {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     const batch = 2000; // per statement at most 2000 rows (30,000 parameters; the protocol allows 65,535)
-    const start = Date.now() - count - 86_400_000; // in the past, one ms apart, so xids (ULIDs) are unique and sorted
-    let next = 0;
-    let done = 0;
     const insert = (client: pg.PoolClient, table: string, columns: string, rows: unknown[][]) => {
       const width = rows[0]!.length;
       const values = rows.map((_, i) => `(${Array.from({ length: width }, (_, j) => `$${i * width + j + 1}`).join(', ')})`).join(', ');
       return client.query(`INSERT INTO ${table} (${columns}) VALUES ${values}`, rows.flat());
     };
-    const worker = async () => {
-      while (next < count) {
-        const from = next;
-        const to = Math.min(count, from + batch);
-        next = to;
-        const txRows: unknown[][] = [];
-        const branchRows: unknown[][] = [];
-        for (let i = from; i < to; i++) {
-          const rows = preloadRows(newXid(start + i), start + i);
-          txRows.push(rows.tx);
-          branchRows.push(...rows.branches);
-        }
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
-          await insert(client, 'dtx_global_tx', TX_COLUMNS, txRows);
-          for (let i = 0; i < branchRows.length; i += 2000) await insert(client, 'dtx_branch', BRANCH_COLUMNS, branchRows.slice(i, i + 2000));
-          await client.query('COMMIT');
-        } finally {
-          client.release();
-        }
-        done += to - from;
-        onProgress?.(done);
+    const write = async (txRows: unknown[][], branchRows: unknown[][]) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await insert(client, 'dtx_global_tx', TX_COLUMNS, txRows);
+        for (let i = 0; i < branchRows.length; i += batch) await insert(client, 'dtx_branch', BRANCH_COLUMNS, branchRows.slice(i, i + batch));
+        await client.query('COMMIT');
+      } finally {
+        client.release();
       }
     };
     try {
-      await Promise.all(Array.from({ length: 4 }, worker));
+      await preloadInBatches(count, batch, write, onProgress);
     } finally {
       await pool.end();
     }

@@ -1,3 +1,5 @@
+import { newXid } from '@dtx/protocol';
+
 /** What the bench needs from the log's database server, MySQL (mysql.ts) or PostgreSQL (postgres.ts). */
 export interface StoreAdmin {
   /** 'MySQL' or 'PostgreSQL', for the table's columns. */
@@ -34,6 +36,40 @@ export function preloadRows(xid: string, t: number): { tx: unknown[]; branches: 
       return [xid, branchId, seq, action, `${base}/try`, `${base}/confirm`, `${base}/cancel`, '{"amount":1}', '{}', null, 'confirmed', 0, null, t, t + 5];
     }),
   };
+}
+
+/**
+ * The preload's loop, for either server: four writers, each taking the next batch of
+ * `batch` transactions (in the past, one ms apart, so their xids are unique and sorted)
+ * and handing their rows to `write`, which inserts them in one database transaction.
+ */
+export async function preloadInBatches(
+  count: number,
+  batch: number,
+  write: (txRows: unknown[][], branchRows: unknown[][]) => Promise<void>,
+  onProgress?: (done: number) => void,
+): Promise<void> {
+  const start = Date.now() - count - 86_400_000;
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < count) {
+      const from = next;
+      const to = Math.min(count, from + batch);
+      next = to;
+      const txRows: unknown[][] = [];
+      const branchRows: unknown[][] = [];
+      for (let i = from; i < to; i++) {
+        const rows = preloadRows(newXid(start + i), start + i);
+        txRows.push(rows.tx);
+        branchRows.push(...rows.branches);
+      }
+      await write(txRows, branchRows);
+      done += to - from;
+      onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 export const TX_COLUMNS = 'xid, status, stuck, reason, timeout_ms, branch_order, attempts, next_retry_at, last_error, meta, created_at, updated_at, deadline, finished_at';
