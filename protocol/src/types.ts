@@ -58,6 +58,16 @@ export interface BeginRequest {
   wait?: boolean | number;
 }
 
+/** What a try returned, as an initiator reports it (try-result, or a commit's `tryResults`, v1.1). */
+export type TryReportBody = { ok: true; result?: Json } | { ok: false; error?: string };
+
+/** Body of commit and rollback; `tryResults` on commit only (v1.1 "Shorter initiator flow"). */
+export interface DecideRequest {
+  wait?: boolean | number;
+  reason?: string;
+  tryResults?: Record<string, TryReportBody>;
+}
+
 export interface RegisterBranchRequest {
   branchId: string;
   action?: string;

@@ -40,9 +40,24 @@ export const tryResultBody = {
   properties: { ok: { type: 'boolean' }, result: {}, error: { type: 'string', maxLength: TEXT_LIMITS.errorChars } },
 } as const;
 
-export const decideBody = {
+const reason = { type: 'string', maxLength: TEXT_LIMITS.reasonChars } as const;
+
+export const rollbackBody = { type: 'object', properties: { wait, reason } } as const;
+
+/** Commit, with the initiator's try results recorded in the same write (PROTOCOL.md v1.1 "Shorter initiator flow"). */
+export const commitBody = {
   type: 'object',
-  properties: { wait, reason: { type: 'string', maxLength: TEXT_LIMITS.reasonChars } },
+  properties: {
+    wait,
+    // a rollback's field, checked on commit too (and ignored there), as v1 did
+    reason,
+    tryResults: {
+      type: 'object',
+      maxProperties: LIMITS.maxBranches,
+      propertyNames: branchId,
+      additionalProperties: tryResultBody,
+    },
+  },
 } as const;
 
 export const xidParams = { type: 'object', required: ['xid'], properties: { xid } } as const;

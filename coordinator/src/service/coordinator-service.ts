@@ -1,4 +1,4 @@
-import { newXid, type AttemptView, type BeginRequest, type RegisterBranchRequest, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
+import { newXid, type AttemptView, type BeginRequest, type DecideRequest, type RegisterBranchRequest, type TryReportBody, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
 import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { isFinal, type Verb } from '../core/transitions.js';
@@ -18,6 +18,7 @@ import type { Metrics } from '../metrics.js';
 import type { ParticipantCaller } from '../phase2/participant-caller.js';
 import { Phase2Rounds } from '../phase2/rounds.js';
 import { branchRecord } from './branch-input.js';
+import { tryOutcome } from './try-report-input.js';
 import { runDriven, type DrivenDeps } from './driven.js';
 import type { StoredTrace } from '../tracing/trace-context.js';
 import { attemptView, beginView, drivenView, traceIdOf, txSummary, txView } from './views.js';
@@ -107,21 +108,22 @@ export class CoordinatorService {
     return { created, view: { xid, branchId: req.branchId, status: 'registered' } };
   }
 
-  async tryResult(xid: string, branchId: string, body: { ok: boolean; result?: unknown; error?: string }): Promise<{ xid: string; branchId: string; status: 'tried' | 'try_failed' }> {
+  async tryResult(xid: string, branchId: string, body: TryReportBody): Promise<{ xid: string; branchId: string; status: 'tried' | 'try_failed' }> {
     const now = this.#now();
-    const resultJson = body.ok && body.result !== undefined ? canonicalJson(body.result) : null;
-    if (resultJson !== null && Buffer.byteLength(resultJson) > LIMITS.payloadBytes) throw new PayloadTooLargeError('try result', LIMITS.payloadBytes);
-    await this.deps.log.apply(recordTryReportWrite, { xid, branchId, ok: body.ok, resultJson, error: body.ok ? null : (body.error ?? 'try failed'), now });
+    await this.deps.log.apply(recordTryReportWrite, { xid, now, ...tryOutcome(branchId, body) });
     return { xid, branchId, status: body.ok ? 'tried' : 'try_failed' };
   }
 
-  /** Commit or rollback: decide once, then drive phase 2 here (or wait for it, with `wait`). */
-  async decide(xid: string, verb: Verb, opts: { wait?: boolean | number; reason?: string }): Promise<DecisionView> {
+  /**
+   * Commit or rollback: decide once, then drive phase 2 here (or wait for it, with `wait`).
+   * A commit's `tryResults` are recorded in the decision's write, as try-result calls would be.
+   */
+  async decide(xid: string, verb: Verb, opts: DecideRequest): Promise<DecisionView> {
     const now = this.#now();
     const leaseMs = this.deps.options.phase2LeaseMs;
     const d =
       verb === 'commit'
-        ? await this.deps.log.apply(commitWrite, { xid, now, leaseMs, tries: [] })
+        ? await this.deps.log.apply(commitWrite, { xid, now, leaseMs, tries: [], reports: Object.entries(opts.tryResults ?? {}).map(([b, r]) => tryOutcome(b, r)) })
         : await this.deps.log.write((trx) => decide(trx, xid, verb, opts.reason, now, leaseMs));
     // a label from a fixed set: d.reason names a branch, and client-chosen labels would grow without bound
     if (d.won) {

@@ -1,16 +1,15 @@
-import { HEADER_TRACE_ID, type BeginRequest, type RegisterBranchRequest, type TxStatus } from '@dtx/protocol';
+import { HEADER_TRACE_ID, type BeginRequest, type DecideRequest, type RegisterBranchRequest, type TryReportBody, type TxStatus } from '@dtx/protocol';
 import type { FastifyInstance } from 'fastify';
 import { isFinal } from '../../core/transitions.js';
 import { InvalidRequestError } from '../../errors.js';
 import type { CoordinatorService } from '../../service/coordinator-service.js';
 import { traceOfRequest } from '../../tracing/request-spans.js';
-import { attemptsReply, beginBody, branchBody, branchParams, decideBody, listQuery, tryResultBody, xidParams } from '../schemas.js';
+import { attemptsReply, beginBody, branchBody, branchParams, commitBody, listQuery, rollbackBody, tryResultBody, xidParams } from '../schemas.js';
 
 type XidParams = { xid: string };
 
 /** A commit's or rollback's answer: 200 once final, 202 while phase 2 is still to finish (or was not waited for). */
 export const decisionHttpStatus = (status: TxStatus): 200 | 202 => (isFinal(status) ? 200 : 202);
-type DecideBody = { wait?: boolean | number; reason?: string };
 
 /** The `/v1/transactions` API of PROTOCOL.md. */
 export function transactionRoutes(app: FastifyInstance, service: CoordinatorService): void {
@@ -28,18 +27,19 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
     },
   );
 
-  app.post<{ Params: XidParams & { branchId: string }; Body: { ok: boolean; result?: unknown; error?: string } }>(
+  app.post<{ Params: XidParams & { branchId: string }; Body: TryReportBody }>(
     '/v1/transactions/:xid/branches/:branchId/try-result',
     { schema: { params: branchParams, body: tryResultBody } },
     async (req) => service.tryResult(req.params.xid, req.params.branchId, req.body),
   );
 
   for (const verb of ['commit', 'rollback'] as const) {
-    app.post<{ Params: XidParams; Body: DecideBody }>(
+    app.post<{ Params: XidParams; Body: DecideRequest }>(
       `/v1/transactions/:xid/${verb}`,
-      { schema: { params: xidParams, body: decideBody } },
+      { schema: { params: xidParams, body: verb === 'commit' ? commitBody : rollbackBody } },
       async (req, reply) => {
-        const a = await service.decide(req.params.xid, verb, { wait: req.body.wait, reason: verb === 'rollback' ? req.body.reason : undefined });
+        const { wait, reason, tryResults } = req.body;
+        const a = await service.decide(req.params.xid, verb, verb === 'commit' ? { wait, tryResults } : { wait, reason });
         return reply.code(decisionHttpStatus(a.status)).send(a);
       },
     );

@@ -9,6 +9,7 @@ import { markCommitting, markCommittingAll } from './markCommitting.js';
 import { markRollingBack } from './markRollingBack.js';
 import { recordAttempts } from './recordAttempts.js';
 import { recordDrivenTries, recordDrivenTriesAll, type SucceededTry } from './recordDrivenTries.js';
+import { recordCommitReports, recordCommitReportsAll } from './recordTryReport.js';
 
 /**
  * What a commit or rollback met. `won`: this call took the decision (and so must
@@ -76,17 +77,21 @@ export interface CommitRequest {
   tries: SucceededTry[];
   /** Driven mode: the try calls made, for the attempt history. */
   calls?: AttemptRecord[];
+  /** Initiator mode: the commit's `tryResults`, recorded before the decision as try-result calls would be. */
+  reports?: TryOutcome[];
 }
 
 /**
- * A commit, coalesced with the batch's other commits: their try results and their
- * decisions as one statement each. Any commit that does not simply win (decided
- * already, past its deadline, a failed try) sends the batch back to `decide` one by one.
+ * A commit, coalesced with the batch's other commits: their try results (the driven
+ * tries' and the initiators' reports) and their decisions as one statement each. Any
+ * commit that does not simply win (decided already, past its deadline, a failed try,
+ * an unknown branch) sends the batch back to `decide` one by one.
  */
 export const commitWrite: BatchableWrite<CommitRequest, Decision> = {
   async one(trx, c) {
     if (c.tries.length > 0) await recordDrivenTriesAll(trx, c.tries, c.now);
     if (c.calls?.length) await recordAttempts(trx, c.calls);
+    if (c.reports?.length) await recordCommitReports(trx, c.xid, c.reports, c.now);
     return decide(trx, c.xid, 'commit', undefined, c.now, c.leaseMs);
   },
   async many(trx, commits) {
@@ -96,6 +101,8 @@ export const commitWrite: BatchableWrite<CommitRequest, Decision> = {
     if (tries.length > 0) await recordDrivenTriesAll(trx, tries, now);
     const calls = commits.flatMap((c) => c.calls ?? []);
     if (calls.length > 0) await recordAttempts(trx, calls);
+    const reports = commits.flatMap((c) => (c.reports ?? []).map((r) => ({ ...r, xid: c.xid })));
+    if (reports.length > 0 && !(await recordCommitReportsAll(trx, reports, now))) throw new NotCoalesced('a try report is not a new success');
     if (!(await markCommittingAll(trx, commits.map((c) => c.xid), now, now + leaseMs))) throw new NotCoalesced('not every commit won');
     return commits.map(committed);
   },

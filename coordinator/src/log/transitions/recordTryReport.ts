@@ -67,18 +67,56 @@ export const recordTryReportWrite: BatchableWrite<TryReport, void> = {
       }
     }
     const now = Math.max(...reports.map((r) => r.now));
-    const values = reports.map((r) => ({ ...r, status: triedStatus(r), error: clipError(r.error) }));
-    for (const v of values) {
+    for (const v of reports) {
       const row = stored.get(key(v.xid, v.branchId));
-      const repeat = row && holdsOutcome({ status: row.status, tryResultJson: row.try_result, lastError: row.last_error }, v);
+      const repeat = row && holdsOutcome({ status: row.status, tryResultJson: row.try_result, lastError: row.last_error }, { ...v, error: clipError(v.error) });
       if (!row || !OPEN.includes(row.status) || repeat) throw new NotCoalesced('not a new report on an open branch');
     }
-    for (const part of inStatements(values)) {
-      const byBranch = (value: (v: (typeof values)[number]) => string | null) => valueByBranch(trx, part, value);
-      await trx(BRANCH_TABLE)
-        .whereIn(['xid', 'branch_id'], part.map((v) => [v.xid, v.branchId]))
-        .update({ status: byBranch((v) => v.status), try_result: byBranch((v) => v.resultJson), last_error: byBranch((v) => v.error), updated_at: now });
-    }
+    await updateReports(trx, reports, now);
     return reports.map(() => undefined);
   },
 };
+
+/**
+ * A commit's `tryResults` (PROTOCOL.md v1.1): recorded as try-result calls would be,
+ * only while `xid` is trying (once decided, the decision answers and they change
+ * nothing). Every branch is checked to exist before anything is written, so an
+ * unknown one refuses the commit with BRANCH_NOT_FOUND and leaves the log as it was.
+ */
+export async function recordCommitReports(trx: Knex.Transaction, xid: string, reports: readonly TryOutcome[], now: number): Promise<void> {
+  if (reports.length === 0 || !(await lockTrying(trx, [xid]))) return;
+  const rows = (await trx(BRANCH_TABLE)
+    .where({ xid })
+    .whereIn('branch_id', reports.map((r) => r.branchId))
+    .select('branch_id', 'status', 'try_result', 'last_error')) as { branch_id: string; status: BranchStatus; try_result: string | null; last_error: string | null }[];
+  const stored = new Map(rows.map((r) => [r.branch_id, { status: r.status, tryResultJson: r.try_result, lastError: r.last_error }]));
+  const unknown = reports.find((r) => !stored.has(r.branchId));
+  if (unknown) throw new BranchNotFoundError(xid, unknown.branchId);
+  // while trying every branch is open (BRANCH_NEXT), so each new report applies
+  const fresh = reports.filter((r) => !holdsOutcome(stored.get(r.branchId)!, { ...r, error: clipError(r.error) }));
+  if (fresh.length > 0) await updateReports(trx, fresh.map((r) => ({ ...r, xid })), now);
+}
+
+/**
+ * The successful try reports of many commits, coalesced (PROTOCOL.md v1.1): false, with
+ * nothing to keep, unless every transaction is trying and every report is a success
+ * that changed an open branch; the batch then goes back to recordCommitReports one by one.
+ */
+export async function recordCommitReportsAll(trx: Knex.Transaction, reports: readonly (TryOutcome & { xid: string })[], now: number): Promise<boolean> {
+  if (reports.some((r) => !r.ok)) return false;
+  if (!(await lockTrying(trx, [...new Set(reports.map((r) => r.xid))]))) return false;
+  return (await updateReports(trx, reports, now)) === reports.length;
+}
+
+/** One multi-row UPDATE (per statement-sized part) giving each open branch its reported outcome; the rows it changed. */
+async function updateReports(trx: Knex.Transaction, reports: readonly (TryOutcome & { xid: string })[], now: number): Promise<number> {
+  let changed = 0;
+  for (const part of inStatements(reports)) {
+    const byBranch = (value: (r: TryOutcome & { xid: string }) => string | null) => valueByBranch(trx, part, value);
+    changed += await trx(BRANCH_TABLE)
+      .whereIn(['xid', 'branch_id'], part.map((r) => [r.xid, r.branchId]))
+      .whereIn('status', OPEN)
+      .update({ status: byBranch(triedStatus), try_result: byBranch((r) => r.resultJson), last_error: byBranch((r) => clipError(r.error)), updated_at: now });
+  }
+  return changed;
+}
