@@ -8,6 +8,8 @@ export class Metrics {
   readonly phase2Calls = new Counter({ name: 'dtx_phase2_calls_total', help: 'Confirm and cancel calls to participants', labelNames: ['phase', 'outcome'] as const, registers: [this.registry] });
   readonly tryCalls = new Counter({ name: 'dtx_try_calls_total', help: 'Try calls made in driven mode', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly recovered = new Counter({ name: 'dtx_recovery_claims_total', help: 'Transactions claimed by recovery in this process', registers: [this.registry] });
+  /** Every API request answered, by route template (never the raw path, whose xids would grow without bound). */
+  readonly requests = new Counter({ name: 'dtx_http_requests_total', help: 'HTTP requests answered by this process', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
   /** Every participant call this process made, by phase and how its answer reads (ok, rejected, retry). */
   readonly callSeconds = new Histogram({
     name: 'dtx_participant_call_duration_seconds',

@@ -64,6 +64,10 @@ export async function buildServer({ service, ping, metrics }: ServerDeps, option
     if (closing) return sendError(reply, new ShuttingDownError(), req);
   });
   app.addHook('onRequest', bearerAuth(options.apiTokens));
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.requests.inc({ method: req.method, route: req.routeOptions.url ?? 'none', status: reply.statusCode });
+    done();
+  });
 
   app.setErrorHandler((err, req, reply) => sendError(reply, err, req));
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
