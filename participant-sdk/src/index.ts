@@ -31,6 +31,7 @@ export {
   type DecisionResponse,
   type RegisterResponse,
   type TryReport,
+  type CommitOptions,
   type DecideOptions,
 } from './client/coordinator-client.js';
 export type { Tx, TransactionOptions, TransactionOutcome, TransactionBody, CallOptions } from './client/transaction.js';

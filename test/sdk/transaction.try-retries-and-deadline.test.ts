@@ -61,8 +61,9 @@ describe('transaction(): tries, retries and deadlines', () => {
     const { client, probe } = await setUp();
     const outcome = await client.transaction(
       async (tx) => {
+        await tx.call(probe, { do: 'ok' }, { branchId: 'first' }); // begins the transaction
         await sleep(1800); // past the 1 s deadline; recovery sweeps every 100 ms
-        return tx.call(probe, { do: 'ok' });
+        return tx.call(probe, { do: 'ok' }, { branchId: 'late' });
       },
       { timeoutMs: 1000 },
     );
@@ -70,6 +71,24 @@ describe('transaction(): tries, retries and deadlines', () => {
     const error = 'error' in outcome ? outcome.error : undefined;
     expect(error).toBeInstanceOf(TxNotTryingError);
     expect(error!.message).toMatch(/TX_NOT_TRYING/);
+    const view = await waitForStatus(client, outcome.xid, 'rolled_back');
+    expect(view.branches.map((b) => [b.branchId, b.status])).toEqual([['first', 'cancelled']]);
+  });
+
+  it('a first call made after the deadline tries nothing: TryDeadlineError, and the transaction is rolled back', async () => {
+    const { client, probe } = await setUp();
+    const outcome = await client.transaction(
+      async (tx) => {
+        await sleep(1200); // past the 1 s deadline, counted from transaction()'s start
+        return tx.call(probe, { do: 'ok' });
+      },
+      { timeoutMs: 1000 },
+    );
+    expect(outcome.status).toMatch(/^rolled_back|rolling_back$/);
+    expect('error' in outcome && outcome.error).toBeInstanceOf(TryDeadlineError);
+    const view = await waitForStatus(client, outcome.xid, 'rolled_back');
+    expect(view.branches).toEqual([]); // never registered, so never tried nor cancelled
+    expect(participant.phase2).toEqual([]);
   });
 
   it('a body that returns after the deadline gets the rollback recovery decided, not a commit, and waits for it to finish', async () => {

@@ -5,6 +5,7 @@ import {
   type BranchStatus,
   type Json,
   type RegisterBranchRequest,
+  type TryReportBody,
   type TxStatus,
   type TxSummary,
   type TxView,
@@ -50,11 +51,17 @@ export interface RegisterResponse {
   status: BranchStatus;
 }
 
-export type TryReport = { ok: true; result?: Json } | { ok: false; error: string };
+/** What a try returned, as the initiator reports it. */
+export type TryReport = TryReportBody;
 
 /** `wait`: false answers after the decision; true or a number of ms waits for phase 2. */
 export interface DecideOptions {
   wait?: boolean | number;
+}
+
+/** A commit may carry the tries' results, recorded with the decision (PROTOCOL.md v1.1): an `ok: false` one rolls back. */
+export interface CommitOptions extends DecideOptions {
+  tryResults?: Record<string, TryReport>;
 }
 
 /** A client of the coordinator's `/v1` API (PROTOCOL.md); every error answer is a typed CoordinatorError. */
@@ -73,7 +80,8 @@ export class CoordinatorClient {
     this.#signingSecret = opts.signingSecret;
   }
 
-  begin(req: Omit<BeginRequest, 'drive' | 'branches'> = {}): Promise<BeginResponse> {
+  /** Begin; `branches` (PROTOCOL.md v1.1) are registered in the same write, to be tried by this initiator. */
+  begin(req: Omit<BeginRequest, 'drive' | 'order' | 'wait'> = {}): Promise<BeginResponse> {
     return this.call('POST', '/v1/transactions', req);
   }
 
@@ -90,8 +98,10 @@ export class CoordinatorClient {
     return this.call('POST', `/v1/transactions/${enc(xid)}/branches/${enc(branchId)}/try-result`, report);
   }
 
-  commit(xid: string, opts: DecideOptions = {}): Promise<DecisionResponse> {
-    return this.call('POST', `/v1/transactions/${enc(xid)}/commit`, { wait: opts.wait ?? false }, waitMs(opts.wait));
+  commit(xid: string, opts: CommitOptions = {}): Promise<DecisionResponse> {
+    const body: { wait: boolean | number; tryResults?: Record<string, TryReport> } = { wait: opts.wait ?? false };
+    if (opts.tryResults && Object.keys(opts.tryResults).length > 0) body.tryResults = opts.tryResults;
+    return this.call('POST', `/v1/transactions/${enc(xid)}/commit`, body, waitMs(opts.wait));
   }
 
   rollback(xid: string, opts: DecideOptions & { reason?: string } = {}): Promise<DecisionResponse> {
@@ -117,8 +127,9 @@ export class CoordinatorClient {
   }
 
   /**
-   * Runs `body` as one global transaction: begin, each `tx.call` registers its branch and
-   * sends the try, then commit when `body` returns or rollback when it throws.
+   * Runs `body` as one global transaction: each `tx.call` registers its branch (the first
+   * ones with the begin) and sends the try, then commit (with the tries' results) when
+   * `body` returns, or rollback when it throws.
    */
   transaction<T>(body: TransactionBody<T>, opts: TransactionOptions = {}): Promise<TransactionOutcome<T>> {
     const api: InitiatorApi = {
