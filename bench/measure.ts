@@ -14,6 +14,8 @@ export interface Row {
   storeCommitsPerTx: number | null;
   /** Commits the coordinator's group-commit writer made, per transaction. */
   logCommitsPerTx: number | null;
+  /** API requests (`/v1/…`) the coordinator answered, per transaction (from its dtx_http_requests_total). */
+  coordinatorRequestsPerTx: number | null;
   coordinatorRssMb: number | null;
   /** V8 heap in use after the scenario (from /metrics): tells a leak from a heap that grew once. */
   coordinatorHeapMb: number | null;
@@ -63,6 +65,7 @@ export async function measureScenario(stage: Stage, config: LoadConfig & { scena
     ratio: null,
     storeCommitsPerTx: txs ? (after - before) / txs : null,
     logCommitsPerTx: metricsBefore && metricsAfter && txs ? (metricsAfter.get('dtx_log_commits')! - metricsBefore.get('dtx_log_commits')!) / txs : null,
+    coordinatorRequestsPerTx: metricsBefore && metricsAfter && txs ? ((metricsAfter.get(API_REQUESTS) ?? 0) - (metricsBefore.get(API_REQUESTS) ?? 0)) / txs : null,
     coordinatorRssMb: mem?.rssMb ?? null,
     coordinatorHeapMb: metricsAfter?.has('dtx_process_nodejs_heap_size_used_bytes') ? metricsAfter.get('dtx_process_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,
     coordinatorCpuMsPerTx: perTx(cpuBefore.coordinator, cpuAfter.coordinator),
@@ -97,13 +100,20 @@ async function sumCpuSecondsOf(pids: number[]): Promise<number | null> {
   return each.some((s) => s === null) ? null : each.reduce<number>((a, b) => a + b!, 0);
 }
 
+/** The API's requests, apart from the bench's own scrapes of /metrics. */
+const API_REQUESTS = 'api requests';
+
+/** Each metric summed over its labels, and the `/v1/…` routes' requests as API_REQUESTS. */
 async function scrape(url: string): Promise<Map<string, number>> {
   const res = await request(`${url}/metrics`);
   const text = await res.body.text();
   const m = new Map<string, number>();
+  const add = (key: string, n: number) => m.set(key, (m.get(key) ?? 0) + n);
   for (const line of text.split('\n')) {
-    const hit = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-    if (hit) m.set(hit[1]!, (m.get(hit[1]!) ?? 0) + Number(hit[2]));
+    const hit = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (!hit) continue;
+    add(hit[1]!, Number(hit[3]));
+    if (hit[1] === 'dtx_http_requests_total' && hit[2]?.includes('route="/v1/')) add(API_REQUESTS, Number(hit[3]));
   }
   return m;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row } from './measure.js';
-import { ALL, BASELINE, type ScenarioName } from './options.js';
+import { ALL, BASELINE, NEEDS_COORDINATOR, type ScenarioName } from './options.js';
 import { formatSummary, summarise } from './profile-summary.js';
 import type { StoreKind } from './store.js';
 
@@ -43,11 +43,11 @@ export function printReport({ rows, peakRssMb, profileDir, store }: Report, log:
   const pick = pickMedians(rows);
   const server = store === 'mysql' ? 'MySQL' : '   PG';
   log('');
-  log(`scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  ${server} commits/tx  log commits/tx  coord RSS MB  heap MB  coord CPU ms/tx  ${server} CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx`);
+  log(`scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  ${server} commits/tx  log commits/tx  coord req/tx  coord RSS MB  heap MB  coord CPU ms/tx  ${server} CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx`);
   for (const r of rows) {
     const shown = pick.get(r.scenario) === r ? r.ratio : null;
     log(
-      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.storeCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.storeCpuMsPerTx, 2).padStart(16)} ${f(r.participantsCpuMsPerTx, 2).padStart(23)} ${f(r.generatorCpuMsPerTx, 2).padStart(20)}`,
+      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.storeCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.coordinatorRequestsPerTx, 2).padStart(13)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.storeCpuMsPerTx, 2).padStart(16)} ${f(r.participantsCpuMsPerTx, 2).padStart(23)} ${f(r.generatorCpuMsPerTx, 2).padStart(20)}`,
     );
   }
   log('');
@@ -68,11 +68,26 @@ export function printReport({ rows, peakRssMb, profileDir, store }: Report, log:
 
   const json = {
     scenarios: Object.fromEntries(
-      [...pick].map(([s, r]) => [s, { tps: round(r.load.tps, 1), p50Ms: round(r.load.p50Ms, 2), p99Ms: round(r.load.p99Ms, 2), ...(BASELINE[s] ? { ratio: r.ratio === null ? null : round(r.ratio, 3) } : {}) }]),
+      [...pick].map(([s, r]) => [s, scenarioJson(s, r, store)]),
     ),
     store,
     storeCommitsPerTx: pick.get('driven')?.storeCommitsPerTx == null ? null : round(pick.get('driven')!.storeCommitsPerTx!, 3),
     coordinatorPeakRssMb: peakRssMb === null ? null : round(peakRssMb, 1),
   };
   console.log(JSON.stringify(json));
+}
+
+const orNull = (n: number | null, d: number) => (n === null || !Number.isFinite(n) ? null : round(n, d));
+
+/** A scenario in the JSON line: throughput, latency, ratio, what it cost per transaction, and (DTX scenarios) its coordinator requests. */
+function scenarioJson(s: ScenarioName, r: Row, store: StoreKind): Record<string, unknown> {
+  return {
+    tps: round(r.load.tps, 1),
+    p50Ms: round(r.load.p50Ms, 2),
+    p99Ms: round(r.load.p99Ms, 2),
+    ...(BASELINE[s] ? { ratio: orNull(r.ratio, 3) } : {}),
+    // in relay, `coordinator` is the relay's
+    cpuMsPerTx: { coordinator: orNull(r.coordinatorCpuMsPerTx, 3), [store]: orNull(r.storeCpuMsPerTx, 3), participants: orNull(r.participantsCpuMsPerTx, 3), generator: orNull(r.generatorCpuMsPerTx, 3) },
+    ...(NEEDS_COORDINATOR.has(s) ? { coordinatorRequestsPerTx: orNull(r.coordinatorRequestsPerTx, 2), logCommitsPerTx: orNull(r.logCommitsPerTx, 3), storeCommitsPerTx: orNull(r.storeCommitsPerTx, 3) } : {}),
+  };
 }
