@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { randomPool, takeRandom } from './random-pool.js';
 
 /** PROTOCOL.md "Identifiers". */
 export const XID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
@@ -20,19 +20,8 @@ export function newXid(now = Date.now()): string {
     t = Math.floor(t / 32);
   }
   const at = takeRandom(16);
+  const pool = randomPool();
   let rand = '';
   for (let i = 0; i < 16; i++) rand += CROCKFORD[pool[at + i]! % 32];
   return time + rand;
-}
-
-// randomBytes for every xid is a syscall each; draw them from a pool refilled 4 KiB at a time
-const pool = Buffer.alloc(4096);
-let used = pool.length;
-function takeRandom(n: number): number {
-  if (used + n > pool.length) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  used += n;
-  return used - n;
 }

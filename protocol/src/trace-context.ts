@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-pool.js';
 
 /** W3C Trace Context header names (https://www.w3.org/TR/trace-context/), PROTOCOL.md v1.1 "Trace context". */
 export const HEADER_TRACEPARENT = 'traceparent';
@@ -44,5 +44,5 @@ export function cleanTracestate(header: string | string[] | undefined | null): s
   return t.length > 0 && t.length <= 512 && /^[\x20-\x7e]+$/.test(t) ? t : null;
 }
 
-export const newTraceId = (): string => randomBytes(16).toString('hex');
-export const newSpanId = (): string => randomBytes(8).toString('hex');
+export const newTraceId = (): string => randomHex(16);
+export const newSpanId = (): string => randomHex(8);
