@@ -51,3 +51,20 @@ test('the CLI lists transactions by status and refuses a bad filter', async () =
   await expect(run(process.execPath, [...DTX_CLI, 'tx', 'list', '--status', 'nonsense'], { env })).rejects.toMatchObject({ code: 1 });
   await expect(run(process.execPath, [...DTX_CLI, 'serve'], { env: { ...env, DTX_PORT: 'eighty' } })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('DTX_PORT') });
 });
+
+test('dtx serve logs one line per decision and none per request, unless DTX_LOG_REQUESTS=true', async () => {
+  db = await freshDatabase('sqlite', 'loglines');
+  p = await startParticipant();
+  const driven = (url: string) => api(url, 'POST', '/v1/transactions', { drive: true, branches: [{ branchId: 'a', ...p.urls('w.a') }] });
+  const lines = () => proc!.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });
+  proc = await spawnDtx(['serve'], { DTX_DATABASE_URL: db.url });
+  expect((await driven(proc.url)).body.status).toBe('committed');
+  await eventually(async () => lines().some((l) => l.msg === 'decision'), 5000, 20);
+  expect(lines().filter((l) => /request/.test(l.msg))).toEqual([]);
+  await proc.kill('SIGKILL');
+
+  proc = await spawnDtx(['serve'], { DTX_DATABASE_URL: db.url, DTX_LOG_REQUESTS: 'true' });
+  expect((await driven(proc.url)).body.status).toBe('committed');
+  await eventually(async () => lines().some((l) => l.msg === 'request completed'), 5000, 20);
+  expect(lines().filter((l) => l.msg === 'incoming request')).toHaveLength(1);
+});

@@ -23,6 +23,8 @@ export async function buildServer({ service, ping, metrics }: ServerDeps, option
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
     logger: { level: options.logLevel },
+    // fastify logs two lines per request at info (a write each): kept off the decision lines unless asked for
+    disableRequestLogging: !options.logRequests,
     // fastify's own 503 while closing is not in the protocol's shape: answered by the onRequest hook below
     return503OnClosing: false,
     keepAliveTimeout: 65_000,
@@ -46,22 +48,18 @@ export async function buildServer({ service, ping, metrics }: ServerDeps, option
       done(new InvalidRequestError(`malformed JSON: ${(err as Error).message}`, [{ path: '/body', message: 'malformed JSON' }]), undefined);
     }
   });
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', (req, _reply, done) => {
     if (req.body === undefined && req.method === 'POST') req.body = {};
+    done();
   });
-  // fastify logs each request at info: kept off the decision lines unless asked for
-  if (!options.logRequests) {
-    app.addHook('onRoute', (route) => {
-      route.logLevel ??= 'warn';
-    });
-  }
   requestSpans(app);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (req, reply) => {
-    if (closing) return sendError(reply, new ShuttingDownError(), req);
+  app.addHook('onRequest', (req, reply, done) => {
+    if (closing) return void sendError(reply, new ShuttingDownError(), req);
+    done();
   });
   app.addHook('onRequest', bearerAuth(options.apiTokens));
   app.addHook('onResponse', (req, reply, done) => {
