@@ -1,16 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { UnauthorizedError } from '../errors.js';
 import { isPageRoute } from './ui.js';
 
-/** Bearer tokens for `/v1`; none configured means an open API (embedded dev mode). */
+/** Bearer tokens for `/v1`; none configured means an open API (embedded dev mode). A callback hook: no promise per request. */
 export function bearerAuth(tokens: string[]) {
   const known = tokens.map((t) => Buffer.from(t));
-  return async (req: FastifyRequest): Promise<void> => {
-    if (known.length === 0 || !isProtected(req)) return;
+  return (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    if (known.length === 0 || !isProtected(req)) return done();
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     const given = m ? Buffer.from(m[1]!.trim()) : null;
-    if (!given || !known.some((k) => k.length === given.length && timingSafeEqual(k, given))) throw new UnauthorizedError();
+    if (!given || !known.some((k) => k.length === given.length && timingSafeEqual(k, given))) return done(new UnauthorizedError());
+    done();
   };
 }
 

@@ -10,23 +10,28 @@ const spans = new WeakMap<FastifyRequest, { span: Span; received: Context }>();
  * Added before any other hook, so refused requests (401, 503) have one too.
  */
 export function requestSpans(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req) => {
+  // callback hooks, not async ones: no promise per request
+  app.addHook('onRequest', (req, _reply, done) => {
     const received = contextOf(first(req.headers[HEADER_TRACEPARENT]), cleanTracestate(req.headers[HEADER_TRACESTATE]));
     const route = req.routeOptions.url ?? 'unmatched';
     const span = tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route } }, received);
     spans.set(req, { span, received });
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const s = spans.get(req);
-    if (!s) return;
-    s.span.setAttribute('http.response.status_code', reply.statusCode);
-    if (reply.statusCode >= 500) s.span.setStatus({ code: SpanStatusCode.ERROR });
-    s.span.end();
-    spans.delete(req);
+    if (s) {
+      s.span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) s.span.setStatus({ code: SpanStatusCode.ERROR });
+      s.span.end();
+      spans.delete(req);
+    }
+    done();
   });
-  app.addHook('onRequestAbort', async (req) => {
+  app.addHook('onRequestAbort', (req, done) => {
     spans.get(req)?.span.end();
     spans.delete(req);
+    done();
   });
 }
 
