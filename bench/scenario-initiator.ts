@@ -2,9 +2,9 @@ import { actionRef, CoordinatorClient } from '@dtx/participant-sdk';
 import type { Scenario, ScenarioConfig } from './scenarios.js';
 
 /**
- * The SDK's initiator flow (`transaction()`): begin, then for both branches
- * register + try + try-result (the two calls in parallel, as bare does), then
- * commit, waiting for phase 2.
+ * The SDK's initiator flow (`transaction()`), both branches called together as
+ * bare does: a begin that registers both, the two tries, then a commit carrying
+ * their results that waits for phase 2 (two coordinator requests).
  */
 export async function initiatorScenario(c: ScenarioConfig): Promise<Scenario> {
   const client = new CoordinatorClient({ url: c.coordinatorUrl! });
