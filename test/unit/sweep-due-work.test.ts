@@ -7,7 +7,7 @@ import type { DueWork } from '../../coordinator/src/log/queries/findDue.js';
  * (xid@dueAt), and each sleep a worker takes `takePerSleep` jobs and finishes them.
  */
 function world(n: number, takePerSleep: number) {
-  const due = new Map(Array.from({ length: n }, (_, i) => [`x${i}`, i] as const));
+  const due = new Map<string, number>(Array.from({ length: n }, (_, i) => [`x${i}`, i]));
   const queue = new Map<string, DueWork>();
   let clock = 0;
   let finds = 0;
