@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import knexFactory from 'knex';
 import { Pool, request } from 'undici';
 import type { DrainResult } from './drain-summary.js';
-import { startProcess, type Child } from './processes.js';
+import { cpuSecondsOf, startProcess, type Child } from './processes.js';
 import type { StoreAdmin, StoreKind } from './store.js';
 
 /** Each `dtx worker`'s --concurrency: the figure the performance issue measured workers at. */
@@ -41,17 +41,17 @@ export async function runDrain(c: DrainConfig): Promise<DrainResult> {
   await probeRedis(c.redisUrl);
   try {
     await seedBacklog(c, dbUrl, prefix);
-    const sweeperMs = await timeDrain(c, dbUrl, async () => [
+    const sweeper = await timeDrain(c, dbUrl, async () => [
       await startProcess('drain sweeper', ['--import', 'tsx', 'coordinator/src/cli/main.ts', 'serve'], { DTX_DATABASE_URL: dbUrl, DTX_HOST: '127.0.0.1', DTX_PORT: '0' }, /listening on (http:\/\/\S+)/),
     ]);
-    c.log(`  drain      in-process sweeper: ${c.count} committed in ${(sweeperMs / 1000).toFixed(1)} s`);
+    c.log(`  drain      in-process sweeper: ${c.count} committed in ${(sweeper.ms / 1000).toFixed(1)} s`);
 
     await seedBacklog(c, dbUrl, prefix);
     const workerEnv = { DTX_DATABASE_URL: dbUrl, DTX_REDIS_URL: c.redisUrl, DTX_QUEUE_PREFIX: prefix };
     const workerArgs = ['--import', 'tsx', 'coordinator/src/cli/main.ts', 'worker', '--concurrency', String(DRAIN_WORKER_CONCURRENCY)];
-    const workersMs = await timeDrain(c, dbUrl, () => Promise.all(['drain worker 1', 'drain worker 2'].map((name) => startProcess(name, workerArgs, workerEnv, /(dtx worker ready)/))));
-    c.log(`  drain      2 workers (concurrency ${DRAIN_WORKER_CONCURRENCY}): ${c.count} committed in ${(workersMs / 1000).toFixed(1)} s`);
-    return { count: c.count, sweeperMs, workersMs, workerConcurrency: DRAIN_WORKER_CONCURRENCY };
+    const workers = await timeDrain(c, dbUrl, () => Promise.all(['drain worker 1', 'drain worker 2'].map((name) => startProcess(name, workerArgs, workerEnv, /(dtx worker ready)/))));
+    c.log(`  drain      2 workers (concurrency ${DRAIN_WORKER_CONCURRENCY}): ${c.count} committed in ${(workers.ms / 1000).toFixed(1)} s`);
+    return { count: c.count, sweeper, workers, workerConcurrency: DRAIN_WORKER_CONCURRENCY };
   } finally {
     await setConfirms(c.participants, 'ok').catch(() => {});
     await dropKeys(c.redisUrl, prefix).catch(() => {});
@@ -93,17 +93,33 @@ async function seedBacklog(c: DrainConfig, dbUrl: string, prefix: string): Promi
   c.log(`  drain      backlog: ${c.count} transactions decided while confirms failed, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-/** Starts recovery, then polls the log until every transaction is committed; ms from recovery ready to done. */
-async function timeDrain(c: DrainConfig, dbUrl: string, startRecovery: () => Promise<Child[]>): Promise<number> {
+/** One recovery run on a backlog: ms from its process(es) ready to the last commit, and the CPU they used meanwhile. */
+export interface DrainTiming {
+  ms: number;
+  /** CPU seconds (user + system) of the recovery process(es) from ready to done. */
+  cpuS: number | null;
+}
+
+/** Starts recovery, then polls the log until every transaction is committed. */
+async function timeDrain(c: DrainConfig, dbUrl: string, startRecovery: () => Promise<Child[]>): Promise<DrainTiming> {
   const db = knexFactory({ client: c.store === 'mysql' ? 'mysql2' : 'pg', connection: dbUrl, pool: { min: 0, max: 1 } });
   const procs = await startRecovery();
+  const cpu = async () => {
+    const each = await Promise.all(procs.map((p) => cpuSecondsOf(p.proc.pid!)));
+    return each.some((x) => x === null) ? null : each.reduce<number>((a, b) => a + b!, 0);
+  };
+  const cpu0 = await cpu();
   const t0 = Date.now();
   try {
     for (;;) {
       const rows: { status: string; n: number | string }[] = await db('dtx_global_tx').select('status').count({ n: '*' }).groupBy('status');
       const left = rows.filter((r) => r.status !== 'committed').reduce((a, r) => a + Number(r.n), 0);
       const committed = Number(rows.find((r) => r.status === 'committed')?.n ?? 0);
-      if (left === 0 && committed === c.count) return Date.now() - t0;
+      if (left === 0 && committed === c.count) {
+        const ms = Date.now() - t0;
+        const cpu1 = await cpu();
+        return { ms, cpuS: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
+      }
       if (rows.some((r) => r.status !== 'committed' && r.status !== 'committing')) throw new Error(`drain: the log has ${JSON.stringify(rows)}; every transaction should end committed`);
       if (Date.now() - t0 > DRAIN_TIMEOUT_MS) throw new Error(`drain: ${left} of ${c.count} not committed after ${DRAIN_TIMEOUT_MS / 1000} s`);
       await new Promise((r) => setTimeout(r, 100));
