@@ -4,6 +4,7 @@
 // table and, on the last line, the same figures as one JSON object.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DrainResult } from './drain-summary.js';
 import { measureScenario, type Row, type Stage } from './measure.js';
 import { databaseName, MysqlAdmin } from './mysql.js';
 import { BANK_ACCOUNTS, NEEDS_COORDINATOR, options, type Options } from './options.js';
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   let coordinator: Child | null = null;
   let peakRssMb: number | null = null;
+  let drain: DrainResult | null = null;
   try {
     log(`DTX bench ${startedAt.toISOString()}: ${o.scenarios.join(', ')}; ${o.durationS} s each after ${o.warmupS} s warmup, concurrency ${o.concurrency}${o.preload ? `, log preloaded with ${o.preload} transactions` : ''}`);
     log(`log store: ${await admin.describe()}; node ${process.version}`);
@@ -45,6 +47,12 @@ async function main(): Promise<number> {
     const stage: Stage = { admin, coordinator, relay, participants, bank: null };
     for (let round = 1; round <= o.rounds; round++) {
       for (const scenario of o.scenarios) {
+        if (scenario === 'drain') {
+          // its own database and processes, once: recovery catching up on a backlog (bench/scenario-drain.ts)
+          const { runDrain } = await import('./scenario-drain.js');
+          if (round === 1) drain = await runDrain({ admin, store: o.store, databaseUrl: o.databaseUrl, dbName: `${logDb}_drain`, participants: participants.map((p) => p.ready), count: o.drainCount, redisUrl: o.redisUrl, keepDb: o.keepDb, log });
+          continue;
+        }
         if (scenario.startsWith('bank')) {
           // bank-bare, bank and bank-xa use different wallet servers on the same two databases
           if (stage.bank) await Promise.all(stage.bank.servers.map((s) => s.stop()));
@@ -77,11 +85,12 @@ async function main(): Promise<number> {
     await stopAll();
     if (!o.keepDb) {
       await admin.drop(logDb).catch(() => {});
+      await admin.drop(`${logDb}_drain`).catch(() => {});
       for (const db of walletDbs) await admin.drop(db).catch(() => {});
     }
     await admin.close();
   }
-  printReport({ rows, peakRssMb, profileDir, store: o.store }, log);
+  printReport({ rows, peakRssMb, profileDir, store: o.store, drain }, log);
   return rows.some((r) => r.load.errors > 0) ? 1 : 0;
 }
 

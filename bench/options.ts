@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { StoreKind } from './store.js';
 
-export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank', 'bank-xa'] as const;
+export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank', 'bank-xa', 'drain'] as const;
 export type ScenarioName = (typeof ALL)[number];
 /** The scenario each DTX figure is a ratio to. */
 export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare', 'bank-xa': 'bank-bare' };
@@ -26,6 +26,10 @@ export interface Options {
   /** The coordinator log's server. @default 'mysql' */
   store: StoreKind;
   databaseUrl: string;
+  /** drain: decided transactions in the backlog. @default 5000 */
+  drainCount: number;
+  /** drain: the workers' Redis. */
+  redisUrl: string;
 }
 
 /** The command line, checked; `--help` prints the usage and exits. */
@@ -41,12 +45,15 @@ export function options(): Options {
       profile: { type: 'boolean', default: false },
       'keep-db': { type: 'boolean', default: false },
       store: { type: 'string', default: 'mysql' },
+      'drain-count': { type: 'string', default: '5000' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(`usage: npm run bench -- [--duration S=15] [--warmup S=3] [--concurrency N=64] [--scenario ${ALL.join(',')}]
-                        [--preload N] [--rounds N=1] [--profile] [--keep-db] [--store mysql|postgres]
+                        [--preload N] [--rounds N=1] [--profile] [--keep-db] [--store mysql|postgres] [--drain-count N=5000]
+  --drain-count            drain: decided transactions in the backlog recovery catches up on (round 1 only)
+  DTX_BENCH_REDIS_URL      drain: Redis for the workers (default redis://127.0.0.1:6379)
   --store                  the coordinator log's server (default mysql); bank-bare and bank need mysql
   DTX_BENCH_DATABASE_URL   MySQL for the log and the wallets (default ${DEFAULT_URL.mysql})
   DTX_BENCH_POSTGRES_URL   PostgreSQL for the log with --store postgres (default ${DEFAULT_URL.postgres})`);
@@ -76,5 +83,7 @@ export function options(): Options {
     keepDb: values['keep-db']!,
     store,
     databaseUrl: (store === 'mysql' ? process.env.DTX_BENCH_DATABASE_URL : process.env.DTX_BENCH_POSTGRES_URL) ?? DEFAULT_URL[store],
+    drainCount: Math.floor(num('drain-count', values['drain-count']!, 1, 1_000_000)),
+    redisUrl: process.env.DTX_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
 }

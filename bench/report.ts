@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { drainLines, drainSummary, withDrain, type DrainResult } from './drain-summary.js';
 import type { Row } from './measure.js';
 import { ALL, BASELINE, NEEDS_COORDINATOR, type ScenarioName } from './options.js';
 import { formatSummary, summarise } from './profile-summary.js';
@@ -36,11 +37,14 @@ export interface Report {
   profileDir: string | null;
   /** The log's server: 'mysql' or 'postgres'. */
   store: StoreKind;
+  /** The drain scenario's timings, when it ran. */
+  drain?: DrainResult | null;
 }
 
 /** The table, its notes, the profile summary, and on the last line the same figures as one JSON object. */
-export function printReport({ rows, peakRssMb, profileDir, store }: Report, log: (s: string) => void): void {
+export function printReport({ rows, peakRssMb, profileDir, store, drain = null }: Report, log: (s: string) => void): void {
   const pick = pickMedians(rows);
+  const drained = drain ? drainSummary(drain, pick.get('driven')?.load.tps ?? null) : null;
   const server = store === 'mysql' ? 'MySQL' : '   PG';
   log('');
   log(`scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  ${server} commits/tx  log commits/tx  coord req/tx  coord RSS MB  heap MB  coord CPU ms/tx  ${server} CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx`);
@@ -58,6 +62,7 @@ export function printReport({ rows, peakRssMb, profileDir, store }: Report, log:
       : 'PG commits/tx: server-wide write transactions (transaction ids assigned) over the scenario / transactions completed.',
   );
   log(`coordinator peak RSS (VmHWM): ${f(peakRssMb, 0)} MB`);
+  if (drained) for (const line of ['', ...drainLines(drained)]) log(line);
   if (profileDir !== null) {
     const files = existsSync(profileDir) ? readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile')) : [];
     // one profile per thread: the main thread's is the largest (tsx's loader thread mostly idles)
@@ -74,7 +79,7 @@ export function printReport({ rows, peakRssMb, profileDir, store }: Report, log:
     storeCommitsPerTx: pick.get('driven')?.storeCommitsPerTx == null ? null : round(pick.get('driven')!.storeCommitsPerTx!, 3),
     coordinatorPeakRssMb: peakRssMb === null ? null : round(peakRssMb, 1),
   };
-  console.log(JSON.stringify(json));
+  console.log(JSON.stringify(withDrain(json, drained)));
 }
 
 const orNull = (n: number | null, d: number) => (n === null || !Number.isFinite(n) ? null : round(n, d));

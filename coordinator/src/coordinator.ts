@@ -87,6 +87,8 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
             findDue: async (limit) => (await l.read((db) => findDue(db, Date.now(), limit))).map((due) => due.xid),
             recover: (xid) => svc.recover(xid),
             intervalMs: resolved.sweepIntervalMs,
+            concurrency: resolved.workerConcurrency,
+            batchSize: resolved.sweepBatchSize,
             onError: (err) => app?.log.warn({ err: toError(err) }, 'recovery sweep failed'),
           });
           sweeper.start();

@@ -29,9 +29,9 @@ export interface CoordinatorOptions {
   redisUrl?: string;
   /** Prefix of the BullMQ keys. @default 'dtx' */
   queuePrefix?: string;
-  /** Transactions one `dtx worker` drives at once. @default 32 */
+  /** Transactions one `dtx worker`, or the in-process sweeper, drives at once. @default 32 */
   workerConcurrency?: number;
-  /** Most due transactions one sweep enqueues. @default 1000 */
+  /** Most due transactions one sweep takes (a full batch means a backlog: the next sweep follows at once). @default 1000 */
   sweepBatchSize?: number;
   /** Consecutive failed calls to one participant origin that open its circuit (workers only). @default 5 */
   circuitFailureThreshold?: number;

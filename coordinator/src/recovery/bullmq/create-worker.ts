@@ -102,12 +102,15 @@ export function createRecoveryWorker(options: CoordinatorOptions, hooks: WorkerH
           prefix: resolved.queuePrefix,
           concurrency: resolved.workerConcurrency,
           recover: (xid) => recoverTransaction(recoveryDeps, xid),
-          sweep: () =>
+          sweep: (running) =>
             sweepDueWork({
               findDue: (now, limit) => l.read((db) => findDue(db, now, limit)),
               enqueue: (work) => q.enqueue(work),
               now: Date.now,
               limit: resolved.sweepBatchSize,
+              waiting: () => q.waiting(),
+              refillWaitMs: resolved.sweepIntervalMs,
+              running,
             }),
           ensureSchedule: () => s.ensure(),
           ensureEveryMs: Math.min(30_000, Math.max(1000, 5 * resolved.sweepIntervalMs)),

@@ -56,6 +56,11 @@ export class RecoveryQueue {
     return settleWithin(add, timeoutMs, false);
   }
 
+  /** Jobs enqueued and not yet taken by a worker. */
+  waiting(): Promise<number> {
+    return this.#queue.getWaitingCount();
+  }
+
   async close(): Promise<void> {
     await this.#queue.close();
   }

@@ -14,8 +14,8 @@ export interface RecoveryWorkerDeps {
   concurrency: number;
   /** Claims and drives one transaction (recoverTransaction): null when another process holds it or it is no longer due. */
   recover(xid: string): Promise<TxStatus | null>;
-  /** One sweep: due work from the log onto the queue; returns how many it found. */
-  sweep(): Promise<number>;
+  /** One sweep: due work from the log onto the queue, until `running()` turns false; returns how many it found. */
+  sweep(running: () => boolean): Promise<number>;
   /** Puts the sweep scheduler back if Redis lost it; true when it had to. */
   ensureSchedule(): Promise<boolean>;
   /** How often `ensureSchedule` runs. */
@@ -105,7 +105,7 @@ export class RecoveryWorker {
 
   async #sweep(): Promise<number> {
     this.stats.sweeps++;
-    return this.deps.sweep();
+    return this.deps.sweep(() => this.#recoverer !== null);
   }
 
   #scheduleEnsure(): void {
