@@ -1,13 +1,8 @@
-import { actionRef, ensureBarrierTable, knexFromUrl, participantPlugin } from '@dtx/participant-sdk';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Knex } from 'knex';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshDatabase, type FreshDatabase } from '../support/services.js';
-import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { Probe } from './support/test-participants.js';
-
-type ProbePayload = { do: 'ok' | 'reject' };
+import { waitForStatus, type TestCoordinator } from './support/coordinator.js';
+import { startProbeStage, type ProbeStage } from './support/probe-stage.js';
+import type { Probe } from './support/test-participants.js';
 
 /** The API requests the coordinator answered so far, from its own metrics: `POST <route> <status>` → count. */
 async function apiRequests(coord: TestCoordinator): Promise<Map<string, number>> {
@@ -21,36 +16,24 @@ async function apiRequests(coord: TestCoordinator): Promise<Map<string, number>>
 
 /** PROTOCOL.md v1.1 "Shorter initiator flow", as transaction() uses it. */
 describe('transaction(): the shorter initiator flow', () => {
-  let coord: TestCoordinator | undefined;
-  let app: FastifyInstance | undefined;
-  let knex: Knex | undefined;
-  let db: FreshDatabase | undefined;
+  let stage: ProbeStage | undefined;
   let participant: Probe;
   afterEach(async () => {
-    await coord?.close();
-    await app?.close();
-    await knex?.destroy();
-    await db?.drop();
-    coord = undefined;
+    await stage?.close();
+    stage = undefined;
   });
 
   async function setUp() {
-    coord = await startCoordinator();
-    db = await freshDatabase('sqlite', 'shorter');
-    knex = knexFromUrl(db.url);
-    await ensureBarrierTable(knex);
-    app = Fastify();
-    await app.register(participantPlugin, { knex, participants: [(participant = new Probe())] });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    return { client: coord.client, probe: actionRef<ProbePayload, { attempt: number; xid: string }>(base, 'probe.act') };
+    stage = await startProbeStage('shorter');
+    participant = stage.participant;
+    return stage;
   }
 
   it('two branches called together cost two coordinator requests: a begin that lists them and a commit with their results', async () => {
     const { client, probe } = await setUp();
     const outcome = await client.transaction(async (tx) => Promise.all([tx.call(probe, { do: 'ok' }, { branchId: 'a' }), tx.call(probe, { do: 'ok' }, { branchId: 'b' })]));
     expect(outcome.status).toBe('committed');
-    expect(Object.fromEntries(await apiRequests(coord!))).toEqual({ 'POST /v1/transactions 201': 1, 'POST /v1/transactions/:xid/commit 200': 1 });
+    expect(Object.fromEntries(await apiRequests(stage!.coord))).toEqual({ 'POST /v1/transactions 201': 1, 'POST /v1/transactions/:xid/commit 200': 1 });
     // confirm still receives what each try returned
     expect(participant.phase2.map((p) => [p.phase, p.tryResult]).sort()).toEqual([
       ['confirm', { attempt: 1, xid: outcome.xid }],
@@ -66,7 +49,7 @@ describe('transaction(): the shorter initiator flow', () => {
       await tx.call(probe, { do: 'ok' }, { branchId: 'b' });
     });
     expect(outcome.status).toBe('committed');
-    expect(Object.fromEntries(await apiRequests(coord!))).toEqual({
+    expect(Object.fromEntries(await apiRequests(stage!.coord))).toEqual({
       'POST /v1/transactions 201': 1,
       'POST /v1/transactions/:xid/branches 201': 1,
       'POST /v1/transactions/:xid/commit 200': 1,

@@ -1,38 +1,22 @@
-import { actionRef, ensureBarrierTable, knexFromUrl, participantPlugin, TryDeadlineError, TxNotTryingError, TxRolledBackError } from '@dtx/participant-sdk';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Knex } from 'knex';
+import { TryDeadlineError, TxNotTryingError, TxRolledBackError } from '@dtx/participant-sdk';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshDatabase, type FreshDatabase } from '../support/services.js';
-import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { Probe } from './support/test-participants.js';
-
-type ProbePayload = { do: 'ok' | 'crash'; failAttempts?: number; cancelDelayMs?: number };
+import { waitForStatus } from './support/coordinator.js';
+import { startProbeStage, type ProbeStage } from './support/probe-stage.js';
+import type { Probe } from './support/test-participants.js';
 
 describe('transaction(): tries, retries and deadlines', () => {
-  let coord: TestCoordinator | undefined;
-  let app: FastifyInstance | undefined;
-  let knex: Knex | undefined;
-  let db: FreshDatabase | undefined;
+  let stage: ProbeStage | undefined;
   let participant: Probe;
   afterEach(async () => {
-    await coord?.close();
-    await app?.close();
-    await knex?.destroy();
-    await db?.drop();
-    coord = undefined;
+    await stage?.close();
+    stage = undefined;
   });
 
   async function setUp() {
-    coord = await startCoordinator();
-    db = await freshDatabase('sqlite', 'probe');
-    knex = knexFromUrl(db.url);
-    await ensureBarrierTable(knex);
-    app = Fastify();
-    await app.register(participantPlugin, { knex, participants: [(participant = new Probe())] });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address() as { port: number };
-    return { client: coord.client, probe: actionRef<ProbePayload, { attempt: number }>(`http://127.0.0.1:${addr.port}`, 'probe.act') };
+    stage = await startProbeStage('probe');
+    participant = stage.participant;
+    return stage;
   }
 
   it('a try that fails transiently (HTTP 500) is retried and the transaction commits with its result', async () => {
