@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ResolvedOptions } from '../config/options.js';
 import { InvalidRequestError, ShuttingDownError } from '../errors.js';
 import type { CoordinatorService } from '../service/coordinator-service.js';
@@ -24,7 +24,7 @@ export async function buildServer({ service, ping, metrics }: ServerDeps, option
     bodyLimit: options.bodyLimitBytes,
     logger: { level: options.logLevel },
     // fastify logs two lines per request at info (a write each): kept off the decision lines unless asked for
-    disableRequestLogging: !options.logRequests,
+    logController: new LogController({ disableRequestLogging: !options.logRequests }),
     // fastify's own 503 while closing is not in the protocol's shape: answered by the onRequest hook below
     return503OnClosing: false,
     keepAliveTimeout: 65_000,
