@@ -1,4 +1,5 @@
 import type { Phase } from '@dtx/protocol';
+import type { Binding } from './raw-statements.js';
 import { clipError } from './records.js';
 
 /** One participant call, as the attempt history keeps it (PROTOCOL.md v1.1 "Attempt history"). */
@@ -27,7 +28,11 @@ export const ATTEMPTS_KEPT_LATEST = 50;
 
 type Row = Record<string, unknown>;
 
-export function attemptToRow(a: AttemptRecord): Row {
+/** The columns attemptToRow fills (id is the database's), in the order the raw INSERT lists them. */
+export const ATTEMPT_COLUMNS = ['xid', 'branch_id', 'phase', 'attempt', 'called_at', 'duration_ms', 'http_status', 'ok', 'error'] as const;
+export type AttemptRow = Record<(typeof ATTEMPT_COLUMNS)[number], Binding>;
+
+export function attemptToRow(a: AttemptRecord): AttemptRow {
   return {
     xid: a.xid,
     branch_id: a.branchId,

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Binding } from './raw-statements.js';
 
 /** Rows per multi-row statement: at 16 columns a row, well under SQLite's 32,766 bound parameters. */
 const ROWS_PER_STATEMENT = 500;
@@ -12,8 +12,11 @@ export function inStatements<T>(rows: readonly T[]): T[][] {
 
 /**
  * A column's new value per branch in one multi-row UPDATE: `CASE WHEN xid = ? AND
- * branch_id = ? THEN ? … ELSE NULL END` over `rows` (the rows the statement updates).
+ * branch_id = ? THEN ? … ELSE NULL END` over `rows` branches (the rows the statement updates).
  */
-export function valueByBranch<R extends { xid: string; branchId: string }>(trx: Knex.Transaction, rows: readonly R[], value: (row: R) => string | null): Knex.Raw {
-  return trx.raw(`CASE ${rows.map(() => 'WHEN xid = ? AND branch_id = ? THEN ?').join(' ')} ELSE NULL END`, rows.flatMap((r) => [r.xid, r.branchId, value(r)]));
+export const caseByBranch = (rows: number): string => `CASE ${Array.from({ length: rows }, () => 'WHEN xid = ? AND branch_id = ? THEN ?').join(' ')} ELSE NULL END`;
+
+/** caseByBranch's bindings: each row's xid, branch and value. */
+export function caseBindings<R extends { xid: string; branchId: string }>(rows: readonly R[], value: (row: R) => string | null): Binding[] {
+  return rows.flatMap((r) => [r.xid, r.branchId, value(r)]);
 }

@@ -1,4 +1,5 @@
 import { TEXT_LIMITS, type BranchStatus, type Json, type TxStatus } from '@dtx/protocol';
+import type { Binding } from './raw-statements.js';
 
 export type BranchOrder = 'parallel' | 'sequential';
 
@@ -81,6 +82,19 @@ export function newBranchRecord(b: NewBranch, now: number): BranchRecord {
 export const TX_TABLE = 'dtx_global_tx';
 export const BRANCH_TABLE = 'dtx_branch';
 
+/** The columns txToRow and branchToRow fill, in the order the raw INSERTs list them. */
+export const TX_COLUMNS = [
+  'xid', 'status', 'stuck', 'reason', 'timeout_ms', 'branch_order', 'attempts', 'next_retry_at',
+  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state',
+] as const;
+export const BRANCH_COLUMNS = [
+  'xid', 'branch_id', 'seq', 'action', 'try_url', 'confirm_url', 'cancel_url', 'payload',
+  'try_result', 'timeout_ms', 'status', 'attempts', 'last_error', 'created_at', 'updated_at',
+] as const;
+/** A row as written: every column, and only bindable values (flags as 0/1). */
+export type TxRow = Record<(typeof TX_COLUMNS)[number], Binding>;
+export type BranchRow = Record<(typeof BRANCH_COLUMNS)[number], Binding>;
+
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
@@ -107,7 +121,7 @@ export function txFromRow(r: Row): TxRecord {
   };
 }
 
-export function txToRow(t: TxRecord): Row {
+export function txToRow(t: TxRecord): TxRow {
   return {
     xid: t.xid,
     status: t.status,
@@ -148,7 +162,7 @@ export function branchFromRow(r: Row): BranchRecord {
   };
 }
 
-export function branchToRow(b: BranchRecord): Row {
+export function branchToRow(b: BranchRecord): BranchRow {
   return {
     xid: b.xid,
     branch_id: b.branchId,

@@ -1,6 +1,10 @@
 import type { Knex } from 'knex';
 import { inStatements } from '../multi-row.js';
+import { cachedText, execute, list } from '../raw-statements.js';
 import { TX_TABLE } from '../records.js';
+
+/** Prepared text (raw-statements.ts), not the query builder: an initiator's commit runs it. */
+const lockIfTrying = cachedText((n: number) => `UPDATE ${TX_TABLE} SET updated_at = updated_at WHERE xid IN (${list(n)}) AND status = ?`);
 
 /**
  * Locks these transactions' rows while they are `trying` (a guarded update that
@@ -10,7 +14,8 @@ import { TX_TABLE } from '../records.js';
 export async function lockTrying(trx: Knex.Transaction, xids: string[]): Promise<boolean> {
   let locked = 0;
   for (const part of inStatements(xids)) {
-    locked += await trx(TX_TABLE).whereIn('xid', part).andWhere('status', 'trying').update({ updated_at: trx.ref('updated_at') });
+    // the rows matched, not changed: mysql2's FOUND_ROWS, pg's rowCount, SQLite's changes all count a no-op update
+    locked += await execute(trx, lockIfTrying(part.length), [...part, 'trying']);
   }
   return locked === xids.length;
 }

@@ -1,7 +1,15 @@
 import type { Knex } from 'knex';
 import { branchSourcesOf, type DoneBranchStatus } from '../../core/transitions.js';
+import { dialectOf, type Dialect } from '../database.js';
 import { inStatements } from '../multi-row.js';
+import { branchPairsIn, cachedText, execute, list } from '../raw-statements.js';
 import { BRANCH_TABLE } from '../records.js';
+
+/** Prepared text (raw-statements.ts), not the query builder: every transaction's end runs it. */
+const setDone = cachedText(
+  (dialect: Dialect, n: number, from: number) =>
+    `UPDATE ${BRANCH_TABLE} SET status = ?, attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE ${branchPairsIn(dialect, n)} AND status IN (${list(from)})`,
+);
 
 /** Branches whose confirm (or cancel) succeeded, counting that call; a branch already done is left as it is. */
 export function markBranchesDone(trx: Knex.Transaction, xid: string, branchIds: string[], status: DoneBranchStatus, now: number): Promise<void> {
@@ -10,7 +18,9 @@ export function markBranchesDone(trx: Knex.Transaction, xid: string, branchIds: 
 
 /** The same for the branches of many transactions, in one statement: (xid, branchId) pairs. */
 export async function markBranchesDoneAll(trx: Knex.Transaction, branches: [xid: string, branchId: string][], status: DoneBranchStatus, now: number): Promise<void> {
+  const dialect = dialectOf(trx);
+  const from = branchSourcesOf(status);
   for (const part of inStatements(branches)) {
-    await trx(BRANCH_TABLE).whereIn(['xid', 'branch_id'], part).whereIn('status', branchSourcesOf(status)).update({ status, attempts: trx.raw('attempts + 1'), last_error: null, updated_at: now });
+    await execute(trx, setDone(dialect, part.length, from.length), [status, now, ...part.flat(), ...from]);
   }
 }

@@ -1,7 +1,18 @@
 import type { Knex } from 'knex';
 import { txSourcesOf } from '../../core/transitions.js';
 import { inStatements } from '../multi-row.js';
+import { cachedText, execute, list } from '../raw-statements.js';
 import { BRANCH_TABLE, TX_TABLE } from '../records.js';
+
+const FROM = txSourcesOf('committing');
+
+/** The guarded update over `n` xids. Prepared text (raw-statements.ts), not the query builder: every commit runs it. */
+const setCommitting = cachedText(
+  (n: number) =>
+    `UPDATE ${TX_TABLE} SET status = ?, next_retry_at = ?, updated_at = ?` +
+    ` WHERE xid IN (${list(n)}) AND status IN (${list(FROM.length)}) AND deadline > ?` +
+    ` AND NOT EXISTS (SELECT 1 FROM ${BRANCH_TABLE} WHERE ${BRANCH_TABLE}.xid = ${TX_TABLE}.xid AND ${BRANCH_TABLE}.status = ?)`,
+);
 
 /**
  * The commit decision: `trying → committing`, taken only if the transaction is
@@ -21,12 +32,7 @@ export function markCommitting(trx: Knex.Transaction, xid: string, now: number, 
 export async function markCommittingAll(trx: Knex.Transaction, xids: string[], now: number, leaseUntil: number): Promise<boolean> {
   let won = 0;
   for (const part of inStatements(xids)) {
-    won += await trx(TX_TABLE)
-      .whereIn('xid', part)
-      .whereIn('status', txSourcesOf('committing'))
-      .andWhere('deadline', '>', now)
-      .whereNotExists(trx(BRANCH_TABLE).select(trx.raw('1')).whereRaw('??.xid = ??.xid', [BRANCH_TABLE, TX_TABLE]).andWhere(`${BRANCH_TABLE}.status`, 'try_failed'))
-      .update({ status: 'committing', next_retry_at: leaseUntil, updated_at: now });
+    won += await execute(trx, setCommitting(part.length), ['committing', leaseUntil, now, ...part, ...FROM, now, 'try_failed']);
   }
   return won === xids.length;
 }

@@ -1,6 +1,10 @@
 import type { Knex } from 'knex';
-import { ATTEMPT_TABLE, ATTEMPTS_KEPT_LATEST, attemptToRow, type AttemptRecord } from '../attempt-records.js';
+import { ATTEMPT_COLUMNS, ATTEMPT_TABLE, ATTEMPTS_KEPT_LATEST, attemptToRow, type AttemptRecord } from '../attempt-records.js';
 import { inStatements } from '../multi-row.js';
+import { insertInto } from '../raw-statements.js';
+
+/** Prepared text, not the query builder: every decision and finish of a driven transaction inserts calls. */
+const insertAttemptRows = insertInto(ATTEMPT_TABLE, ATTEMPT_COLUMNS);
 
 /**
  * Adds participant calls to the attempt history: one multi-row INSERT, run inside the
@@ -8,7 +12,7 @@ import { inStatements } from '../multi-row.js';
  * history costs no commit of its own. Called by those writes, never on its own.
  */
 export async function recordAttempts(trx: Knex.Transaction, attempts: readonly AttemptRecord[]): Promise<void> {
-  for (const part of inStatements(attempts.map(attemptToRow))) await trx(ATTEMPT_TABLE).insert(part);
+  for (const part of inStatements(attempts.map(attemptToRow))) await insertAttemptRows(trx, part);
 }
 
 /**

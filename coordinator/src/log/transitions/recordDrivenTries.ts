@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { branchSourcesOf } from '../../core/transitions.js';
 import { triedStatus, type TryOutcome } from '../../core/try-outcome.js';
-import { inStatements, valueByBranch } from '../multi-row.js';
+import { dialectOf, type Dialect } from '../database.js';
+import { caseBindings, caseByBranch, inStatements } from '../multi-row.js';
+import { branchPairsIn, cachedText, execute, list } from '../raw-statements.js';
 import { BRANCH_TABLE, clipError } from '../records.js';
 
 const OPEN = branchSourcesOf('tried');
@@ -19,14 +21,22 @@ export async function recordDrivenTries(trx: Knex.Transaction, xid: string, outc
 /** A try of driven mode that succeeded, of any transaction. */
 export type SucceededTry = Pick<TryOutcome, 'branchId' | 'resultJson'> & { xid: string };
 
+/**
+ * The `tries` branches of one statement, `withResult` of them given a result. Prepared
+ * text (raw-statements.ts), not the query builder: every driven commit runs it.
+ */
+const setTried = cachedText(
+  (dialect: Dialect, tries: number, withResult: number) =>
+    `UPDATE ${BRANCH_TABLE} SET status = ?, try_result = ${withResult === 0 ? 'NULL' : caseByBranch(withResult)}, last_error = NULL, updated_at = ?` +
+    ` WHERE ${branchPairsIn(dialect, tries)} AND status IN (${list(OPEN.length)})`,
+);
+
 /** The same for the succeeded tries of many transactions, in one statement, each branch getting its own result. */
 export async function recordDrivenTriesAll(trx: Knex.Transaction, tries: readonly SucceededTry[], now: number): Promise<void> {
+  const dialect = dialectOf(trx);
   for (const part of inStatements(tries)) {
     const withResult = part.filter((t) => t.resultJson !== null);
-    const tryResult = withResult.length === 0 ? null : valueByBranch(trx, withResult, (t) => t.resultJson);
-    await trx(BRANCH_TABLE)
-      .whereIn(['xid', 'branch_id'], part.map((t) => [t.xid, t.branchId]))
-      .whereIn('status', OPEN)
-      .update({ status: 'tried', try_result: tryResult, last_error: null, updated_at: now });
+    const bindings = ['tried', ...caseBindings(withResult, (t) => t.resultJson), now, ...part.flatMap((t) => [t.xid, t.branchId]), ...OPEN];
+    await execute(trx, setTried(dialect, part.length, withResult.length), bindings);
   }
 }

@@ -3,8 +3,10 @@ import type { BranchStatus } from '@dtx/protocol';
 import { branchSourcesOf } from '../../core/transitions.js';
 import { holdsOutcome, isRepeatReport, triedStatus, type TryOutcome } from '../../core/try-outcome.js';
 import { BranchNotFoundError, TxNotTryingError } from '../../errors.js';
-import { inStatements, valueByBranch } from '../multi-row.js';
+import { dialectOf, type Dialect } from '../database.js';
+import { caseBindings, caseByBranch, inStatements } from '../multi-row.js';
 import { readStatus } from '../queries/readStatus.js';
+import { branchPairsIn, cachedText, execute, list } from '../raw-statements.js';
 import { BRANCH_TABLE, clipError, TX_TABLE } from '../records.js';
 import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
 import { lockTrying } from './lockTrying.js';
@@ -108,15 +110,27 @@ export async function recordCommitReportsAll(trx: Knex.Transaction, reports: rea
   return (await updateReports(trx, reports, now)) === reports.length;
 }
 
+/** updateReports' statement over `n` branches. Prepared text (raw-statements.ts), not the query builder: every initiator commit runs it. */
+const setReported = cachedText(
+  (dialect: Dialect, n: number) =>
+    `UPDATE ${BRANCH_TABLE} SET status = ${caseByBranch(n)}, try_result = ${caseByBranch(n)}, last_error = ${caseByBranch(n)}, updated_at = ?` +
+    ` WHERE ${branchPairsIn(dialect, n)} AND status IN (${list(OPEN.length)})`,
+);
+
 /** One multi-row UPDATE (per statement-sized part) giving each open branch its reported outcome; the rows it changed. */
 async function updateReports(trx: Knex.Transaction, reports: readonly (TryOutcome & { xid: string })[], now: number): Promise<number> {
+  const dialect = dialectOf(trx);
   let changed = 0;
   for (const part of inStatements(reports)) {
-    const byBranch = (value: (r: TryOutcome & { xid: string }) => string | null) => valueByBranch(trx, part, value);
-    changed += await trx(BRANCH_TABLE)
-      .whereIn(['xid', 'branch_id'], part.map((r) => [r.xid, r.branchId]))
-      .whereIn('status', OPEN)
-      .update({ status: byBranch(triedStatus), try_result: byBranch((r) => r.resultJson), last_error: byBranch((r) => clipError(r.error)), updated_at: now });
+    const bindings = [
+      ...caseBindings(part, triedStatus),
+      ...caseBindings(part, (r) => r.resultJson),
+      ...caseBindings(part, (r) => clipError(r.error)),
+      now,
+      ...part.flatMap((r) => [r.xid, r.branchId]),
+      ...OPEN,
+    ];
+    changed += await execute(trx, setReported(dialect, part.length), bindings);
   }
   return changed;
 }
