@@ -1,8 +1,7 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { startProbeStage, type ProbeStage } from './support/probe-stage.js';
-import type { Probe } from './support/test-participants.js';
+import { useProbeStage } from './support/probe-stage.js';
 
 /** The API requests the coordinator answered so far, from its own metrics: `POST <route> <status>` → count. */
 async function apiRequests(coord: TestCoordinator): Promise<Map<string, number>> {
@@ -16,26 +15,16 @@ async function apiRequests(coord: TestCoordinator): Promise<Map<string, number>>
 
 /** PROTOCOL.md v1.1 "Shorter initiator flow", as transaction() uses it. */
 describe('transaction(): the shorter initiator flow', () => {
-  let stage: ProbeStage | undefined;
-  let participant: Probe;
-  afterEach(async () => {
-    await stage?.close();
-    stage = undefined;
-  });
-
-  async function setUp() {
-    stage = await startProbeStage('shorter');
-    participant = stage.participant;
-    return stage;
-  }
+  const stage = useProbeStage('shorter');
+  const setUp = () => stage.setUp();
 
   it('two branches called together cost two coordinator requests: a begin that lists them and a commit with their results', async () => {
     const { client, probe } = await setUp();
     const outcome = await client.transaction(async (tx) => Promise.all([tx.call(probe, { do: 'ok' }, { branchId: 'a' }), tx.call(probe, { do: 'ok' }, { branchId: 'b' })]));
     expect(outcome.status).toBe('committed');
-    expect(Object.fromEntries(await apiRequests(stage!.coord))).toEqual({ 'POST /v1/transactions 201': 1, 'POST /v1/transactions/:xid/commit 200': 1 });
+    expect(Object.fromEntries(await apiRequests(stage.coord))).toEqual({ 'POST /v1/transactions 201': 1, 'POST /v1/transactions/:xid/commit 200': 1 });
     // confirm still receives what each try returned
-    expect(participant.phase2.map((p) => [p.phase, p.tryResult]).sort()).toEqual([
+    expect(stage.participant.phase2.map((p) => [p.phase, p.tryResult]).sort()).toEqual([
       ['confirm', { attempt: 1, xid: outcome.xid }],
       ['confirm', { attempt: 1, xid: outcome.xid }],
     ]);
@@ -49,7 +38,7 @@ describe('transaction(): the shorter initiator flow', () => {
       await tx.call(probe, { do: 'ok' }, { branchId: 'b' });
     });
     expect(outcome.status).toBe('committed');
-    expect(Object.fromEntries(await apiRequests(stage!.coord))).toEqual({
+    expect(Object.fromEntries(await apiRequests(stage.coord))).toEqual({
       'POST /v1/transactions 201': 1,
       'POST /v1/transactions/:xid/branches 201': 1,
       'POST /v1/transactions/:xid/commit 200': 1,
@@ -64,7 +53,7 @@ describe('transaction(): the shorter initiator flow', () => {
     });
     expect(outcome.status).toBe('rolled_back');
     expect('error' in outcome && outcome.error.message).toBe('changed my mind');
-    expect(participant.phase2).toEqual([{ phase: 'cancel', xid: outcome.xid, payload: { do: 'ok' }, tryResult: { attempt: 1, xid: outcome.xid } }]);
+    expect(stage.participant.phase2).toEqual([{ phase: 'cancel', xid: outcome.xid, payload: { do: 'ok' }, tryResult: { attempt: 1, xid: outcome.xid } }]);
     const view = await waitForStatus(client, outcome.xid, 'rolled_back');
     expect(view.reason).toBe('changed my mind');
   });
@@ -76,6 +65,6 @@ describe('transaction(): the shorter initiator flow', () => {
     const view = await waitForStatus(client, outcome.xid, 'rolled_back');
     expect(view.branches.map((b) => [b.branchId, b.status])).toEqual([['a', 'cancelled'], ['b', 'cancelled']]);
     // the barrier runs the business cancel only for the try that ran
-    expect(participant.phase2.map((p) => p.phase)).toEqual(['cancel']);
+    expect(stage.participant.phase2.map((p) => p.phase)).toEqual(['cancel']);
   });
 });

@@ -1,23 +1,12 @@
 import { TryDeadlineError, TxNotTryingError, TxRolledBackError } from '@dtx/participant-sdk';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitForStatus } from './support/coordinator.js';
-import { startProbeStage, type ProbeStage } from './support/probe-stage.js';
-import type { Probe } from './support/test-participants.js';
+import { useProbeStage } from './support/probe-stage.js';
 
 describe('transaction(): tries, retries and deadlines', () => {
-  let stage: ProbeStage | undefined;
-  let participant: Probe;
-  afterEach(async () => {
-    await stage?.close();
-    stage = undefined;
-  });
-
-  async function setUp() {
-    stage = await startProbeStage('probe');
-    participant = stage.participant;
-    return stage;
-  }
+  const stage = useProbeStage('probe');
+  const setUp = () => stage.setUp();
 
   it('a try that fails transiently (HTTP 500) is retried and the transaction commits with its result', async () => {
     const { client, probe } = await setUp();
@@ -26,7 +15,7 @@ describe('transaction(): tries, retries and deadlines', () => {
     const view = await client.get(outcome.xid);
     expect(view.branches).toMatchObject([{ status: 'confirmed' }]);
     // Confirm got the payload and what try returned (reported by the initiator).
-    expect(participant.phase2).toEqual([
+    expect(stage.participant.phase2).toEqual([
       { phase: 'confirm', xid: outcome.xid, payload: { do: 'ok', failAttempts: 2 }, tryResult: { attempt: 3, xid: outcome.xid } },
     ]);
   });
@@ -72,7 +61,7 @@ describe('transaction(): tries, retries and deadlines', () => {
     expect('error' in outcome && outcome.error).toBeInstanceOf(TryDeadlineError);
     const view = await waitForStatus(client, outcome.xid, 'rolled_back');
     expect(view.branches).toEqual([]); // never registered, so never tried nor cancelled
-    expect(participant.phase2).toEqual([]);
+    expect(stage.participant.phase2).toEqual([]);
   });
 
   it('a body that returns after the deadline gets the rollback recovery decided, not a commit, and waits for it to finish', async () => {
@@ -91,7 +80,7 @@ describe('transaction(): tries, retries and deadlines', () => {
     expect('error' in outcome && outcome.error).toBeInstanceOf(TxRolledBackError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect((await client.get(outcome.xid)).status).toBe('rolled_back');
-    expect(participant.phase2.map((p) => p.phase)).toEqual(['cancel']);
+    expect(stage.participant.phase2.map((p) => p.phase)).toEqual(['cancel']);
   });
 
   it('the body throwing rolls back and hands back what it threw', async () => {
@@ -106,6 +95,6 @@ describe('transaction(): tries, retries and deadlines', () => {
     );
     expect(outcome).toMatchObject({ status: 'rolled_back', error: boom });
     expect((await client.get(outcome.xid)).branches).toMatchObject([{ status: 'cancelled' }]);
-    expect(participant.phase2).toEqual([{ phase: 'cancel', xid: outcome.xid, payload: { do: 'ok' }, tryResult: { attempt: 1, xid: outcome.xid } }]);
+    expect(stage.participant.phase2).toEqual([{ phase: 'cancel', xid: outcome.xid, payload: { do: 'ok' }, tryResult: { attempt: 1, xid: outcome.xid } }]);
   });
 });

@@ -1,5 +1,6 @@
 import { actionRef, ensureBarrierTable, knexFromUrl, participantPlugin, type ActionRef, type CoordinatorClient } from '@dtx/participant-sdk';
 import Fastify from 'fastify';
+import { afterEach } from 'vitest';
 import { freshDatabase } from '../../support/services.js';
 import { startCoordinator, type TestCoordinator } from './coordinator.js';
 import { Probe } from './test-participants.js';
@@ -35,6 +36,24 @@ export async function startProbeStage(label: string): Promise<ProbeStage> {
       await app.close();
       await knex.destroy();
       await db.drop();
+    },
+  };
+}
+
+/** For a describe block: `setUp()` starts a stage, closed after each test; `participant` and `coord` are the current one's. */
+export function useProbeStage(label: string) {
+  let stage: ProbeStage | undefined;
+  afterEach(async () => {
+    await stage?.close();
+    stage = undefined;
+  });
+  return {
+    setUp: async () => (stage = await startProbeStage(label)),
+    get participant(): Probe {
+      return stage!.participant;
+    },
+    get coord(): TestCoordinator {
+      return stage!.coord;
     },
   };
 }
