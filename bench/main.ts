@@ -11,15 +11,9 @@ import { BANK_ACCOUNTS, NEEDS_COORDINATOR, options, type Options } from './optio
 import { PostgresAdmin } from './postgres.js';
 import { memoryOf, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
 import { printReport, rowLine } from './report.js';
-import type { StoreAdmin } from './store.js';
+import { withDatabase, type StoreAdmin } from './store.js';
 
 const log = (s: string) => console.log(s);
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 async function main(): Promise<number> {
   const o = options();

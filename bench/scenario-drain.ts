@@ -8,12 +8,12 @@
 // recovery's process(es) ready to the last transaction committed, by polling the log.
 import { randomBytes } from 'node:crypto';
 import { actionRef, branchOf } from '@dtx/participant-sdk';
-import { Redis } from 'ioredis';
+import { dropKeys, redisCommand } from '../test/support/redis-commands.js';
 import knexFactory from 'knex';
 import { Pool, request } from 'undici';
 import type { DrainResult } from './drain-summary.js';
 import { cpuSecondsOf, startProcess, type Child } from './processes.js';
-import type { StoreAdmin, StoreKind } from './store.js';
+import { withDatabase, type StoreAdmin, type StoreKind } from './store.js';
 
 /** Each `dtx worker`'s --concurrency: the figure the performance issue measured workers at. */
 export const DRAIN_WORKER_CONCURRENCY = 64;
@@ -143,39 +143,12 @@ async function setConfirms(participants: string[], confirms: 'fail' | 'ok'): Pro
   }
 }
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 /** Why Redis cannot be used, or null when it answers. */
 async function probeRedis(url: string): Promise<string | null> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
-  r.on('error', () => {});
   try {
-    await r.connect();
-    await r.ping();
+    await redisCommand(url, 'PING');
     return null;
   } catch (err) {
     return `needs Redis at ${url} (DTX_BENCH_REDIS_URL): ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function dropKeys(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
   }
 }

@@ -74,3 +74,10 @@ export async function preloadInBatches(
 
 export const TX_COLUMNS = 'xid, status, stuck, reason, timeout_ms, branch_order, attempts, next_retry_at, last_error, meta, created_at, updated_at, deadline, finished_at';
 export const BRANCH_COLUMNS = 'xid, branch_id, seq, action, try_url, confirm_url, cancel_url, payload, try_result, timeout_ms, status, attempts, last_error, created_at, updated_at';
+
+/** `url` with its database name replaced by `name`. */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}

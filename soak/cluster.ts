@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import { Child, printed } from './child.js';
 import { FaultProxy } from './fault-proxy.js';
-import { privateMariadb, privateRedis, sparePort } from './services.js';
+import { freePort } from '../test/support/free-port.js';
+import { privateMariadb, privateRedis } from './services.js';
 
 /** The `dtx` CLI from its TypeScript sources, as the tests run it (no build step needed). */
 const DTX_CLI = ['--import', 'tsx', fileURLToPath(new URL('../coordinator/src/cli/main.ts', import.meta.url))];
@@ -69,7 +70,7 @@ export async function startCluster(dir: string): Promise<Cluster> {
   const coordinators: Child[] = [];
   const coordinatorUrls: string[] = [];
   for (const n of [1, 2]) {
-    const port = await sparePort();
+    const port = await freePort();
     const c = new Child(`coordinator-${n}`, { command: process.execPath, args: [...DTX_CLI, 'serve'], env: { ...env, DTX_PORT: String(port) }, ready: printed(/listening on/) });
     await c.start(); // one after the other: the first one migrates the log
     coordinators.push(c);
@@ -85,7 +86,7 @@ export async function startCluster(dir: string): Promise<Cluster> {
     await admin.destroy();
   }
   const wallet = async (name: string, databaseUrl: string): Promise<{ child: Child; port: number; overlapLog: string }> => {
-    const port = await sparePort();
+    const port = await freePort();
     const overlapLog = join(dir, `overlaps-${name}.jsonl`);
     const child = new Child(`wallet-${name}`, {
       command: process.execPath,

@@ -1,24 +1,16 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import knexFactory from 'knex';
+import { freePort } from '../test/support/free-port.js';
+import { redisCommand } from '../test/support/redis-commands.js';
 import { Child } from './child.js';
 
 const run = promisify(execFile);
 /** knex prints every refused connection of the readiness probe otherwise. */
 const QUIET = { warn() {}, error() {}, debug() {}, deprecate() {} };
 
-/** A port nobody listens on right now (the soak keeps it for restarts). */
-export async function sparePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Polls `probe` until it succeeds while `child` lives. */
 async function until(child: Child, probe: () => Promise<unknown>): Promise<void> {
@@ -43,7 +35,7 @@ export async function privateMariadb(dir: string): Promise<{ child: Child; port:
   mkdirSync(datadir, { recursive: true });
   const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
   await run('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', ...asRoot], { timeout: 60_000 });
-  const port = await sparePort();
+  const port = await freePort();
   const url = (db: string) => `mysql://root@127.0.0.1:${port}/${db}`;
   const child: Child = new Child('mariadb', {
     command: 'mariadbd',
@@ -66,17 +58,8 @@ export async function privateMariadb(dir: string): Promise<{ child: Child; port:
 
 /** A redis-server of the soak's own, without persistence: a kill or FLUSHALL loses everything in it. */
 export async function privateRedis(): Promise<{ child: Child; port: number; url: string; flushAll(): Promise<void> }> {
-  const port = await sparePort();
-  const command = async (...args: string[]) => {
-    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return await r.call(args[0]!, ...args.slice(1));
-    } finally {
-      r.disconnect();
-    }
-  };
+  const port = await freePort();
+  const command = (name: string) => redisCommand(`redis://127.0.0.1:${port}`, name);
   const child = new Child('redis', {
     command: 'redis-server',
     args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],

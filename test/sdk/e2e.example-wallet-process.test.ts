@@ -1,20 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 import { newXid, sendCallback } from './support/callbacks.js';
+import { freePort } from '../support/free-port.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const kinds = await storeKinds(['sqlite', 'postgres']);
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe.each(kinds)('npm run example:wallet as a process, database on %s', (kind) => {
   let child: ChildProcess | undefined;

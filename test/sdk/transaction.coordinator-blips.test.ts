@@ -10,6 +10,7 @@ import type { Wallet } from '../../examples/bank/src/wallet.js';
 import { freshDatabase, type FreshDatabase } from '../support/services.js';
 import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
 import { startWallet, type TestWallet } from './support/wallets.js';
+import { freePort } from '../support/free-port.js';
 
 /** The coordinator restarting, or its store down, under an initiator: transaction() waits it out until the deadline. */
 describe('transaction() across coordinator blips', () => {
@@ -153,13 +154,6 @@ describe('transaction() across coordinator blips', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function readBody(req: IncomingMessage): Promise<string> {
   let body = '';

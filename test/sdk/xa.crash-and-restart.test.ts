@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import knexFactory from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
-import { privateMariadb, sparePort } from '../../soak/services.js';
+import { privateMariadb } from '../../soak/services.js';
+import { freePort } from '../support/free-port.js';
 import { freshDatabase, requireService, type FreshDatabase } from '../support/services.js';
 import { newXid, sendCallback } from './support/callbacks.js';
 import { openXaDesk, type XaDesk } from './support/xa-table.js';
@@ -44,7 +45,7 @@ describe.runIf(mysql)('XA wallet killed between try and confirm', () => {
 
   it('SIGKILL after the prepared try, then confirm after its restart commits the debit', async () => {
     db = await freshDatabase('mysql', 'xakill');
-    const port = await sparePort();
+    const port = await freePort();
     let url = await start(port);
     expect((await fetch(`${url}/accounts/carol`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"balance":50}' })).status).toBe(200);
     const xid = newXid();

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knexFactory from 'knex';
+import { freePort } from './free-port.js';
 
 const BIN = (() => {
   const root = '/usr/lib/postgresql';
@@ -85,11 +85,3 @@ export class OwnPostgres {
 
 const asRoot = () => process.getuid?.() === 0;
 const uid = (user: string, kind: 'u' | 'g' = 'u') => Number(execFileSync('id', [`-${kind}`, user], { encoding: 'utf8' }).trim());
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { freePort } from '../../support/free-port.js';
+import { redisCommand } from '../../support/redis-commands.js';
 
 /**
  * A redis-server of the test's own, on a free port, so stopping and flushing it
@@ -46,22 +46,7 @@ export class OwnRedis {
     await once(proc, 'exit');
   }
 
-  async command(...args: string[]): Promise<unknown> {
-    const r = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return await r.call(args[0]!, ...args.slice(1));
-    } finally {
-      r.disconnect();
-    }
+  command(...args: string[]): Promise<unknown> {
+    return redisCommand(`redis://127.0.0.1:${this.port}`, args[0]!, ...args.slice(1));
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { dropKeys } from '../../support/redis-commands.js';
 import knexFactory, { type Knex } from 'knex';
 import { expect } from 'vitest';
 import { spawnDtx, type DtxProcess } from '../../support/coordinator-process.js';
@@ -140,20 +140,4 @@ export function expectAppliedOnce(p: LedgerParticipant, phase: 'confirm' | 'canc
   const wrong: string[] = [];
   for (const xid of xids) for (const b of branchIds) if (p.appliedCount(phase, xid, b) !== 1) wrong.push(`${xid}/${b}: ${p.appliedCount(phase, xid, b)}`);
   expect(wrong).toEqual([]);
-}
-
-async function dropKeys(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
 }
