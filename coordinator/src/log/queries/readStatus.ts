@@ -1,7 +1,7 @@
 import type { TxStatus } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { TxNotFoundError } from '../../errors.js';
-import { BRANCH_TABLE, TX_TABLE } from '../records.js';
+import { TX_TABLE } from '../records.js';
 
 /** A transaction's status and reason, read inside a write after its guard did not hold; TX_NOT_FOUND when there is none. */
 export async function readStatus(db: Knex, xid: string): Promise<{ status: TxStatus; reason: string | null }> {
@@ -10,8 +10,8 @@ export async function readStatus(db: Knex, xid: string): Promise<{ status: TxSta
   return { status: row.status, reason: row.reason ?? null };
 }
 
-/** The id of a branch whose try failed, if any. */
+/** The id of the first branch whose try failed, if any (markTryFailed). */
 export async function failedTry(db: Knex, xid: string): Promise<string | null> {
-  const row = (await db(BRANCH_TABLE).where({ xid, status: 'try_failed' }).first('branch_id')) as { branch_id: string } | undefined;
-  return row?.branch_id ?? null;
+  const row = (await db(TX_TABLE).where({ xid }).first('failed_branch')) as { failed_branch: string | null } | undefined;
+  return row?.failed_branch ?? null;
 }

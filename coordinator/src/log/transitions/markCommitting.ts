@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { txSourcesOf } from '../../core/transitions.js';
 import { inStatements } from '../multi-row.js';
 import { cachedText, execute, list } from '../raw-statements.js';
-import { BRANCH_TABLE, TX_TABLE } from '../records.js';
+import { TX_TABLE } from '../records.js';
 
 const FROM = txSourcesOf('committing');
 
@@ -10,14 +10,17 @@ const FROM = txSourcesOf('committing');
 const setCommitting = cachedText(
   (n: number) =>
     `UPDATE ${TX_TABLE} SET status = ?, next_retry_at = ?, updated_at = ?` +
-    ` WHERE xid IN (${list(n)}) AND status IN (${list(FROM.length)}) AND deadline > ?` +
-    ` AND NOT EXISTS (SELECT 1 FROM ${BRANCH_TABLE} WHERE ${BRANCH_TABLE}.xid = ${TX_TABLE}.xid AND ${BRANCH_TABLE}.status = ?)`,
+    ` WHERE xid IN (${list(n)}) AND status IN (${list(FROM.length)}) AND deadline > ? AND failed_branch IS NULL`,
 );
 
 /**
  * The commit decision: `trying → committing`, taken only if the transaction is
  * still trying, its deadline has not passed and no branch reported a failed try.
- * The affected-row count says whether this call won (DESIGN.md invariant 1).
+ * The affected-row count says whether this call won (docs/design.md, invariant 1).
+ * The guard reads the transaction's own row only (`failed_branch`, set by markTryFailed
+ * with every failed try): a database re-checks the row it waited for, whatever plan it
+ * picks, but not what a subquery read (InnoDB's semi-consistent read, PostgreSQL's
+ * re-check after a lock wait).
  * next_retry_at becomes the phase-2 lease, so recovery leaves the driver alone.
  */
 export function markCommitting(trx: Knex.Transaction, xid: string, now: number, leaseUntil: number): Promise<boolean> {
@@ -32,7 +35,7 @@ export function markCommitting(trx: Knex.Transaction, xid: string, now: number, 
 export async function markCommittingAll(trx: Knex.Transaction, xids: string[], now: number, leaseUntil: number): Promise<boolean> {
   let won = 0;
   for (const part of inStatements(xids)) {
-    won += await execute(trx, setCommitting(part.length), ['committing', leaseUntil, now, ...part, ...FROM, now, 'try_failed']);
+    won += await execute(trx, setCommitting(part.length), ['committing', leaseUntil, now, ...part, ...FROM, now]);
   }
   return won === xids.length;
 }

@@ -5,6 +5,7 @@ import { dialectOf, type Dialect } from '../database.js';
 import { caseBindings, caseByBranch, inStatements } from '../multi-row.js';
 import { branchPairsIn, cachedText, execute, list } from '../raw-statements.js';
 import { BRANCH_TABLE, clipError } from '../records.js';
+import { markTryFailed } from './markTryFailed.js';
 
 const OPEN = branchSourcesOf('tried');
 
@@ -16,6 +17,8 @@ export async function recordDrivenTries(trx: Knex.Transaction, xid: string, outc
       .whereIn('status', OPEN)
       .update({ status: triedStatus(o), try_result: o.resultJson, last_error: clipError(o.error), updated_at: now });
   }
+  const failures = outcomes.filter((o) => !o.ok).map((o) => ({ xid, branchId: o.branchId }));
+  if (failures.length > 0) await markTryFailed(trx, failures);
 }
 
 /** A try of driven mode that succeeded, of any transaction. */

@@ -10,6 +10,7 @@ import { branchPairsIn, cachedText, execute, list } from '../raw-statements.js';
 import { BRANCH_TABLE, clipError, TX_TABLE } from '../records.js';
 import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
 import { lockTrying } from './lockTrying.js';
+import { markTryFailed } from './markTryFailed.js';
 
 const OPEN = branchSourcesOf('tried');
 
@@ -32,7 +33,10 @@ export async function recordTryReport(trx: Knex.Transaction, xid: string, report
     // a row that already holds exactly this report is left alone (not even its updated_at): holdsOutcome in SQL
     .whereNot((q) => q.where('status', status).where(holds('try_result', r.resultJson)).where(holds('last_error', r.error)))
     .update({ status, try_result: r.resultJson, last_error: r.error, updated_at: now });
-  if (updated === 1) return;
+  if (updated === 1) {
+    if (!r.ok) await markTryFailed(trx, [{ xid, branchId: r.branchId }]);
+    return;
+  }
   const tx = await readStatus(trx, xid);
   const branch = await trx(BRANCH_TABLE).where({ xid, branch_id: r.branchId }).first('status', 'try_result');
   if (!branch) throw new BranchNotFoundError(xid, r.branchId);
@@ -132,5 +136,7 @@ async function updateReports(trx: Knex.Transaction, reports: readonly (TryOutcom
     ];
     changed += await execute(trx, setReported(dialect, part.length), bindings);
   }
+  const failures = reports.filter((r) => !r.ok);
+  if (failures.length > 0) await markTryFailed(trx, failures);
   return changed;
 }
