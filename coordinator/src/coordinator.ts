@@ -63,7 +63,7 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
         log = await TransactionLog.open(resolved.databaseUrl);
         caller = new HttpParticipantCaller(resolved.signingSecret);
         const l0 = log;
-        const metrics = new Metrics(() => log?.batcher.commits ?? 0, () => l0.read(countStuck));
+        const metrics = new Metrics(() => log?.batcher ?? { commits: 0, replays: 0 }, () => l0.read(countStuck));
         let enqueueRecovery: ((xid: string) => Promise<void>) | undefined;
         if (resolved.redisUrl) {
           // recovery is the workers' (dtx worker); this process only hands them operator retries

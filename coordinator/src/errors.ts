@@ -78,7 +78,15 @@ export class PayloadTooLargeError extends DtxError {
 }
 export class StoreUnavailableError extends DtxError {
   constructor(cause: unknown) {
-    super('STORE_UNAVAILABLE', `the transaction log cannot be written: ${toError(cause).message}`, undefined, { cause });
+    // the database's own words (SQL text included) stay in the log line (http/errors.ts), out of the answer
+    super('STORE_UNAVAILABLE', 'the transaction log cannot be written; retry after Retry-After', undefined, { cause: toError(cause) });
+  }
+}
+/** A value the log's database refused as data (not as a conflict or an outage): the request's fault, never retried. */
+export class UnstorableValueError extends DtxError {
+  constructor(cause: unknown) {
+    const issues: Issue[] = [{ path: '/body', message: 'a value the database cannot store' }];
+    super('INVALID_REQUEST', 'the transaction log cannot store a value of this request', { issues }, { cause: toError(cause) });
   }
 }
 /** A request that reached a coordinator already closing: the protocol's one 503, so clients retry after Retry-After. */

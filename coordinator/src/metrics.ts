@@ -20,7 +20,7 @@ export class Metrics {
   });
 
   /** `countStuck` answers the stuck-transactions gauge at each scrape (one indexed count in the log). */
-  constructor(logCommits: () => number, countStuck?: () => Promise<number>) {
+  constructor(logWriter: () => { commits: number; replays: number }, countStuck?: () => Promise<number>) {
     if (countStuck) {
       new Gauge({
         name: 'dtx_stuck_transactions',
@@ -36,7 +36,15 @@ export class Metrics {
       help: 'Database commits made by the log writer (group commit) since start',
       registers: [this.registry],
       collect() {
-        this.set(logCommits());
+        this.set(logWriter().commits);
+      },
+    });
+    new Gauge({
+      name: 'dtx_log_replays',
+      help: 'Group-commit batches replayed one write at a time after an unexpected database error, since start',
+      registers: [this.registry],
+      collect() {
+        this.set(logWriter().replays);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'dtx_process_' });

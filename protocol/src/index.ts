@@ -1,5 +1,6 @@
 export * from './ids.js';
 export * from './types.js';
+export * from './text.js';
 export * from './headers.js';
 export * from './signature.js';
 export * from './retry.js';

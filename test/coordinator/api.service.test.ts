@@ -73,7 +73,7 @@ describe.each(stores)('a store that cannot be written on %s', (kind) => {
     await r.close();
   });
 
-  test('writes and reads answer 503 STORE_UNAVAILABLE with Retry-After', async () => {
+  test('writes and reads answer 503 STORE_UNAVAILABLE with Retry-After, and a fixed message (the database error stays in the log)', async () => {
     const x = xid('down');
     expect((await api(r.url, 'POST', '/v1/transactions', { xid: x })).status).toBe(201);
     const store = openStore(r.db);
@@ -91,6 +91,7 @@ describe.each(stores)('a store that cannot be written on %s', (kind) => {
     ]) {
       expectError(res, 503, 'STORE_UNAVAILABLE');
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(res.body.error.message).toBe('the transaction log cannot be written; retry after Retry-After');
     }
     expect((await api(r.url, 'GET', '/healthz')).status).toBe(200);
   });

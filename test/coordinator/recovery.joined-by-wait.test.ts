@@ -56,7 +56,7 @@ describe.each(stores)('a waiting commit joined to a recovery that drives nothing
     };
     const calls: CallRequest[] = [];
     const caller: ParticipantCaller = { call: async (req) => (calls.push(req), { kind: 'ok', status: 200, retryAfterMs: null }), close: async () => {} };
-    const service = new CoordinatorService({ log: gated, caller, options: resolveOptions({ databaseUrl: db.url }), metrics: new Metrics(() => 0) });
+    const service = new CoordinatorService({ log: gated, caller, options: resolveOptions({ databaseUrl: db.url }), metrics: new Metrics(() => ({ commits: 0, replays: 0 })) });
 
     const recovering = service.recover(x);
     const answer = await service.decide(x, 'commit', { wait: true });

@@ -90,7 +90,7 @@ async function tx(args: string[]): Promise<number> {
         enqueued = await queue.enqueueNow(xid, Date.now());
       }
     : undefined;
-  const service = new CoordinatorService({ log, caller, options, metrics: new Metrics(() => 0), enqueueRecovery });
+  const service = new CoordinatorService({ log, caller, options, metrics: new Metrics(() => log.batcher), enqueueRecovery });
   try {
     if (sub === 'get' && xid) print(await service.get(xid));
     else if (sub === 'list') {

@@ -4,7 +4,9 @@ import { LIMITS } from '../config/options.js';
 /** JSON schemas of PROTOCOL.md's requests; fastify validates with them and /docs publishes them. */
 const xid = { type: 'string', pattern: XID_PATTERN } as const;
 const branchId = { type: 'string', pattern: BRANCH_ID_PATTERN } as const;
-const url = { type: 'string', minLength: 1, maxLength: 2048 } as const;
+/** A client's own text: every store keeps it as sent, so U+0000 (which PostgreSQL cannot store) is refused with 400. */
+const NO_NUL = '^[^\\u0000]*$';
+const url = { type: 'string', minLength: 1, maxLength: 2048, pattern: NO_NUL } as const;
 const wait = { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0, maximum: 600_000 }] } as const;
 
 export const branchBody = {
@@ -12,7 +14,7 @@ export const branchBody = {
   required: ['branchId', 'confirmUrl', 'cancelUrl'],
   properties: {
     branchId,
-    action: { type: 'string', minLength: 1, maxLength: 256 },
+    action: { type: 'string', minLength: 1, maxLength: 256, pattern: NO_NUL },
     tryUrl: url,
     confirmUrl: url,
     cancelUrl: url,
@@ -40,7 +42,7 @@ export const tryResultBody = {
   properties: { ok: { type: 'boolean' }, result: {}, error: { type: 'string', maxLength: TEXT_LIMITS.errorChars } },
 } as const;
 
-const reason = { type: 'string', maxLength: TEXT_LIMITS.reasonChars } as const;
+const reason = { type: 'string', maxLength: TEXT_LIMITS.reasonChars, pattern: NO_NUL } as const;
 
 export const rollbackBody = { type: 'object', properties: { wait, reason } } as const;
 
@@ -94,6 +96,6 @@ export const listQuery = {
     status: { type: 'string', enum: [...TX_STATUSES] },
     stuck: { type: 'string', enum: ['true', 'false'] },
     limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
-    cursor: { type: 'string', minLength: 1, maxLength: 300 },
+    cursor: { type: 'string', minLength: 1, maxLength: 300, pattern: NO_NUL },
   },
 } as const;

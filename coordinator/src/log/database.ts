@@ -93,6 +93,18 @@ export function isDuplicateKey(err: unknown): boolean {
 /** Deadlock, lock wait timeout, busy; on PostgreSQL serialization_failure and deadlock_detected. */
 const CONFLICT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', '40001', '40P01']);
 
+/**
+ * The database refused a value as data: PostgreSQL's class 22 (U+0000 in text, a number
+ * out of range, a string too long), MySQL's strict-mode value errors. Not an outage:
+ * retrying the same write fails the same way.
+ */
+const MYSQL_DATA_ERRORS = new Set(['ER_DATA_TOO_LONG', 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', 'ER_TRUNCATED_WRONG_VALUE', 'ER_WARN_DATA_OUT_OF_RANGE', 'ER_INVALID_CHARACTER_STRING']);
+export function isDataError(err: unknown): boolean {
+  const e = err as { code?: string };
+  const code = e?.code ?? '';
+  return MYSQL_DATA_ERRORS.has(code) || (/^22[0-9A-Z]{3}$/.test(code) && !CONFLICT_CODES.has(code)) || code === 'SQLITE_TOOBIG';
+}
+
 /** An error after which the whole transaction is gone and may be retried as a whole. */
 export function isRetryableConflict(err: unknown): boolean {
   const e = err as { code?: string; errno?: number };

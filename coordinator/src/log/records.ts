@@ -1,4 +1,4 @@
-import { TEXT_LIMITS, type BranchStatus, type Json, type TxStatus } from '@dtx/protocol';
+import { storableText, TEXT_LIMITS, type BranchStatus, type Json, type TxStatus } from '@dtx/protocol';
 import type { Binding } from './raw-statements.js';
 
 export type BranchOrder = 'parallel' | 'sequential';
@@ -182,9 +182,9 @@ export function branchToRow(b: BranchRecord): BranchRow {
   };
 }
 
-/** Error text cut to what `last_error` keeps. */
-export const clipError = (text: string | null): string | null => (text === null ? null : text.slice(0, TEXT_LIMITS.errorChars));
-/** A rollback reason cut to what `reason` keeps. */
-export const clipReason = (text: string): string => text.slice(0, TEXT_LIMITS.reasonChars);
+/** Error text cut to what `last_error` keeps, storable. */
+export const clipError = (text: string | null): string | null => (text === null ? null : storableText(text.slice(0, TEXT_LIMITS.errorChars)));
+/** A rollback reason cut to what `reason` keeps, storable. */
+export const clipReason = (text: string): string => storableText(text.slice(0, TEXT_LIMITS.reasonChars));
 
 export const parseJson = (text: string | null): Json | undefined => (text === null ? undefined : (JSON.parse(text) as Json));

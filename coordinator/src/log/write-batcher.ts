@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { DtxError, StoreUnavailableError } from '../errors.js';
+import { DtxError, StoreUnavailableError, UnstorableValueError } from '../errors.js';
 import { answerWithin, NoAnswerError } from './answer-within.js';
-import { isRetryableConflict } from './database.js';
+import { isDataError, isRetryableConflict } from './database.js';
 
 /** One log write: statements run inside the batch's database transaction. */
 export type WriteOp<T> = (trx: Knex.Transaction) => Promise<T>;
@@ -55,6 +55,8 @@ export class WriteBatcher {
   readonly #retries: number;
   /** Commits made, for metrics and the benchmark. */
   commits = 0;
+  /** Batches replayed one write at a time after an unexpected database error (metrics): no request should be able to cause one. */
+  replays = 0;
 
   constructor(
     private readonly knex: Knex,
@@ -113,10 +115,11 @@ export class WriteBatcher {
     } catch (err) {
       // one by one only finds a single bad write; a database that does not answer fails them all now
       if (batch.length > 1 && !(err instanceof NoAnswerError)) {
+        this.replays++;
         for (const p of batch) await this.#commit([p]);
         return;
       }
-      for (const p of batch) p.reject(err instanceof DtxError ? err : new StoreUnavailableError(err));
+      for (const p of batch) p.reject(asAnswer(err));
       return;
     }
     batch.forEach((p, i) => {
@@ -157,6 +160,12 @@ export class WriteBatcher {
       }
     }
   }
+}
+
+/** What a write that failed alone answers: its own refusal, a value the database refused (400), or the log unavailable (503). */
+function asAnswer(err: unknown): DtxError {
+  if (err instanceof DtxError) return err;
+  return isDataError(err) ? new UnstorableValueError(err) : new StoreUnavailableError(err);
 }
 
 type Groups = Map<unknown, { write: BatchableWrite<unknown, unknown>; at: number[] }>;

@@ -1,5 +1,6 @@
 import {
   parseRetryAfter,
+  storableText,
   TEXT_LIMITS,
   type BeginRequest,
   type BranchStatus,
@@ -106,7 +107,7 @@ export class CoordinatorClient {
 
   rollback(xid: string, opts: DecideOptions & { reason?: string } = {}): Promise<DecisionResponse> {
     const body: { wait: boolean | number; reason?: string } = { wait: opts.wait ?? false };
-    if (opts.reason !== undefined) body.reason = opts.reason.slice(0, TEXT_LIMITS.reasonChars);
+    if (opts.reason !== undefined) body.reason = storableText(opts.reason.slice(0, TEXT_LIMITS.reasonChars));
     return this.call('POST', `/v1/transactions/${enc(xid)}/rollback`, body, waitMs(opts.wait));
   }
 

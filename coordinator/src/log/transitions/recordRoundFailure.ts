@@ -46,7 +46,7 @@ export async function recordRoundFailure(trx: Knex.Transaction, r: FailedRound):
       attempts: r.plan.attempts,
       stuck: r.plan.stuck ? 1 : 0,
       next_retry_at: r.plan.nextRetryAt,
-      last_error: r.plan.lastError,
+      last_error: clipError(r.plan.lastError),
       updated_at: now,
     });
   return updated === 1;
