@@ -1,3 +1,5 @@
+import type { SignatureCheck } from '@dtx/protocol';
+
 /**
  * Errors of the participant side. Each has a stable `code`; the callback plugin maps
  * them to HTTP in one place (http/error-reply.ts).
@@ -62,9 +64,21 @@ export class UnknownActionError extends DtxSdkError {
 }
 
 /** A missing, malformed, mismatching or stale `dtx-signature`. */
+export type BadSignatureReason = Exclude<SignatureCheck, { ok: true }>['reason'];
+
+const WHY_REFUSED: Record<BadSignatureReason, string> = {
+  missing: 'dtx-signature is missing',
+  malformed: 'dtx-signature is malformed',
+  stale: 'dtx-signature is stale (over 5 minutes old or ahead)',
+  mismatch: 'dtx-signature is mismatch: not made with this secret for this body',
+  unbound: 'dtx-signature is unbound: v1 only, not bound to this destination (set acceptV1Signatures during a rolling upgrade)',
+  destination: 'dtx-signature is for another destination: not made for',
+};
+
 export class BadSignatureError extends DtxSdkError {
-  constructor(readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch') {
-    super('BAD_SIGNATURE', `dtx-signature is ${reason}`);
+  /** `destination`: the URL this participant expected the callback to be signed for. */
+  constructor(readonly reason: BadSignatureReason, destination?: string) {
+    super('BAD_SIGNATURE', reason === 'destination' ? `${WHY_REFUSED.destination} ${destination} (behind a proxy, set publicUrl to the URL the coordinator calls)` : WHY_REFUSED[reason]);
   }
 }
 

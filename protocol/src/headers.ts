@@ -1,4 +1,4 @@
-import { signBody } from './signature.js';
+import { signCallback } from './signature.js';
 import type { Phase } from './types.js';
 
 /** Header names of participant callbacks (PROTOCOL.md "Participant callbacks"). */
@@ -13,16 +13,22 @@ export const DEFAULT_CALLBACK_PREFIX = '/dtx';
 
 /**
  * The headers of one callback: who it is for, the 1-based attempt, and with a
- * secret the signature of `rawBody`, the exact text sent. The coordinator's
- * confirm/cancel and the SDK's try build them here, so the two cannot drift.
+ * secret the signature of `rawBody` (the exact text sent) bound to `url`, where it is
+ * sent. The coordinator's confirm/cancel and the SDK's try build them here, so the two
+ * cannot drift.
  */
-export function callbackHeaders(to: { xid: string; branchId: string; phase: Phase }, attempt: number, rawBody: string, signingSecret?: string): Record<string, string> {
+export function callbackHeaders(
+  to: { xid: string; branchId: string; phase: Phase },
+  attempt: number,
+  rawBody: string,
+  signing?: { secret: string; url: string },
+): Record<string, string> {
   const headers: Record<string, string> = {
     [HEADER_XID]: to.xid,
     [HEADER_BRANCH_ID]: to.branchId,
     [HEADER_PHASE]: to.phase,
     [HEADER_ATTEMPT]: String(attempt),
   };
-  if (signingSecret !== undefined) headers[HEADER_SIGNATURE] = signBody(signingSecret, rawBody);
+  if (signing !== undefined) headers[HEADER_SIGNATURE] = signCallback(signing.secret, signing.url, rawBody);
   return headers;
 }

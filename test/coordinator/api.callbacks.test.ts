@@ -57,10 +57,13 @@ describe.each(stores)('callbacks and phase-2 retries on %s', (kind) => {
       expect(c.headers['dtx-phase']).toBe(c.phase);
       expect(c.headers['dtx-attempt']).toBe('1');
       const sig = c.headers['dtx-signature'] as string;
-      expect(sig).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-      expect(verifySignature(SECRET, sig, c.rawBody)).toEqual({ ok: true });
-      expect(verifySignature('another-secret', sig, c.rawBody).ok).toBe(false);
-      expect(verifySignature(SECRET, sig, c.rawBody.replace('"xid"', '"xid" ')).ok).toBe(false);
+      expect(sig).toMatch(/^t=\d+,v1=[0-9a-f]{64},v2=[0-9a-f]{64}$/);
+      const destination = `${p.url}/${c.action}/${c.phase}`;
+      expect(verifySignature(SECRET, sig, c.rawBody, { destination })).toEqual({ ok: true });
+      expect(verifySignature('another-secret', sig, c.rawBody, { destination }).ok).toBe(false);
+      expect(verifySignature(SECRET, sig, c.rawBody.replace('"xid"', '"xid" '), { destination }).ok).toBe(false);
+      // bound to where it was sent: the same bytes at another participant are refused
+      expect(verifySignature(SECRET, sig, c.rawBody, { destination: `http://127.0.0.1:1/${c.action}/${c.phase}` })).toEqual({ ok: false, reason: 'destination' });
       expect(Math.abs(Date.now() - Number(/t=(\d+)/.exec(sig)![1]))).toBeLessThan(60_000);
     }
     // without a signing secret there is no signature
@@ -93,7 +96,9 @@ describe.each(stores)('callbacks and phase-2 retries on %s', (kind) => {
     expect(done.finishedAt).toMatch(ISO_MS);
     const attempts = p.callsOf('confirm', x).map((k) => Number(k.headers['dtx-attempt']));
     expect(attempts).toEqual([1, 2, 3, 4]);
-    for (const k of p.callsOf('confirm', x)) expect(verifySignature(SECRET, k.headers['dtx-signature'] as string, k.rawBody)).toEqual({ ok: true });
+    for (const k of p.callsOf('confirm', x)) {
+      expect(verifySignature(SECRET, k.headers['dtx-signature'] as string, k.rawBody, { destination: `${p.url}/${k.action}/confirm` })).toEqual({ ok: true });
+    }
   });
 
   for (const [label, fail] of [

@@ -50,29 +50,40 @@ describe('callbacks name their action (PROTOCOL.md v1.1)', () => {
     expect(actionsIn(p.calls.filter((c) => c.body.xid === outcome.xid))).toEqual([['try', 'w.sdk'], ['confirm', 'w.sdk']]);
   });
 
-  it('a captured signed try of one action, replayed to another action, is refused 400 INVALID_CALLBACK and moves nothing', async () => {
+  it('a captured signed try replayed to another action is refused: 401 for its destination, and 400 INVALID_CALLBACK where v1 signatures are accepted', async () => {
     coord = await startCoordinator({ signingSecret: SECRET });
     p = await startParticipant();
-    wallet = await startWallet('sqlite', { signingSecret: SECRET });
-    await wallet.seed('alice', 100);
     // The coordinator signs a credit try for alice; an eavesdropper keeps the exact bytes.
     await drive([{ branchId: 'c', action: 'wallet.credit', ...p.urls('wallet.credit'), payload: { account: 'alice', amount: 40 } }]);
     const captured = p.callsOf('try')[0]!;
-    const replay = (route: string) =>
-      fetch(`${wallet!.url}/dtx/${route}`, {
-        method: 'POST',
-        headers: Object.fromEntries(['content-type', 'dtx-xid', 'dtx-branch-id', 'dtx-phase', 'dtx-attempt', 'dtx-signature'].map((h) => [h, String(captured.headers[h])])),
-        body: captured.rawBody,
-      });
+    const headers = (signature: string) => ({
+      ...Object.fromEntries(['content-type', 'dtx-xid', 'dtx-branch-id', 'dtx-phase', 'dtx-attempt'].map((h) => [h, String(captured.headers[h])])),
+      'dtx-signature': signature,
+    });
+    const replay = (route: string, signature = String(captured.headers['dtx-signature'])) =>
+      fetch(`${wallet!.url}/dtx/${route}`, { method: 'POST', headers: headers(signature), body: captured.rawBody });
 
-    const toDebit = await replay('wallet.debit/try');
+    // a wallet on the current protocol: the signature was made for the participant it was sent to
+    wallet = await startWallet('sqlite', { signingSecret: SECRET });
+    await wallet.seed('alice', 100);
+    for (const route of ['wallet.debit/try', 'wallet.credit/try']) {
+      const res = await replay(route);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: { code: 'BAD_SIGNATURE', message: expect.stringMatching(/another destination/) } });
+    }
+    expect(await wallet.account('alice')).toEqual({ id: 'alice', balance: 100, frozen: 0, incoming: 0 });
+    await wallet.close();
+
+    // a wallet that still accepts unbound v1 signatures (a rolling upgrade): the body's action is what refuses it
+    wallet = await startWallet('sqlite', { signingSecret: SECRET, acceptV1Signatures: true });
+    await wallet.seed('alice', 100);
+    const v1Only = String(captured.headers['dtx-signature']).replace(/,v2=[0-9a-f]+$/, '');
+    const toDebit = await replay('wallet.debit/try', v1Only);
     expect(toDebit.status).toBe(400);
     expect(await toDebit.json()).toMatchObject({ error: { code: 'INVALID_CALLBACK', message: expect.stringMatching(/action/) } });
     expect(await wallet.account('alice')).toEqual({ id: 'alice', balance: 100, frozen: 0, incoming: 0 });
-
-    // The same bytes on their own action's route are a valid signed callback.
-    expect((await replay('wallet.credit/try')).status).toBe(200);
-    expect(await wallet.account('alice')).toEqual({ id: 'alice', balance: 100, frozen: 0, incoming: 40 });
+    // which is why accepting v1 is only for an upgrade: the same bytes on their own action's route pass
+    expect((await replay('wallet.credit/try', v1Only)).status).toBe(200);
   });
 
   it('a body whose action or phase differs from the route is refused; a v1 body without action is still accepted', async () => {

@@ -49,7 +49,7 @@ export class HttpParticipantCaller implements ParticipantCaller {
 
   async call(req: CallRequest): Promise<CallAnswer> {
     const raw = JSON.stringify(req.body);
-    const headers = { 'content-type': 'application/json', ...req.headers, ...callbackHeaders(req.body, req.attempt, raw, this.signingSecret || undefined) };
+    const headers = { 'content-type': 'application/json', ...req.headers, ...callbackHeaders(req.body, req.attempt, raw, this.signingSecret ? { secret: this.signingSecret, url: req.url } : undefined) };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {

@@ -7,6 +7,7 @@ const wallet = createWalletServer({
   port,
   host: process.env.HOST ?? '127.0.0.1',
   ...(process.env.DTX_SIGNING_SECRET ? { signingSecret: process.env.DTX_SIGNING_SECRET } : {}),
+  ...(process.env.PUBLIC_URL ? { publicUrl: process.env.PUBLIC_URL } : {}),
 });
 
 await wallet.start();

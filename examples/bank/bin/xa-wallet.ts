@@ -14,6 +14,7 @@ const wallet = createWalletServer({
   mode: 'xa',
   xa: { ...(process.env.DTX_COORDINATOR_URL ? { coordinatorUrl: process.env.DTX_COORDINATOR_URL } : {}) },
   ...(process.env.DTX_SIGNING_SECRET ? { signingSecret: process.env.DTX_SIGNING_SECRET } : {}),
+  ...(process.env.PUBLIC_URL ? { publicUrl: process.env.PUBLIC_URL } : {}),
 });
 
 await wallet.start();

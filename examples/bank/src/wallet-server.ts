@@ -12,8 +12,12 @@ export interface WalletServerOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
-  /** When set, callbacks must be signed with it. */
+  /** When set, callbacks must be signed with it, for this wallet's URL. */
   signingSecret?: string;
+  /** The URL the coordinator calls this wallet at, when not the address it listens on (a proxy, `localhost`). */
+  publicUrl?: string;
+  /** Accept unbound v1 signatures too (a rolling upgrade from coordinators before v2). @default false */
+  acceptV1Signatures?: boolean;
   /** `xa`: the XA wallet (`xawallet.debit` / `xawallet.credit`, MySQL / MariaDB), whose accounts show `{ id, balance }`. @default 'tcc' */
   mode?: 'tcc' | 'xa';
   /** The plugin's XA settings, for mode `xa`. */
@@ -44,6 +48,8 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
     participants: [xa ? new XaWallet() : new Wallet()],
     ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
     ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
+    ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
+    ...(opts.acceptV1Signatures !== undefined ? { acceptV1Signatures: opts.acceptV1Signatures } : {}),
   });
 
   app.get<{ Params: { id: string } }>('/accounts/:id', async (req, reply) => {

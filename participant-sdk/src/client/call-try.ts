@@ -28,7 +28,7 @@ export function callTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
 
 async function sendTry(http: JsonHttp, call: TryCall): Promise<TryAnswer> {
   const raw = JSON.stringify({ xid: call.xid, branchId: call.branchId, phase: 'try', action: call.action, payload: call.payload });
-  const headers = { ...traceHeaders(), ...callbackHeaders({ xid: call.xid, branchId: call.branchId, phase: 'try' }, call.attempt, raw, call.signingSecret) };
+  const headers = { ...traceHeaders(), ...callbackHeaders({ xid: call.xid, branchId: call.branchId, phase: 'try' }, call.attempt, raw, call.signingSecret === undefined ? undefined : { secret: call.signingSecret, url: call.url }) };
   let answer;
   try {
     answer = await http.send('POST', call.url, { body: raw, headers, timeoutMs: call.timeoutMs });

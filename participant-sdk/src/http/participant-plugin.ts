@@ -7,6 +7,7 @@ import { CoordinatorClient } from '../client/coordinator-client.js';
 import { ActionTable } from '../runtime/action-table.js';
 import { startPreparedBranchCheck } from '../xa/prepared-branch-check.js';
 import { requireXaServer } from '../xa/require-xa-support.js';
+import { callbackUrlOf } from './callback-destination.js';
 import { sendCallbackError } from './error-reply.js';
 import { parseCallback } from './parse-callback.js';
 import { contextOfHeaders, inSpan, SpanKind } from '../tracing/trace-context.js';
@@ -19,8 +20,23 @@ export interface ParticipantPluginOptions {
   knex: Knex;
   /** Instances of `@Participant` classes. */
   participants: readonly object[];
-  /** When set, every callback must carry a valid, fresh `dtx-signature`. */
+  /** When set, every callback must carry a valid, fresh `dtx-signature`, made for this participant's URL. */
   signingSecret?: string;
+  /**
+   * The base URL the coordinator (and initiators) call this service at, e.g.
+   * `https://wallet.internal:8443`, with any path prefix a reverse proxy strips. Signatures
+   * are bound to the URL they were sent to, so a callback captured on its way to another
+   * participant with the same secret is refused here.
+   * @default the address and port each request arrived on (`http://127.0.0.1:4001` when
+   *   listening there; a coordinator that calls `http://localhost:4001` needs this set)
+   */
+  publicUrl?: string;
+  /**
+   * Also accept v1 signatures, which are not bound to a destination: only while coordinators
+   * or initiators older than DTX 0.3 still call this service (a rolling upgrade).
+   * @default false
+   */
+  acceptV1Signatures?: boolean;
   /** fastify's route prefix. @default '/dtx' */
   prefix?: string;
   /** Settings of `@XaAction` actions (ignored without any). */
@@ -75,8 +91,10 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
         const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
         if (secret !== undefined) {
           const header = request.headers[HEADER_SIGNATURE];
-          const check = verifySignature(secret, Array.isArray(header) ? header[0] : header, raw ?? Buffer.alloc(0));
-          if (!check.ok) throw new BadSignatureError(check.reason);
+          const arrived = { path: request.url, localAddress: request.socket.localAddress, localPort: request.socket.localPort, tls: request.protocol === 'https' };
+          const destination = callbackUrlOf(arrived, opts.publicUrl);
+          const check = verifySignature(secret, Array.isArray(header) ? header[0] : header, raw ?? Buffer.alloc(0), { destination, acceptV1: opts.acceptV1Signatures === true });
+          if (!check.ok) throw new BadSignatureError(check.reason, destination);
         }
         const { body, attempt } = parseCallback(raw, { action, phase }, request.headers);
         span.setAttributes({ 'dtx.xid': body.xid, 'dtx.branch_id': body.branchId, 'dtx.attempt': attempt });

@@ -1,4 +1,4 @@
-import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_SIGNATURE, HEADER_XID, newXid, signBody, type Phase } from '@dtx/protocol';
+import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_SIGNATURE, HEADER_XID, newXid, signBody, signCallback, type Phase } from '@dtx/protocol';
 
 export interface RawCallback {
   action: string;
@@ -7,10 +7,13 @@ export interface RawCallback {
   branchId: string;
   payload?: unknown;
   attempt?: number;
-  /** A signature header to send as is; or sign with `secret`. */
+  /** A signature header to send as is; or sign with `secret`, as a coordinator would (for the URL it is sent to, unless `signedFor`). */
   signature?: string;
   secret?: string;
   signedAt?: number;
+  signedFor?: string;
+  /** Sign as coordinators before v2 did: `t=…,v1=…` only. */
+  v1Only?: boolean;
 }
 
 /** What a coordinator would send: a raw PROTOCOL.md callback over real HTTP. */
@@ -24,8 +27,12 @@ export async function sendCallback(baseUrl: string, cb: RawCallback): Promise<{ 
     [HEADER_ATTEMPT]: String(cb.attempt ?? 1),
   };
   if (cb.signature !== undefined) headers[HEADER_SIGNATURE] = cb.signature;
-  else if (cb.secret !== undefined) headers[HEADER_SIGNATURE] = signBody(cb.secret, raw, cb.signedAt ?? Date.now());
-  const res = await fetch(`${baseUrl}/dtx/${cb.action}/${cb.phase}`, { method: 'POST', headers, body: raw });
+  const url = `${baseUrl}/dtx/${cb.action}/${cb.phase}`;
+  const at = cb.signedAt ?? Date.now();
+  if (cb.signature === undefined && cb.secret !== undefined) {
+    headers[HEADER_SIGNATURE] = cb.v1Only ? signBody(cb.secret, raw, at) : signCallback(cb.secret, cb.signedFor ?? url, raw, at);
+  }
+  const res = await fetch(url, { method: 'POST', headers, body: raw });
   const text = await res.text();
   return { status: res.status, barrier: res.headers.get('dtx-barrier'), body: text ? JSON.parse(text) : undefined };
 }

@@ -17,13 +17,15 @@ export interface TestWallet {
   close(): Promise<void>;
 }
 
-export async function startWallet(kind: StoreKind, opts: { signingSecret?: string; mode?: 'tcc' | 'xa'; xa?: WalletServerOptions['xa'] } = {}): Promise<TestWallet> {
+export async function startWallet(kind: StoreKind, opts: Pick<WalletServerOptions, 'signingSecret' | 'publicUrl' | 'acceptV1Signatures' | 'mode' | 'xa'> = {}): Promise<TestWallet> {
   const db = await freshDatabase(kind, 'wallet');
   const make = (port: number) =>
     createWalletServer({
       databaseUrl: db.url,
       port,
       ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
+      ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
+      ...(opts.acceptV1Signatures !== undefined ? { acceptV1Signatures: opts.acceptV1Signatures } : {}),
       ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
       ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
     });
