@@ -11,11 +11,6 @@ import { runPhase2, type Phase2Deps, type RoundTx } from './run-phase2.js';
 /** How often a waiting request re-reads a transaction that no round of this process is driving. */
 const WAIT_POLL_MS = 50;
 
-export interface RoundsDeps extends Phase2Deps {
-  /** How long recovery's claim keeps other processes off a transaction. */
-  leaseMs: number;
-}
-
 /**
  * The phase-2 rounds this process runs, by xid: started after a decision taken
  * here, or by recovery (the in-process sweeper, an operator's retry). Shutdown
@@ -26,7 +21,7 @@ export interface RoundsDeps extends Phase2Deps {
 export class Phase2Rounds {
   readonly #inFlight = new Map<string, Promise<TxStatus | null>>();
 
-  constructor(private readonly deps: RoundsDeps) {}
+  constructor(private readonly deps: Phase2Deps) {}
 
   /** A round of a transaction just decided by this process, read from the log first. */
   start(xid: string): Promise<TxStatus> {

@@ -2,6 +2,7 @@ import type { TxStatus } from '@dtx/protocol';
 import type { Context } from '@opentelemetry/api';
 import type { ResolvedOptions } from '../config/options.js';
 import { planAfterRound, type CallOutcome } from '../core/phase2-outcome.js';
+import { roundLeaseMs } from '../core/round-lease.js';
 import { finalStatus, isBranchDone, isDecided, phaseOf } from '../core/transitions.js';
 import type { AttemptRecord } from '../log/attempt-records.js';
 import type { DtxLogger } from '../logger.js';
@@ -9,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { parseJson, type BranchRecord, type TxRecord } from '../log/records.js';
 import type { TransactionLog } from '../log/transaction-log.js';
 import { finishRoundWrite } from '../log/transitions/finishRound.js';
+import { extendLease } from '../log/transitions/extendLease.js';
 import { recordRoundFailure } from '../log/transitions/recordRoundFailure.js';
 import { contextOf } from '../tracing/trace-context.js';
 import type { ParticipantCaller } from './participant-caller.js';
@@ -17,6 +19,8 @@ import { tracedCall } from './traced-call.js';
 export interface Phase2Deps {
   log: TransactionLog;
   caller: ParticipantCaller;
+  /** The lease a decision or a recovery claim takes; a round that may last longer lengthens it first. */
+  leaseMs: number;
   options: Pick<ResolvedOptions, 'retryBaseMs' | 'retryMaxMs' | 'callTimeoutMs' | 'stuckAfterAttempts'>;
   now: () => number;
   metrics?: Metrics;
@@ -41,6 +45,12 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
   let pending = branches.filter((b) => !isBranchDone(b.status)).sort((a, b) => a.seq - b.seq);
   if (phase === 'cancel') pending = pending.reverse();
 
+  const timeoutOf = (b: BranchRecord) => b.timeoutMs ?? deps.options.callTimeoutMs;
+  const leaseNeeded = roundLeaseMs(pending.map(timeoutOf), tx.order);
+  if (leaseNeeded > deps.leaseMs && !(await deps.log.write((trx) => extendLease(trx, tx.xid, tx.status, deps.now() + leaseNeeded)))) {
+    return tx.status; // finished by another process meanwhile
+  }
+
   const traceParent = parent ?? contextOf(tx.traceParent, tx.traceState);
   const outcomes: (CallOutcome & { action: string | null })[] = [];
   const calls: AttemptRecord[] = [];
@@ -50,7 +60,7 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
     const request = {
       url,
       attempt: b.attempts + 1,
-      timeoutMs: b.timeoutMs ?? deps.options.callTimeoutMs,
+      timeoutMs: timeoutOf(b),
       body: { xid: tx.xid, branchId: b.branchId, phase, ...(b.action !== null ? { action: b.action } : {}), payload: parseJson(b.payloadJson), ...(tryResult !== undefined ? { tryResult } : {}) },
     };
     const { answer, record } = await tracedCall(deps, request, b.action, traceParent);

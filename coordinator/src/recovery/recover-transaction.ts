@@ -7,10 +7,6 @@ import { markRollingBack } from '../log/transitions/markRollingBack.js';
 import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
 import { contextOf, inSpan } from '../tracing/trace-context.js';
 
-export interface RecoveryDeps extends Phase2Deps {
-  leaseMs: number;
-}
-
 /**
  * Recovery of one transaction, by the sweeper or a BullMQ worker: claim it in the
  * status it was seen in (a guarded update, so only one process drives it at a
@@ -19,7 +15,7 @@ export interface RecoveryDeps extends Phase2Deps {
  * the initiator decided first, the decider drives it. Returns null when another
  * process holds it or it is no longer due. The recovery is a span in the transaction's trace.
  */
-export async function recoverTransaction(deps: RecoveryDeps, xid: string): Promise<TxStatus | null> {
+export async function recoverTransaction(deps: Phase2Deps, xid: string): Promise<TxStatus | null> {
   const seen = await deps.log.read((db) => readTx(db, xid));
   if (!seen || isFinal(seen.status)) return null;
   const attributes = { 'dtx.xid': xid, 'dtx.status': seen.status };
@@ -30,7 +26,7 @@ export async function recoverTransaction(deps: RecoveryDeps, xid: string): Promi
   });
 }
 
-async function recoverClaimed(deps: RecoveryDeps, xid: string, seen: TxStatus, ctx: Context): Promise<TxStatus | null> {
+async function recoverClaimed(deps: Phase2Deps, xid: string, seen: TxStatus, ctx: Context): Promise<TxStatus | null> {
   const now = deps.now();
   const claimed = await deps.log.write((trx) => claimForRecovery(trx, xid, seen, now, now + deps.leaseMs));
   if (!claimed) return null;
