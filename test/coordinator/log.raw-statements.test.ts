@@ -11,7 +11,7 @@ import { insertTransactionWrite } from '../../coordinator/src/log/transitions/in
 import { lockTrying } from '../../coordinator/src/log/transitions/lockTrying.js';
 import { markCommittingAll } from '../../coordinator/src/log/transitions/markCommitting.js';
 import { markFinishedAll } from '../../coordinator/src/log/transitions/markFinished.js';
-import { recordCommitReportsAll } from '../../coordinator/src/log/transitions/recordTryReport.js';
+import { recordCommitReportsAll, recordTryReport } from '../../coordinator/src/log/transitions/recordTryReport.js';
 import { NotCoalesced } from '../../coordinator/src/log/write-batcher.js';
 import { branchRecord, txRecord } from '../support/records.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
@@ -110,7 +110,7 @@ describe.each(stores)('raw hot statements on %s', (kind) => {
 
   test('the commit guard: a failed try or a passed deadline refuses that transaction, and the batch is not all won', async () => {
     const [ok, failed, late] = (await begin(3, (i) => (i === 2 ? { deadline: now - 1 } : {}))).map((b) => b.tx.xid) as [string, string, string];
-    await log.knex('dtx_branch').where({ xid: failed, branch_id: 'b' }).update({ status: 'try_failed' });
+    await log.write((trx) => recordTryReport(trx, failed, { branchId: 'b', ok: false, resultJson: null, error: 'refused' }, now));
     expect(await rolledBack((trx) => markCommittingAll(trx, [ok, failed], now, now + 5000))).toBe(false);
     expect(await rolledBack((trx) => markCommittingAll(trx, [ok, late], now, now + 5000))).toBe(false);
     expect(await inTrx((trx) => markCommittingAll(trx, [ok], now, now + 5000))).toBe(true);

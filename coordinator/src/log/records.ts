@@ -22,6 +22,8 @@ export interface TxRecord {
   /** The W3C `traceparent` its callbacks continue (PROTOCOL.md v1.1 "Trace context"). */
   traceParent: string | null;
   traceState: string | null;
+  /** Driven mode: the process calling the tries holds them until then (a repeated driven begin waits it out). */
+  driveUntil: number | null;
 }
 
 export interface BranchRecord {
@@ -50,6 +52,7 @@ export function newTxRecord(t: {
   metaJson: string | null;
   now: number;
   trace?: { traceParent: string; traceState: string | null };
+  driveUntil?: number;
 }): TxRecord {
   const deadline = t.now + t.timeoutMs;
   return {
@@ -69,6 +72,7 @@ export function newTxRecord(t: {
     finishedAt: null,
     traceParent: t.trace?.traceParent ?? null,
     traceState: t.trace?.traceState ?? null,
+    driveUntil: t.driveUntil ?? null,
   };
 }
 
@@ -85,7 +89,7 @@ export const BRANCH_TABLE = 'dtx_branch';
 /** The columns txToRow and branchToRow fill, in the order the raw INSERTs list them. */
 export const TX_COLUMNS = [
   'xid', 'status', 'stuck', 'reason', 'timeout_ms', 'branch_order', 'attempts', 'next_retry_at',
-  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state',
+  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state', 'drive_until',
 ] as const;
 export const BRANCH_COLUMNS = [
   'xid', 'branch_id', 'seq', 'action', 'try_url', 'confirm_url', 'cancel_url', 'payload',
@@ -118,6 +122,7 @@ export function txFromRow(r: Row): TxRecord {
     finishedAt: numOrNull(r.finished_at),
     traceParent: strOrNull(r.trace_parent),
     traceState: strOrNull(r.trace_state),
+    driveUntil: numOrNull(r.drive_until),
   };
 }
 
@@ -139,6 +144,7 @@ export function txToRow(t: TxRecord): TxRow {
     finished_at: t.finishedAt,
     trace_parent: t.traceParent,
     trace_state: t.traceState,
+    drive_until: t.driveUntil,
   };
 }
 

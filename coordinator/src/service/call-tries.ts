@@ -1,5 +1,6 @@
 import { backoffDelayMs, type Json } from '@dtx/protocol';
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { roundLeaseMs } from '../core/round-lease.js';
 import type { TryOutcome } from '../core/try-outcome.js';
 import { ATTEMPTS_KEPT_LATEST, type AttemptRecord } from '../log/attempt-records.js';
 import type { DtxLogger } from '../logger.js';
@@ -15,6 +16,8 @@ export interface TryDeps {
   retryMaxMs: number;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** Before a try is retried: keep holding the tries until `untilMs` (driven mode's hold; a repeat waits it out). */
+  holdUntil?: (untilMs: number) => Promise<void>;
   metrics?: Metrics;
   logger?: DtxLogger;
 }
@@ -64,6 +67,7 @@ async function callTry(deps: TryDeps, xid: string, b: BranchRecord, deadline: nu
     lastError = error;
     const wait = backoffDelayMs({ baseMs: deps.retryBaseMs, maxMs: deps.retryMaxMs }, attempt, answer.retryAfterMs);
     if (deps.now() + wait >= deadline) return fail(`${error}; no time left before the deadline`);
+    await deps.holdUntil?.(deps.now() + wait + roundLeaseMs([b.timeoutMs ?? deps.callTimeoutMs], 'parallel'));
     await deps.sleep(wait);
   }
 }

@@ -19,7 +19,7 @@ import type { ParticipantCaller } from '../phase2/participant-caller.js';
 import { Phase2Rounds } from '../phase2/rounds.js';
 import { branchRecord } from './branch-input.js';
 import { tryOutcome } from './try-report-input.js';
-import { runDriven, type DrivenDeps } from './driven.js';
+import { repeatDriven, runDriven, triesHeldFor, type DrivenDeps } from './driven.js';
 import type { StoredTrace } from '../tracing/trace-context.js';
 import { attemptView, beginView, drivenView, traceIdOf, txSummary, txView } from './views.js';
 
@@ -81,7 +81,9 @@ export class CoordinatorService {
       if (req.drive && !b.tryUrl) throw new InvalidRequestError('driven branches need a tryUrl', [{ path: `/branches/${i}/tryUrl`, message: 'is required when drive is true' }]);
       return branchRecord(xid, b, i + 1, now, this.deps.options, `/branches/${i}`);
     });
-    const tx = newTxRecord({ xid, timeoutMs, order: req.order ?? 'parallel', metaJson, now, trace });
+    const order = req.order ?? 'parallel';
+    const driveUntil = req.drive ? now + triesHeldFor(branches, order, this.deps.options.callTimeoutMs) : undefined;
+    const tx = newTxRecord({ xid, timeoutMs, order, metaJson, now, trace, ...(driveUntil !== undefined ? { driveUntil } : {}) });
     const inserted = await this.deps.log.apply(insertTransactionWrite, { tx, branches });
     if (!inserted.created) {
       const existing = inserted.existing;
@@ -95,7 +97,7 @@ export class CoordinatorService {
       if (!branches.every((b) => byId.has(b.branchId) && sameRegistration(byId.get(b.branchId)!, b))) {
         throw new TxExistsError(xid, existing.status, 'with other branches');
       }
-      return { created: false, view: drivenView(existing, stored) };
+      return { created: false, view: req.drive ? await repeatDriven(this.#driven, existing, stored, req.wait ?? true) : drivenView(existing, stored) };
     }
     if (!req.drive) return { created: true, view: req.branches ? drivenView(tx, branches) : beginView(tx) };
     return { created: true, view: await runDriven(this.#driven, tx, branches, req.wait ?? true) };
