@@ -41,6 +41,12 @@ export interface CoordinatorOptions {
   retentionMs?: number;
   /** Request body limit. @default 1048576 */
   bodyLimitBytes?: number;
+  /**
+   * How long a client has to send a whole request (headers within the smaller of this and
+   * 5 s), so slow-body clients cannot hold connections; answered 400 past it. Not how long
+   * an answer may take (`wait`). @default 10000
+   */
+  requestTimeoutMs?: number;
   /** Run the in-process recovery sweeper (when no Redis). @default true */
   recovery?: boolean;
   /** Log requests (pino). @default false */
@@ -74,6 +80,7 @@ export const DEFAULTS = {
   circuitOpenMs: 5000,
   retentionMs: 7 * 86_400_000,
   bodyLimitBytes: 1024 * 1024,
+  requestTimeoutMs: 10_000,
   recovery: true,
   logRequests: false,
   logLevel: 'info' as LogLevel,
@@ -98,6 +105,7 @@ export function resolveOptions(options: CoordinatorOptions = {}): ResolvedOption
   positiveInt('sweepIntervalMs', o.sweepIntervalMs);
   positiveInt('stuckAfterAttempts', o.stuckAfterAttempts);
   positiveInt('bodyLimitBytes', o.bodyLimitBytes);
+  positiveInt('requestTimeoutMs', o.requestTimeoutMs);
   positiveInt('workerConcurrency', o.workerConcurrency);
   positiveInt('sweepBatchSize', o.sweepBatchSize);
   positiveInt('circuitFailureThreshold', o.circuitFailureThreshold);

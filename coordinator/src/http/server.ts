@@ -28,6 +28,13 @@ export async function buildServer({ service, ping, metrics }: ServerDeps, option
     // fastify's own 503 while closing is not in the protocol's shape: answered by the onRequest hook below
     return503OnClosing: false,
     keepAliveTimeout: 65_000,
+    // a client must send its whole request in time (node checks every connectionsCheckingInterval)
+    requestTimeout: options.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(5000, options.requestTimeoutMs),
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(options.requestTimeoutMs / 2)),
+    },
     // the router refuses no path param that node lets through (request line and headers, 16 KiB by default):
     // the schemas judge xid and branchId, so a too long one is 400 INVALID_REQUEST naming it
     routerOptions: { maxParamLength: 16_384 },

@@ -9,6 +9,14 @@ import { settleWithin } from '../settle-within.js';
  */
 export const STORE_ANSWER_MS = 3000;
 
+/**
+ * How long the database itself lets one log statement run: a little above STORE_ANSWER_MS,
+ * so a batch the coordinator stopped waiting for (a lock held elsewhere, a slow disk) is
+ * cancelled by the server instead of holding a pool connection on and on. Set per session
+ * (database.ts, postgres.ts); migrations lift it for their own transaction (migrate.ts).
+ */
+export const STATEMENT_TIMEOUT_MS = STORE_ANSWER_MS + 1000;
+
 /** The database gave no answer in time. What was sent may still take effect later, so the caller knows nothing either way. */
 export class NoAnswerError extends Error {
   constructor(ms: number) {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { STATEMENT_TIMEOUT_MS } from './answer-within.js';
 import { openPostgres } from './postgres.js';
 
 export type Dialect = 'mysql' | 'sqlite' | 'postgres';
@@ -28,12 +29,31 @@ export async function openDatabase(url: string, poolMax = 16): Promise<Database>
       // its first plain read fixes a snapshot, so a write that loses a guarded update later in
       // the batch would read the past (a commit answered "rolled back" while another coordinator
       // committed it). READ COMMITTED reads what is committed, and takes no gap locks.
-      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
-        conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => done(err, conn));
+      afterCreate: (conn: MysqlConnection, done: (err: Error | null, conn: unknown) => void) => {
+        setUpMysqlSession(conn).then(() => done(null, conn), (err: Error) => done(err, conn));
       },
     },
   });
   return { knex, dialect: 'mysql' };
+}
+
+interface MysqlConnection {
+  query(sql: string, cb: (err: (Error & { errno?: number }) | null) => void): void;
+}
+
+const run = (conn: MysqlConnection, sql: string) =>
+  new Promise<void>((resolve, reject) => conn.query(sql, (err) => (err ? reject(err) : resolve())));
+
+/** READ COMMITTED (see openDatabase), and the statement timeout: MariaDB's max_statement_time, MySQL's max_execution_time (SELECTs) and lock waits. */
+async function setUpMysqlSession(conn: MysqlConnection): Promise<void> {
+  await run(conn, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  await run(conn, `SET SESSION innodb_lock_wait_timeout = ${Math.ceil(STATEMENT_TIMEOUT_MS / 1000)}`);
+  try {
+    await run(conn, `SET SESSION max_statement_time = ${STATEMENT_TIMEOUT_MS / 1000}`);
+  } catch (err) {
+    if ((err as { errno?: number }).errno !== 1193) throw err; // unknown variable: MySQL, not MariaDB
+    await run(conn, `SET SESSION max_execution_time = ${STATEMENT_TIMEOUT_MS}`);
+  }
 }
 
 function openSqlite(path: string): Knex {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
+import { STATEMENT_TIMEOUT_MS } from './answer-within.js';
 import type { Database, Dialect } from './database.js';
 
 const SQL_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../sql');
@@ -39,8 +40,17 @@ interface Serialised {
 /** How two processes migrating one database at once take turns, per dialect. */
 const SERIALISED: Record<Dialect, Serialised> = {
   mysql: {
-    lock: (trx) => trx.raw(`SELECT GET_LOCK('dtx_migrate', 60)`),
-    unlock: (trx) => trx.raw(`SELECT RELEASE_LOCK('dtx_migrate')`),
+    // a migration may run longer than a log statement may (STATEMENT_TIMEOUT_MS): lifted for this session, then restored
+    lock: async (trx) => {
+      await trx.raw(`SELECT GET_LOCK('dtx_migrate', 60)`);
+      await trx.raw('SET SESSION innodb_lock_wait_timeout = 50');
+      await trx.raw('SET SESSION max_statement_time = 0').catch(() => trx.raw('SET SESSION max_execution_time = 0'));
+    },
+    unlock: async (trx) => {
+      await trx.raw(`SET SESSION innodb_lock_wait_timeout = ${Math.ceil(STATEMENT_TIMEOUT_MS / 1000)}`);
+      await trx.raw(`SET SESSION max_statement_time = ${STATEMENT_TIMEOUT_MS / 1000}`).catch(() => trx.raw(`SET SESSION max_execution_time = ${STATEMENT_TIMEOUT_MS}`));
+      await trx.raw(`SELECT RELEASE_LOCK('dtx_migrate')`);
+    },
     migrationsTable: 'CREATE TABLE IF NOT EXISTS dtx_migrations (name VARCHAR(255) NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)',
   },
   sqlite: {
@@ -52,6 +62,7 @@ const SERIALISED: Record<Dialect, Serialised> = {
     // READ COMMITTED, so what the migrator before us applied is read after the lock; the lock ends with the transaction
     lock: async (trx) => {
       await trx.raw('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await trx.raw('SET LOCAL statement_timeout = 0'); // a migration may run longer than a log statement may
       await trx.raw(`SELECT pg_advisory_xact_lock(hashtext('dtx_migrate'))`);
     },
     unlock: async () => {},

@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { STATEMENT_TIMEOUT_MS } from './answer-within.js';
 
 const INT8_OID = 20;
 
@@ -25,13 +26,12 @@ export async function openPostgres(url: string, poolMax: number): Promise<Knex> 
     pool: {
       min: 0,
       max: poolMax,
-      // A batch is one database transaction of many writes. At READ COMMITTED a guarded
-      // UPDATE that waited for a row lock re-checks that row but not its subqueries (the
-      // "no failed try" of markCommitting would be read from before the wait). REPEATABLE
-      // READ fails such a write with a serialization error instead, and the batcher
-      // retries the whole batch on a fresh snapshot.
+      // A batch is one database transaction of many writes. At REPEATABLE READ a guarded
+      // UPDATE that meets a row changed since the batch's snapshot fails with a serialization
+      // error, and the batcher retries the whole batch on a fresh snapshot; so a write after a
+      // lost guard never reads the past. The statement timeout: STATEMENT_TIMEOUT_MS (answer-within.ts).
       afterCreate: (conn: pg.Client, done: (err: Error | null, conn: unknown) => void) => {
-        conn.query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ').then(
+        conn.query(`SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET statement_timeout = ${STATEMENT_TIMEOUT_MS}`).then(
           () => done(null, conn),
           (err: Error) => done(err, conn),
         );
