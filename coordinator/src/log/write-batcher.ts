@@ -22,6 +22,19 @@ export interface BatchableWrite<I, T> {
 /** Thrown by a BatchableWrite's `many` when its rows are not all the expected case. */
 export class NotCoalesced extends Error {}
 
+/**
+ * Every statement of the batch ran and the COMMIT failed without the database saying it
+ * did not commit (the connection dropped with the COMMIT sent): the batch may have
+ * committed. Like no answer at all, its writes are not replayed, which would apply the
+ * ones that are not idempotent (attempt counters, the attempt history) twice.
+ */
+class CommitOutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super('the COMMIT of a log batch got no answer', { cause });
+    this.name = 'CommitOutcomeUnknown';
+  }
+}
+
 interface Pending {
   op: WriteOp<unknown>;
   /** Set when the write may share statements with the batch's other instances of its BatchableWrite. */
@@ -113,8 +126,9 @@ export class WriteBatcher {
         throw err;
       });
     } catch (err) {
-      // one by one only finds a single bad write; a database that does not answer fails them all now
-      if (batch.length > 1 && !(err instanceof NoAnswerError)) {
+      // one by one only finds a single bad write; a database that does not answer, or whose
+      // COMMIT may have gone through, fails them all now
+      if (batch.length > 1 && !(err instanceof NoAnswerError) && !(err instanceof CommitOutcomeUnknown)) {
         this.replays++;
         for (const p of batch) await this.#commit([p]);
         return;
@@ -131,6 +145,7 @@ export class WriteBatcher {
 
   async #transaction(batch: Pending[], coalesce: boolean): Promise<Settled[]> {
     for (let attempt = 1; ; attempt++) {
+      let statementsRan = false;
       try {
         const settled = await answerWithin(this.knex.transaction(async (trx) => {
           const out: Settled[] = new Array(batch.length);
@@ -150,11 +165,14 @@ export class WriteBatcher {
               out[i] = { ok: false, error };
             }
           }
+          statementsRan = true;
           return out;
         }));
         this.commits++;
         return settled;
       } catch (err) {
+        // a conflict at COMMIT (a deadlock, Galera's certification failure) is a known rollback: retried below
+        if (statementsRan && !isRetryableConflict(err)) throw new CommitOutcomeUnknown(err);
         if (!isRetryableConflict(err) || attempt >= this.#retries) throw err;
         await new Promise((r) => setTimeout(r, 5 * attempt * Math.random()));
       }
