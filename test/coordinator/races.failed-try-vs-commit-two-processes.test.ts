@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawnDtx, type DtxProcess } from '../support/coordinator-process.js';
-import { api, eventually } from '../support/http.js';
+import { api, eventually, type JsonResponse } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
 
@@ -13,9 +13,14 @@ import { freshDatabase, storeKinds, type FreshDatabase } from '../support/servic
 const stores = (await storeKinds(['mysql', 'postgres'])).filter((k) => k !== 'sqlite');
 const TRANSACTIONS = 300;
 
-const jittered = async <T>(call: () => Promise<T>): Promise<T> => {
+/** After a few ms of jitter, so either side may arrive first; a 503 (a loaded log) is sent again after Retry-After, as clients do. */
+const jittered = async (call: () => Promise<JsonResponse>): Promise<JsonResponse> => {
   await new Promise((r) => setTimeout(r, Math.random() * 8));
-  return call();
+  for (let i = 0; ; i++) {
+    const answer = await call();
+    if (answer.status !== 503 || i >= 20) return answer;
+    await new Promise((r) => setTimeout(r, 1000 * Number(answer.headers['retry-after'] ?? 1)));
+  }
 };
 
 describe.each(stores)('a failed try against a commit, through two coordinator processes on %s', (kind) => {
@@ -51,7 +56,6 @@ describe.each(stores)('a failed try against a commit, through two coordinator pr
     const xids = await Promise.all(Array.from({ length: TRANSACTIONS }, begin));
     const answers = await Promise.all(
       xids.map(async (xid) => {
-        // a few ms of jitter on each side, so either may arrive first
         const [report, commit] = await Promise.all([
           jittered(() => api(a.url, 'POST', `/v1/transactions/${xid}/branches/b1/try-result`, { ok: false, error: 'insufficient balance' })),
           jittered(() => api(b.url, 'POST', `/v1/transactions/${xid}/commit`, {})),
