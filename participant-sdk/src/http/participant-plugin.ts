@@ -5,6 +5,8 @@ import type { Knex } from 'knex';
 import { BadSignatureError } from '../errors.js';
 import { CoordinatorClient } from '../client/coordinator-client.js';
 import { ActionTable } from '../runtime/action-table.js';
+import { startStrandedBranchCheck } from '../fmt/stranded-branch-check.js';
+import { DEFAULT_FMT } from '../runtime/action-table.js';
 import { startPreparedBranchCheck } from '../xa/prepared-branch-check.js';
 import { requireXaServer } from '../xa/require-xa-support.js';
 import { sendCallbackError } from './error-reply.js';
@@ -25,6 +27,25 @@ export interface ParticipantPluginOptions {
   prefix?: string;
   /** Settings of `@XaAction` actions (ignored without any). */
   xa?: XaOptions;
+  /** Settings of `@FmtAction` actions (ignored without any). */
+  fmt?: FmtOptions;
+}
+
+export interface FmtOptions {
+  /** The coordinator, asked about FMT branches that no phase 2 reached. Unset: they are only logged. */
+  coordinatorUrl?: string;
+  /** Bearer token for that coordinator. */
+  coordinatorToken?: string;
+  /** How often to look for such branches. @default 60000 */
+  checkEveryMs?: number;
+  /** A branch undecided for this long is resolved from the coordinator's state. @default 600000 */
+  orphanAfterMs?: number;
+  /** How long a try retries rows held by another transaction before answering 503 FMT_LOCK_BUSY. @default 200 */
+  lockWaitMs?: number;
+  /** How long a cancel waits for a later branch of its transaction on the same rows. @default 2000 */
+  busyForMs?: number;
+  /** A write touching more rows is refused (422). @default 1000 */
+  maxRowsPerStatement?: number;
 }
 
 export interface XaOptions {
@@ -50,11 +71,25 @@ export interface XaOptions {
 export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = async (app: FastifyInstance, opts) => {
   const xa = opts.xa ?? {};
   const settings = { lockWaitSeconds: Math.max(1, Math.round((xa.lockWaitMs ?? 1000) / 1000)), busyForMs: xa.busyForMs ?? 10_000 };
-  const table = new ActionTable(opts.knex, opts.participants, settings);
+  const fmt = opts.fmt ?? {};
+  const fmtSettings = {
+    lockWaitMs: fmt.lockWaitMs ?? DEFAULT_FMT.lockWaitMs,
+    busyForMs: fmt.busyForMs ?? DEFAULT_FMT.busyForMs,
+    maxRowsPerStatement: fmt.maxRowsPerStatement ?? DEFAULT_FMT.maxRowsPerStatement,
+  };
+  const table = new ActionTable(opts.knex, opts.participants, settings, fmtSettings);
   if (table.xaNames.length > 0) {
     await requireXaServer(opts.knex, table.xaNames);
     const coordinator = xa.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: xa.coordinatorUrl, ...(xa.coordinatorToken ? { token: xa.coordinatorToken } : {}) });
     const check = startPreparedBranchCheck({ knex: opts.knex, coordinator, settings, orphanAfterMs: xa.orphanAfterMs ?? 600_000, log: app.log }, xa.checkEveryMs ?? 60_000);
+    app.addHook('onClose', async () => {
+      await check.close();
+      await coordinator?.close();
+    });
+  }
+  if (table.fmtNames.length > 0) {
+    const coordinator = fmt.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: fmt.coordinatorUrl, ...(fmt.coordinatorToken ? { token: fmt.coordinatorToken } : {}) });
+    const check = startStrandedBranchCheck({ knex: opts.knex, coordinator, settings: fmtSettings, orphanAfterMs: fmt.orphanAfterMs ?? 600_000, log: app.log }, fmt.checkEveryMs ?? 60_000);
     app.addHook('onClose', async () => {
       await check.close();
       await coordinator?.close();
