@@ -40,7 +40,7 @@ export function installGate(trx: Knex.Transaction, opts: GateOptions): Gate {
   const original = client.runner.bind(client);
   const db: FmtSql = {
     dialect: fmtDialectOf(trx),
-    raw: (sql, bindings = []) => original(client.raw(sql, bindings)).run(),
+    raw: (sql, bindings = []) => original(trx.raw(sql, bindings as Knex.RawBinding[])).run(),
     cacheKey: (trx.client as { config: object }).config,
   };
   const records: UndoRecord[] = [];
