@@ -1,6 +1,6 @@
 import type { CallbackBody, Phase } from '@dtx/protocol';
 import { ActionTable, ensureFmtTables, FmtAction, knexFromUrl, Participant, type BarrierOutcome, type TccContext } from '@dtx/participant-sdk';
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { freshDatabase, type FreshDatabase } from '../../support/services.js';
 import { FmtWallet } from '../../../examples/bank/src/fmt-wallet.js';
 import { newXid } from './callbacks.js';
@@ -37,9 +37,24 @@ export interface FmtDesk {
   close(): Promise<void>;
 }
 
-export async function openFmtDesk(kind: 'mysql' | 'postgres', label = 'fmt', settings?: ConstructorParameters<typeof ActionTable>[3]): Promise<FmtDesk> {
+export interface DeskOptions {
+  settings?: ConstructorParameters<typeof ActionTable>[3];
+  /** Every session of the desk's pool runs in this time zone (MySQL offset, PostgreSQL zone name). */
+  timeZone?: string;
+}
+
+export async function openFmtDesk(kind: 'mysql' | 'postgres', label = 'fmt', { settings, timeZone }: DeskOptions = {}): Promise<FmtDesk> {
   const db = await freshDatabase(kind, label);
-  const knex = knexFromUrl(db.url, { poolMax: 10 });
+  const knex = timeZone === undefined ? knexFromUrl(db.url, { poolMax: 10 }) : knexFactory({
+    client: kind === 'mysql' ? 'mysql2' : 'pg',
+    connection: db.url,
+    pool: {
+      min: 0,
+      max: 10,
+      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) =>
+        conn.query(kind === 'mysql' ? `SET time_zone = '${timeZone}'` : `SET TIME ZONE '${timeZone}'`, (err) => done(err, conn)),
+    },
+  });
   await ensureFmtTables(knex);
   const table = new ActionTable(knex, [new FmtProbe(), new FmtWallet()], undefined, settings);
   const handle = (action: string, body: CallbackBody) => table.handle({ action, body, attempt: 1 }).catch((err: Error) => err);
