@@ -17,7 +17,7 @@ export interface TestWallet {
   close(): Promise<void>;
 }
 
-export async function startWallet(kind: StoreKind, opts: { signingSecret?: string; mode?: 'tcc' | 'xa'; xa?: WalletServerOptions['xa'] } = {}): Promise<TestWallet> {
+export async function startWallet(kind: StoreKind, opts: { signingSecret?: string; mode?: 'tcc' | 'xa' | 'fmt'; xa?: WalletServerOptions['xa']; fmt?: WalletServerOptions['fmt'] } = {}): Promise<TestWallet> {
   const db = await freshDatabase(kind, 'wallet');
   const make = (port: number) =>
     createWalletServer({
@@ -26,6 +26,7 @@ export async function startWallet(kind: StoreKind, opts: { signingSecret?: strin
       ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
       ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
       ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
+      ...(opts.fmt !== undefined ? { fmt: opts.fmt } : {}),
     });
   let server = make(0);
   await server.start();
