@@ -1,7 +1,7 @@
 export { Participant, TccAction, XaAction, FmtAction } from './decorators/participant.js';
 export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf } from './decorators/context.js';
 export { describeParticipant, type ParticipantDefinition, type ActionDefinition } from './decorators/describe-participant.js';
-export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions, type FmtOptions } from './http/participant-plugin.js';
+export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions, type FmtOptions, type StrandedBranchOptions } from './http/participant-plugin.js';
 export { ActionTable } from './runtime/action-table.js';
 export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
 export { ensureBarrierTable } from './barrier/ensure-barrier-table.js';

@@ -12,10 +12,10 @@ const kinds = [...((await requireService('mysql')) ? ['mysql' as const] : []), .
  */
 const EXPECTED: Record<'mysql' | 'postgres', Record<string, number>> = {
   // try: barrier insert, before image FOR UPDATE, locks, UPDATE, after image, undo insert, keep result
-  // confirm: barrier (2), undo records of the xid FOR UPDATE, delete undo, release locks
+  // confirm: barrier (2), delete the branch's undo records, release the transaction's locks
   // cancel: barrier (2), undo records FOR UPDATE, current image FOR UPDATE, restore, delete undo, release locks
-  mysql: { try: 7, repeatedTry: 2, confirm: 5, repeatedConfirm: 3, cancel: 7, emptyRollback: 2, refusedTry: 4 },
-  postgres: { try: 7, repeatedTry: 2, confirm: 5, repeatedConfirm: 3, cancel: 7, emptyRollback: 2, refusedTry: 4 },
+  mysql: { try: 7, repeatedTry: 2, confirm: 4, repeatedConfirm: 3, cancel: 7, emptyRollback: 2, refusedTry: 4 },
+  postgres: { try: 7, repeatedTry: 2, confirm: 4, repeatedConfirm: 3, cancel: 7, emptyRollback: 2, refusedTry: 4 },
 };
 
 describe.each(kinds)('FMT on %s: statements per phase', (kind) => {

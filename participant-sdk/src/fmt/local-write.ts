@@ -1,7 +1,8 @@
 import { FmtLockBusyError, FmtUnsupportedStatementError } from '../errors.js';
 import { heldByOthers } from './global-locks.js';
 import { imageRowsOf, imageSelectList, pkOf, pkPositions, rowKeyOf, type ImageRow } from './images.js';
-import { isKeyValue, readByValues, type WriteBuilder } from './record-write.js';
+import { probeSelect, type WriteBuilder } from './probe-select.js';
+import { isKeyValue, readByValues } from './record-write.js';
 import { rowsOf, type FmtSql } from './sql-rows.js';
 import { tableMetaOf } from './table-meta.js';
 
@@ -17,16 +18,7 @@ export async function checkRowsFree(db: FmtSql, xid: string | null, b: WriteBuil
     throw new FmtUnsupportedStatementError(describe, `table ${table} has no primary key, so its rows cannot be checked against global locks`);
   }
   const keyCols = meta.pk.map((n) => meta.columns.find((c) => c.n === n)!);
-  const probe = b.clone();
-  probe._method = 'select';
-  probe._single = { ...probe._single };
-  delete probe._single.update;
-  delete probe._single.counter;
-  delete probe._single.returning;
-  probe._statements = probe._statements.filter((s) => s.grouping !== 'columns');
-  probe.select(probe.client.raw(imageSelectList(db, keyCols)));
-  if (!probe._single.lock) probe.forUpdate();
-  const { sql, bindings } = probe.toSQL();
+  const { sql, bindings } = probeSelect(b, imageSelectList(db, keyCols));
   const rows = imageRowsOf(await rowsOf<Record<string, unknown>>(db, sql, bindings), keyCols.length);
   await requireFree(db, xid, table, keyCols, rows);
 }

@@ -3,22 +3,10 @@ import { FmtRowsMovedError, FmtUnsupportedStatementError } from '../errors.js';
 import { acquireLocks, type LockEntry } from './global-locks.js';
 import { quoteIdent, valueExpr, type ImageColumn } from './image-columns.js';
 import { imageRowsOf, imageSelectList, pkOf, pkPositions, readImageByPk, rowKeyOf, type ImageRow } from './images.js';
+import { probeSelect, type WriteBuilder } from './probe-select.js';
 import { rowsOf, type FmtSql } from './sql-rows.js';
 import { tableMetaOf, type TableMeta } from './table-meta.js';
 import type { UndoRecord } from './undo-record.js';
-
-/** The knex QueryBuilder surface a managed write uses (knex 3.x). */
-export interface WriteBuilder {
-  _method: string;
-  _single: Record<string, unknown>;
-  _statements: { grouping?: string }[];
-  client: { raw(sql: string): unknown };
-  clone(): WriteBuilder;
-  select(...cols: unknown[]): WriteBuilder;
-  forUpdate(): WriteBuilder;
-  returning(cols: string[]): WriteBuilder;
-  toSQL(): { sql: string; bindings: readonly unknown[] };
-}
 
 export interface WriteContext {
   db: FmtSql;
@@ -70,15 +58,7 @@ export async function recordWrite(ctx: WriteContext, b: WriteBuilder, table: str
 
 /** The rows an UPDATE / DELETE will touch, locked: the same builder as a SELECT of the image columns … FOR UPDATE. */
 async function beforeImage(db: FmtSql, b: WriteBuilder, columns: readonly ImageColumn[]): Promise<ImageRow[]> {
-  const probe = b.clone();
-  probe._method = 'select';
-  probe._single = { ...probe._single };
-  delete probe._single.update;
-  delete probe._single.counter;
-  delete probe._single.returning;
-  probe._statements = probe._statements.filter((s) => s.grouping !== 'columns');
-  probe.select(probe.client.raw(imageSelectList(db, columns))).forUpdate();
-  const { sql, bindings } = probe.toSQL();
+  const { sql, bindings } = probeSelect(b, imageSelectList(db, columns));
   return imageRowsOf(await rowsOf<Record<string, unknown>>(db, sql, bindings), columns.length);
 }
 

@@ -28,11 +28,13 @@ export interface FmtPhaseSettings {
  *   (locked), global locks, the write, its after image; the undo records; commit. Data,
  *   undo records, locks and the try row commit together or not at all, so a crash before
  *   the commit leaves nothing (the cancel is an empty rollback), and after it everything.
- * confirm = barrier confirm row; delete the branch's undo records; release its locks.
+ * confirm = barrier confirm row; delete the branch's undo records; release the transaction's
+ *   locks (it committed: none of its undo records will ever be applied).
  * cancel = barrier cancel row; the before images put back (undo-plan.ts), newest first;
  *   delete the undo records; release the locks. A dirty row rolls all of it back (409).
- * Both lock the transaction's undo records first (undoRecordsOfXid), so the branches of one
- * transaction finish one at a time and a row shared by two of them stays locked until both are.
+ * A cancel locks the transaction's undo records first (undoRecordsOfXid), so the cancels of one
+ * transaction's branches run one at a time and a row shared by two of them stays locked until
+ * both are undone.
  */
 export async function runFmtPhase<R>(
   knex: Knex,
@@ -60,16 +62,22 @@ async function fmtTry<R>(trx: Knex.Transaction, key: BarrierKey, business: (trx:
 
 async function finishBranch(trx: Knex.Transaction, key: BarrierKey, phase: 'confirm' | 'cancel'): Promise<undefined> {
   const db = fmtSqlOf(trx);
+  if (phase === 'confirm') {
+    // Committed: no undo record of this transaction will ever be applied, so every lock it
+    // holds here can go with its first confirm; the other branches' confirms find none left.
+    await deleteUndoRecords(db, key);
+    await releaseLocks(db, key.xid, new Set());
+    return undefined;
+  }
   const all = await undoRecordsOfXid(db, key.xid);
   if (all.length === 0) return undefined;
   const mine = all.filter((r) => r.branchId === key.branchId);
   const others = all.filter((r) => r.branchId !== key.branchId);
-  if (phase === 'cancel') {
-    const later = others.find((o) => mine.some((m) => o.id! > m.id! && overlaps(o, m)));
-    if (later) throw new FmtBranchWaitingError(key.xid, key.branchId, later.branchId);
-    await undoBranch(db, key, mine);
-  }
+  const later = others.find((o) => mine.some((m) => o.id! > m.id! && overlaps(o, m)));
+  if (later) throw new FmtBranchWaitingError(key.xid, key.branchId, later.branchId);
+  await undoBranch(db, key, mine);
   if (mine.length > 0) await deleteUndoRecords(db, key);
+  // Rolled back: a row another branch still has to undo stays locked until that branch's cancel.
   await releaseLocks(db, key.xid, new Set(others.flatMap((r) => r.rowKeys)));
   return undefined;
 }

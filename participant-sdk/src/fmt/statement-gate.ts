@@ -3,7 +3,8 @@ import type { BarrierKey } from '../barrier/insert-barrier-row.js';
 import { FmtUnsupportedStatementError } from '../errors.js';
 import { classifyBuilder, classifyRaw, type BuilderState } from './classify-statement.js';
 import { checkInsertedFree, checkRowsFree } from './local-write.js';
-import { recordWrite, type WriteBuilder } from './record-write.js';
+import type { WriteBuilder } from './probe-select.js';
+import { recordWrite } from './record-write.js';
 import { fmtDialectOf, type FmtSql } from './sql-rows.js';
 import type { UndoRecord } from './undo-record.js';
 

@@ -31,36 +31,32 @@ export interface ParticipantPluginOptions {
   fmt?: FmtOptions;
 }
 
-export interface FmtOptions {
-  /** The coordinator, asked about FMT branches that no phase 2 reached. Unset: they are only logged. */
+/** Where a mode's check for branches that no phase 2 reached asks about them, and when. */
+export interface StrandedBranchOptions {
+  /** The coordinator, asked about branches that no phase 2 reached. Unset: they are only logged. */
   coordinatorUrl?: string;
   /** Bearer token for that coordinator. */
   coordinatorToken?: string;
   /** How often to look for such branches. @default 60000 */
   checkEveryMs?: number;
-  /** A branch undecided for this long is resolved from the coordinator's state. @default 600000 */
+  /** A branch left this long is resolved from the coordinator's state. @default 600000 */
   orphanAfterMs?: number;
+}
+
+export interface XaOptions extends StrandedBranchOptions {
+  /** How long one statement waits on a row lock held by a prepared branch (whole seconds). @default 1000 */
+  lockWaitMs?: number;
+  /** How long a phase retries a branch whose rows stay locked before answering 503. @default 10000 */
+  busyForMs?: number;
+}
+
+export interface FmtOptions extends StrandedBranchOptions {
   /** How long a try retries rows held by another transaction before answering 503 FMT_LOCK_BUSY. @default 200 */
   lockWaitMs?: number;
   /** How long a cancel waits for a later branch of its transaction on the same rows. @default 2000 */
   busyForMs?: number;
   /** A write touching more rows is refused (422). @default 1000 */
   maxRowsPerStatement?: number;
-}
-
-export interface XaOptions {
-  /** The coordinator, asked about prepared branches that no phase 2 reached. Unset: they are only logged. */
-  coordinatorUrl?: string;
-  /** Bearer token for that coordinator. */
-  coordinatorToken?: string;
-  /** How often to look for such branches. @default 60000 */
-  checkEveryMs?: number;
-  /** A branch prepared for this long is resolved from the coordinator's state. @default 600000 */
-  orphanAfterMs?: number;
-  /** How long one statement waits on a row lock held by a prepared branch (whole seconds). @default 1000 */
-  lockWaitMs?: number;
-  /** How long a phase retries a branch whose rows stay locked before answering 503. @default 10000 */
-  busyForMs?: number;
 }
 
 /**
@@ -80,20 +76,10 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
   const table = new ActionTable(opts.knex, opts.participants, settings, fmtSettings);
   if (table.xaNames.length > 0) {
     await requireXaServer(opts.knex, table.xaNames);
-    const coordinator = xa.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: xa.coordinatorUrl, ...(xa.coordinatorToken ? { token: xa.coordinatorToken } : {}) });
-    const check = startPreparedBranchCheck({ knex: opts.knex, coordinator, settings, orphanAfterMs: xa.orphanAfterMs ?? 600_000, log: app.log }, xa.checkEveryMs ?? 60_000);
-    app.addHook('onClose', async () => {
-      await check.close();
-      await coordinator?.close();
-    });
+    startStrandedCheck(app, xa, (coordinator, orphanAfterMs, everyMs) => startPreparedBranchCheck({ knex: opts.knex, coordinator, settings, orphanAfterMs, log: app.log }, everyMs));
   }
   if (table.fmtNames.length > 0) {
-    const coordinator = fmt.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: fmt.coordinatorUrl, ...(fmt.coordinatorToken ? { token: fmt.coordinatorToken } : {}) });
-    const check = startStrandedBranchCheck({ knex: opts.knex, coordinator, settings: fmtSettings, orphanAfterMs: fmt.orphanAfterMs ?? 600_000, log: app.log }, fmt.checkEveryMs ?? 60_000);
-    app.addHook('onClose', async () => {
-      await check.close();
-      await coordinator?.close();
-    });
+    startStrandedCheck(app, fmt, (coordinator, orphanAfterMs, everyMs) => startStrandedBranchCheck({ knex: opts.knex, coordinator, settings: fmtSettings, orphanAfterMs, log: app.log }, everyMs));
   }
   // fastify applies an explicit `prefix` itself; without one the protocol's default applies.
   const base = opts.prefix === undefined ? DEFAULT_CALLBACK_PREFIX : '';
@@ -132,3 +118,17 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
     }
   }
 };
+
+/** Starts a mode's stranded-branch check with its coordinator client; both close with the app. */
+function startStrandedCheck(
+  app: FastifyInstance,
+  o: StrandedBranchOptions,
+  start: (coordinator: CoordinatorClient | undefined, orphanAfterMs: number, everyMs: number) => { close(): Promise<void> },
+): void {
+  const coordinator = o.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: o.coordinatorUrl, ...(o.coordinatorToken ? { token: o.coordinatorToken } : {}) });
+  const check = start(coordinator, o.orphanAfterMs ?? 600_000, o.checkEveryMs ?? 60_000);
+  app.addHook('onClose', async () => {
+    await check.close();
+    await coordinator?.close();
+  });
+}
