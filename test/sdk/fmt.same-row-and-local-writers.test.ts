@@ -60,6 +60,16 @@ describe.each(kinds)('FMT on %s: one transaction\'s branches on one row, and loc
     expect(await d.wallet('debit', 'cancel', x, 'alice', 30)).toMatchObject({ kind: 'ran' });
     await waiting;
     expect(await balance(d)).toBe(101);
+    // SELECT … FOR UPDATE through the builder respects global locks, in an FMT try and in withGlobalLock
+    const held = newXid();
+    await d.wallet('debit', 'try', held, 'alice', 1);
+    const reader = d.script('read', (t) => t('accounts').where('id', 'alice').forUpdate().first());
+    expect(await d.send('try', newXid(), reader)).toBeInstanceOf(FmtLockBusyError);
+    expect(await d.send('try', held, reader, {}, 'b9')).toMatchObject({ kind: 'ran' }); // its own transaction's lock
+    await expect(withGlobalLock(d.knex, (trx) => trx('accounts').where('id', 'alice').forUpdate().first(), { waitMs: 100 })).rejects.toBeInstanceOf(FmtLockBusyError);
+    expect(await d.wallet('debit', 'cancel', held, 'alice', 1)).toMatchObject({ kind: 'ran' });
+    expect(await d.send('cancel', held, reader, {}, 'b9')).toMatchObject({ kind: 'ran' });
+    expect(await balance(d)).toBe(101);
     // interleaved: FMT debits confirmed or cancelled at random, local credits between them
     let expected = 101;
     await Promise.all(
