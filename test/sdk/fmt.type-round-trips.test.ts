@@ -50,7 +50,9 @@ describe.runIf(hasMysql)('FMT round trips on MariaDB: a cancel restores byte-ide
       (18446744073709551615, 1234567890123456789012345678.0123456789, 9223372036854775807, 18446744073709551615, '2024-02-29 23:59:59.999999', '2024-11-03 07:30:00.123456',
        '{ "z": 1,  "a" : [1, 2.50, "x"] }', UNHEX('00FF00'), UNHEX('FF0000FF'), 'trailing  ', 'ab', 'Large', 0.30000000000000004, 0.1, '', NULL),
       (1234567890123456789, -0.0000000001, -9223372036854775808, 0, '1000-01-01 00:00:00.000001', '1970-01-01 05:30:01.000001',
-       '[]', UNHEX(''), UNHEX('00'), '', ' lead', 'small', -1.7976931348623157e308, -3.40282e38, '', '')`);
+       '[]', UNHEX(''), UNHEX('00'), '', ' lead', 'small', -1.7976931348623157e308, -3.40282e38, '', ''),
+      (1234567890123456788, 2, 1, 1, NULL, NULL, NULL, NULL, NULL, 'neighbour', NULL, NULL, NULL, NULL, NULL, NULL)`);
+    // 1234567890123456788 and …789 are one double: a key compared as a number would be both rows
     const url = desk.db.url;
     const seeded = await mysqlRows(url, 'types');
     const update = desk.script('update', (t) => t('types').where('id', '>', '0').update(OVERWRITE_MYSQL));
