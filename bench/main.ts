@@ -48,7 +48,7 @@ async function main(): Promise<number> {
           continue;
         }
         if (scenario.startsWith('bank')) {
-          // bank-bare, bank and bank-xa use different wallet servers on the same two databases
+          // bank-bare, bank, bank-xa and bank-fmt use different wallet servers on the same two databases
           if (stage.bank) await Promise.all(stage.bank.servers.map((s) => s.stop()));
           const { startWallets } = await import('./scenario-bank.js');
           stage.bank = await startWallets(scenario, walletDbs.map((d) => withDatabase(o.databaseUrl, d)), BANK_ACCOUNTS);
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
         log(rowLine(row));
         if (scenario.startsWith('bank')) {
           const { checkMoney } = await import('./scenario-bank.js');
-          log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin as MysqlAdmin, walletDbs, scenario === 'bank' || scenario === 'bank-xa' ? logDb : null, BANK_ACCOUNTS, row.load.completed, row.load.errors)}`);
+          log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin as MysqlAdmin, walletDbs, NEEDS_COORDINATOR.has(scenario) ? logDb : null, BANK_ACCOUNTS, row.load.completed, row.load.errors)}`);
         }
       }
     }

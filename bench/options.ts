@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import type { StoreKind } from './store.js';
 
-export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank', 'bank-xa', 'drain'] as const;
+export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank', 'bank-xa', 'bank-fmt', 'drain'] as const;
 export type ScenarioName = (typeof ALL)[number];
 /** The scenario each DTX figure is a ratio to. */
-export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare', 'bank-xa': 'bank-bare' };
-export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank', 'bank-xa']);
+export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare', 'bank-xa': 'bank-bare', 'bank-fmt': 'bank' };
+export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank', 'bank-xa', 'bank-fmt']);
 export const BANK_ACCOUNTS = 1000;
 /** The bank scenarios' wallets (examples/bank) and their money check run on MySQL. */
-const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank']);
+const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank', 'bank-fmt']);
 const DEFAULT_URL: Record<StoreKind, string> = {
   mysql: 'mysql://root@127.0.0.1:3306/dtx_bench',
   postgres: 'postgres://postgres@127.0.0.1:5432/dtx_bench',

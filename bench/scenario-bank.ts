@@ -10,12 +10,19 @@ const OPENING_BALANCE = 1_000_000_000;
 /**
  * Two wallets, each on its own MySQL database: bench/bare-wallet.ts for bank-bare,
  * examples/bank's wallet (SDK, barrier) for bank, and for bank-xa that TCC wallet as A
- * and the XA wallet (examples/bank/bin/xa-wallet.ts) as B. Accounts acct-0…acct-(n-1)
+ * and the XA wallet (examples/bank/bin/xa-wallet.ts) as B, for bank-fmt the FMT wallet
+ * (examples/bank/bin/fmt-wallet.ts) as both. Accounts acct-0…acct-(n-1)
  * are (re)seeded straight in SQL, so every scenario starts from the same balances.
  */
 export async function startWallets(scenario: string, dbUrls: string[], accounts: number): Promise<{ servers: Child[]; urls: string[] }> {
   const scriptOf = (i: number) =>
-    scenario === 'bank-bare' ? 'bench/bare-wallet.ts' : scenario === 'bank-xa' && i === 1 ? 'examples/bank/bin/xa-wallet.ts' : 'examples/bank/bin/wallet.ts';
+    scenario === 'bank-bare'
+      ? 'bench/bare-wallet.ts'
+      : scenario === 'bank-fmt'
+        ? 'examples/bank/bin/fmt-wallet.ts'
+        : scenario === 'bank-xa' && i === 1
+          ? 'examples/bank/bin/xa-wallet.ts'
+          : 'examples/bank/bin/wallet.ts';
   const servers = await Promise.all(
     dbUrls.map((url, i) =>
       startProcess(`${scenario} wallet ${'ab'[i]}`, ['--import', 'tsx', scriptOf(i)], { PORT: '0', WALLET_DATABASE_URL: url }, /"wallet":"(http:\/\/[^"]+)"/),
@@ -37,7 +44,8 @@ export async function startWallets(scenario: string, dbUrls: string[], accounts:
  * One transfer of 1 unit from a random account at wallet A to a random account at
  * wallet B. bank-bare: debit then credit, each a plain local transaction. bank: one
  * driven-mode request to DTX with wallet.debit and wallet.credit as branches; bank-xa
- * the same with xawallet.credit (an XA branch) at wallet B.
+ * the same with xawallet.credit (an XA branch) at wallet B; bank-fmt with fmtwallet.debit
+ * and fmtwallet.credit (FMT branches).
  */
 export async function bankScenario(c: ScenarioConfig, h: HttpHelpers): Promise<Scenario> {
   const [a, b] = c.wallets!;
@@ -54,11 +62,12 @@ export async function bankScenario(c: ScenarioConfig, h: HttpHelpers): Promise<S
       close: h.closePools,
     };
   }
+  const [debit, credit] = c.scenario === 'bank-fmt' ? ['fmtwallet.debit', 'fmtwallet.credit'] : ['wallet.debit', c.scenario === 'bank-xa' ? 'xawallet.credit' : 'wallet.credit'];
   return {
     run: () =>
       h.drive([
-        branchOf(actionRef(a!, 'wallet.debit'), 'debit', { account: pick(), amount: 1 }),
-        branchOf(actionRef(b!, c.scenario === 'bank-xa' ? 'xawallet.credit' : 'wallet.credit'), 'credit', { account: pick(), amount: 1 }),
+        branchOf(actionRef(a!, debit), 'debit', { account: pick(), amount: 1 }),
+        branchOf(actionRef(b!, credit), 'credit', { account: pick(), amount: 1 }),
       ]),
     close: h.closePools,
   };

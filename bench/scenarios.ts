@@ -89,7 +89,8 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
     }
     case 'bank-bare':
     case 'bank':
-    case 'bank-xa': {
+    case 'bank-xa':
+    case 'bank-fmt': {
       const { bankScenario } = await import('./scenario-bank.js');
       return bankScenario(c, {
         post: (base, path, body) => post(base, path, body, n),

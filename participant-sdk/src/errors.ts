@@ -119,3 +119,85 @@ export class XaUnsupportedError extends DtxSdkError {
     super('XA_UNSUPPORTED', message);
   }
 }
+
+/** A participant with `@FmtAction` methods on a database FMT does not support (SQLite). */
+export class FmtUnsupportedError extends DtxSdkError {
+  constructor(message: string) {
+    super('FMT_UNSUPPORTED', message);
+  }
+}
+
+/**
+ * A statement an `@FmtAction` cannot undo exactly, refused before it ran: answered 422,
+ * so the try is a final refusal and the transaction rolls back at once.
+ */
+export class FmtUnsupportedStatementError extends DtxSdkError {
+  constructor(
+    readonly statement: string,
+    readonly why: string,
+  ) {
+    super('FMT_UNSUPPORTED_STATEMENT', `FMT cannot undo ${statement}: ${why}`);
+  }
+}
+
+/**
+ * A row held by the global lock of another, undecided FMT transaction: answered 503 with
+ * Retry-After, so the caller tries again (a try within its deadline). `withGlobalLock`
+ * throws it once its wait is over.
+ */
+export class FmtLockBusyError extends DtxSdkError {
+  constructor(
+    readonly table: string,
+    readonly pk: readonly (string | null)[],
+    readonly holder: string,
+  ) {
+    super('FMT_LOCK_BUSY', `row ${table} ${JSON.stringify(pk)} is locked by the FMT transaction ${holder}; try again`);
+  }
+}
+
+/** What a dirty rollback found: the first row and column that no longer hold the try's after image. */
+export interface DirtyRow {
+  table: string;
+  pk: (string | null)[];
+  column: string;
+  /** The after image's value (null: SQL NULL, or the row did not exist). */
+  expected: string | null;
+  current: string | null;
+  /** The undo record, for `resolveDirtyRollback`. */
+  seq: number;
+}
+
+/**
+ * A cancel that found a row changed since its try by a writer outside FMT: nothing was
+ * written, the rows stay locked, and the cancel answers 409 until an operator records a
+ * resolution (`resolveDirtyRollback`).
+ */
+export class FmtDirtyRollbackError extends DtxSdkError {
+  constructor(
+    xid: string,
+    branchId: string,
+    readonly dirty: DirtyRow,
+  ) {
+    super(
+      'FMT_DIRTY_ROLLBACK',
+      `cancel of ${xid}/${branchId}: ${dirty.table} ${JSON.stringify(dirty.pk)} column ${dirty.column} is ${JSON.stringify(dirty.current)}, not the try's ${JSON.stringify(dirty.expected)}: changed outside FMT; resolve it with resolveDirtyRollback (restore-before or keep-current)`,
+    );
+  }
+}
+
+/**
+ * A cancel that must wait: a later try of the same transaction changed the same row and
+ * is not undone yet (rows are undone in reverse order of their tries). Answered 503.
+ */
+export class FmtBranchWaitingError extends DtxSdkError {
+  constructor(xid: string, branchId: string, later: string) {
+    super('FMT_WAITING_FOR_LATER_BRANCH', `cancel of ${xid}/${branchId} waits for the cancel of branch ${later}, which changed the same rows after it`);
+  }
+}
+
+/** The rows a write matched were not the rows its before image read (a phantom, or a LIMIT without a unique order): the try is rolled back and answered 503. */
+export class FmtRowsMovedError extends DtxSdkError {
+  constructor(table: string, imaged: number, matched: number) {
+    super('FMT_ROWS_MOVED', `a write to ${table} matched ${matched} rows but its before image read ${imaged}; try again`);
+  }
+}

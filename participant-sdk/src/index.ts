@@ -1,11 +1,15 @@
-export { Participant, TccAction, XaAction } from './decorators/participant.js';
+export { Participant, TccAction, XaAction, FmtAction } from './decorators/participant.js';
 export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf } from './decorators/context.js';
 export { describeParticipant, type ParticipantDefinition, type ActionDefinition } from './decorators/describe-participant.js';
-export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions } from './http/participant-plugin.js';
+export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions, type FmtOptions, type StrandedBranchOptions } from './http/participant-plugin.js';
 export { ActionTable } from './runtime/action-table.js';
 export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
 export { ensureBarrierTable } from './barrier/ensure-barrier-table.js';
 export { pruneBarrier, type PruneBarrierOptions } from './barrier/prune-barrier.js';
+export { ensureFmtTables } from './fmt/ensure-fmt-tables.js';
+export { withGlobalLock, type WithGlobalLockOptions } from './fmt/with-global-lock.js';
+export { resolveDirtyRollback, type DirtyRollbackResolution } from './fmt/resolve-dirty-rollback.js';
+export { pruneFmt, type PruneFmtOptions } from './fmt/prune-fmt.js';
 export { xaIdOf, xaFormatIdOf, type XaId } from './xa/xa-id.js';
 export { knexFromUrl, type KnexFromUrlOptions } from './database/knex-from-url.js';
 export {
@@ -21,6 +25,13 @@ export {
   DriverMissingError,
   BranchBusyError,
   XaUnsupportedError,
+  FmtUnsupportedError,
+  FmtUnsupportedStatementError,
+  FmtLockBusyError,
+  FmtDirtyRollbackError,
+  FmtBranchWaitingError,
+  FmtRowsMovedError,
+  type DirtyRow,
   toError,
 } from './errors.js';
 export {

@@ -1,4 +1,4 @@
-// `npm run example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--from-xa] [--to-xa]`
+// `npm run example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--from-xa|--from-fmt] [--to-xa|--to-fmt]`
 import { CoordinatorClient } from '@dtx/participant-sdk';
 import { parseArgs } from 'node:util';
 import { parseAccountAt, transfer } from '../src/transfer.js';
@@ -14,12 +14,15 @@ const { values } = parseArgs({
     // the side is an XA wallet (npm run example:xa-wallet): participant `xawallet`
     'from-xa': { type: 'boolean', default: false },
     'to-xa': { type: 'boolean', default: false },
+    // the side is an FMT wallet (npm run example:fmt-wallet): participant `fmtwallet`
+    'from-fmt': { type: 'boolean', default: false },
+    'to-fmt': { type: 'boolean', default: false },
   },
 });
 
 const amount = Number(values.amount);
 if (!values.from || !values.to || !Number.isSafeInteger(amount) || amount <= 0) {
-  console.error('usage: example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--from-xa] [--to-xa] [--token T] [--timeout MS]');
+  console.error('usage: example:transfer -- --coordinator URL --from WALLET_URL/ACCOUNT --to WALLET_URL/ACCOUNT --amount N [--from-xa|--from-fmt] [--to-xa|--to-fmt] [--token T] [--timeout MS]');
   process.exit(2);
 }
 
@@ -29,8 +32,9 @@ const client = new CoordinatorClient({
   ...(process.env.DTX_SIGNING_SECRET ? { signingSecret: process.env.DTX_SIGNING_SECRET } : {}),
 });
 try {
-  const from = { ...parseAccountAt(values.from), participant: values['from-xa'] ? 'xawallet' : 'wallet' };
-  const to = { ...parseAccountAt(values.to), participant: values['to-xa'] ? 'xawallet' : 'wallet' };
+  const side = (xa: boolean | undefined, fmt: boolean | undefined) => (xa ? 'xawallet' : fmt ? 'fmtwallet' : 'wallet');
+  const from = { ...parseAccountAt(values.from), participant: side(values['from-xa'], values['from-fmt']) };
+  const to = { ...parseAccountAt(values.to), participant: side(values['to-xa'], values['to-fmt']) };
   const outcome = await transfer(client, { from, to, amount, timeoutMs: Number(values.timeout) });
   console.log(JSON.stringify({ xid: outcome.xid, status: outcome.status }));
   if ('error' in outcome) console.error(outcome.error.message);

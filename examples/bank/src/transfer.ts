@@ -5,7 +5,7 @@ import type { Wallet } from './wallet.js';
 export interface AccountAt {
   walletUrl: string;
   account: string;
-  /** The wallet's participant name: `wallet` (TCC) or `xawallet` (XA). Both take the same payloads. @default 'wallet' */
+  /** The wallet's participant name: `wallet` (TCC), `xawallet` (XA) or `fmtwallet` (FMT). All take the same payloads. @default 'wallet' */
   participant?: string;
 }
 

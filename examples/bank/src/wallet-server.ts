@@ -1,7 +1,8 @@
-import { ensureBarrierTable, knexFromUrl, participantPlugin, type XaOptions } from '@dtx/participant-sdk';
+import { ensureBarrierTable, ensureFmtTables, knexFromUrl, participantPlugin, withGlobalLock, type FmtOptions, type XaOptions } from '@dtx/participant-sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { ensureAccountsTable } from './accounts-table.js';
+import { FmtWallet } from './fmt-wallet.js';
 import { MAX_AMOUNT, Wallet, type Account } from './wallet.js';
 import { XaWallet } from './xa-wallet.js';
 
@@ -18,10 +19,15 @@ export interface WalletServerOptions {
   publicUrl?: string;
   /** Accept unbound v1 signatures too (a rolling upgrade from coordinators before v2). @default false */
   acceptV1Signatures?: boolean;
-  /** `xa`: the XA wallet (`xawallet.debit` / `xawallet.credit`, MySQL / MariaDB), whose accounts show `{ id, balance }`. @default 'tcc' */
-  mode?: 'tcc' | 'xa';
+  /**
+   * `xa`: the XA wallet (`xawallet.debit` / `xawallet.credit`, MySQL / MariaDB); `fmt`: the FMT
+   * wallet (`fmtwallet.*`, MySQL / MariaDB / PostgreSQL). Their accounts show `{ id, balance }`. @default 'tcc'
+   */
+  mode?: 'tcc' | 'xa' | 'fmt';
   /** The plugin's XA settings, for mode `xa`. */
   xa?: XaOptions;
+  /** The plugin's FMT settings, for mode `fmt`. */
+  fmt?: FmtOptions;
 }
 
 export interface WalletServer {
@@ -34,19 +40,21 @@ export interface WalletServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions (or, in mode `xa`, the XA ones). */
+/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions (or, in mode `xa` / `fmt`, the XA / FMT ones). */
 export function createWalletServer(opts: WalletServerOptions): WalletServer {
   const knex = knexFromUrl(opts.databaseUrl);
   const app = Fastify({ logger: false });
   const xa = opts.mode === 'xa';
+  const plain = opts.mode === 'xa' || opts.mode === 'fmt';
   const view = (row: Record<keyof Account, unknown>) =>
-    xa ? { id: String(row.id), balance: Number(row.balance) } : ({ id: String(row.id), balance: Number(row.balance), frozen: Number(row.frozen), incoming: Number(row.incoming) } satisfies Account);
+    plain ? { id: String(row.id), balance: Number(row.balance) } : ({ id: String(row.id), balance: Number(row.balance), frozen: Number(row.frozen), incoming: Number(row.incoming) } satisfies Account);
   let url = '';
 
   app.register(participantPlugin, {
     knex,
-    participants: [xa ? new XaWallet() : new Wallet()],
+    participants: [xa ? new XaWallet() : opts.mode === 'fmt' ? new FmtWallet() : new Wallet()],
     ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
+    ...(opts.fmt !== undefined ? { fmt: opts.fmt } : {}),
     ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
     ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
     ...(opts.acceptV1Signatures !== undefined ? { acceptV1Signatures: opts.acceptV1Signatures } : {}),
@@ -69,7 +77,9 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
     },
     async (req) => {
       // Seeding sets the balance only: an in-flight reservation keeps its frozen / incoming.
-      await knex('accounts').insert({ id: req.params.id, balance: req.body.balance, frozen: 0, incoming: 0 }).onConflict('id').merge(['balance']);
+      // The FMT wallet's seeding waits for rows an undecided FMT branch holds (withGlobalLock), so it never makes a rollback dirty.
+      if (opts.mode === 'fmt') await withGlobalLock(knex, (trx) => seedBalance(trx, req.params.id, req.body.balance));
+      else await knex('accounts').insert({ id: req.params.id, balance: req.body.balance, frozen: 0, incoming: 0 }).onConflict('id').merge(['balance']);
       const row = (await knex('accounts').where('id', req.params.id).first()) as Record<keyof Account, unknown>;
       return view(row);
     },
@@ -87,7 +97,7 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
       return url;
     },
     async start() {
-      await ensureBarrierTable(knex);
+      await (opts.mode === 'fmt' ? ensureFmtTables(knex) : ensureBarrierTable(knex));
       await ensureAccountsTable(knex);
       await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 4001 });
       const addr = app.server.address();
@@ -96,4 +106,10 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Sets an account's balance, creating it if new, with plain writes (no upsert, which FMT's checks refuse). */
+async function seedBalance(trx: Knex.Transaction, id: string, balance: number): Promise<void> {
+  const updated = await trx('accounts').where('id', id).update({ balance });
+  if (updated === 0) await trx('accounts').insert({ id, balance, frozen: 0, incoming: 0 });
 }

@@ -7,8 +7,8 @@ const NAME_RE = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 export type ActionDefinition =
   /** `action` is `<participant>.<name>`, e.g. `wallet.debit`. */
   | { mode: 'tcc'; action: string; tryMethod: string; confirmMethod: string; cancelMethod: string }
-  /** Its confirm and cancel are the database's XA COMMIT and XA ROLLBACK. */
-  | { mode: 'xa'; action: string; tryMethod: string };
+  /** Its confirm and cancel are the database's XA COMMIT and XA ROLLBACK (xa), or the SDK's image-based undo (fmt). */
+  | { mode: 'xa' | 'fmt'; action: string; tryMethod: string };
 
 export interface ParticipantDefinition {
   name: string;
@@ -40,8 +40,8 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
     const action = `${name}.${actionName}`;
     if (seen.has(action)) throw new ParticipantDefinitionError(`${where}: action ${action} is defined twice in ${className}`);
     seen.add(action);
-    if (spec.mode === 'xa') {
-      actions.push({ mode: 'xa', action, tryMethod: method });
+    if (spec.mode !== 'tcc') {
+      actions.push({ mode: spec.mode, action, tryMethod: method });
       continue;
     }
     for (const role of ['confirm', 'cancel'] as const) {
@@ -51,13 +51,13 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
         throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" does not exist on ${className}`);
       }
       if (tryMethods.has(target)) {
-        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction or @XaAction method`);
+        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction, @XaAction or @FmtAction method`);
       }
     }
     if (spec.confirm === spec.cancel) throw new ParticipantDefinitionError(`${where}: confirm and cancel are the same method "${spec.confirm}"`);
     actions.push({ mode: 'tcc', action, tryMethod: method, confirmMethod: spec.confirm, cancelMethod: spec.cancel });
   }
-  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method (nor an @XaAction one)`);
+  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method (nor an @XaAction or @FmtAction one)`);
   return { name, className, actions };
 }
 

@@ -18,8 +18,11 @@ export interface TryMethodSpec {
   cancel: string;
 }
 
-/** A `@TccAction` try method, or an `@XaAction` method (the database's XA commit and rollback are its confirm and cancel). */
-export type RecordedTry = (TryMethodSpec & { mode: 'tcc'; method: string }) | { mode: 'xa'; method: string; name?: string };
+/**
+ * A `@TccAction` try method, or an `@XaAction` / `@FmtAction` method (the SDK's XA
+ * commit and rollback, or FMT's image-based undo, are its confirm and cancel).
+ */
+export type RecordedTry = (TryMethodSpec & { mode: 'tcc'; method: string }) | { mode: 'xa' | 'fmt'; method: string; name?: string };
 
 const TRY_METHODS = Symbol('dtx.tryMethods');
 

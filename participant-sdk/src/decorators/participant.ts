@@ -4,7 +4,7 @@ import { describeParticipant, isValidName } from './describe-participant.js';
 import { recordParticipant, recordTryMethod, requireStandardDecorators, type RecordedTry } from './metadata.js';
 
 /**
- * Marks a class as the participant `name`; its `@TccAction` and `@XaAction` methods become the actions
+ * Marks a class as the participant `name`; its `@TccAction`, `@XaAction` and `@FmtAction` methods become the actions
  * `<name>.<method>`. The class is checked here, when it is defined, so a missing confirm
  * or cancel method fails at import time rather than at the first callback.
  */
@@ -43,12 +43,26 @@ export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>
  * prepares; confirm commits it and cancel rolls it back (MySQL / MariaDB; see the README).
  */
 export function XaAction(spec: { name?: string } = {}) {
-  return function xaActionDecorator(_value: TccHandler, context: ClassMethodDecoratorContext): void {
-    requireStandardDecorators(context, '@XaAction');
+  return singleMethodAction('xa', '@XaAction', spec);
+}
+
+/**
+ * Marks an FMT action: one method that makes its business change with plain knex writes
+ * in `ctx.trx`, with no confirm or cancel method. The SDK records before and after images
+ * and global row locks with the try; confirm forgets them, cancel restores the before
+ * images (MySQL / MariaDB / PostgreSQL; see the README's FMT section).
+ */
+export function FmtAction(spec: { name?: string } = {}) {
+  return singleMethodAction('fmt', '@FmtAction', spec);
+}
+
+function singleMethodAction(mode: 'xa' | 'fmt', decorator: string, spec: { name?: string }) {
+  return function singleMethodActionDecorator(_value: TccHandler, context: ClassMethodDecoratorContext): void {
+    requireStandardDecorators(context, decorator);
     if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
-      throw new ParticipantDefinitionError(`@XaAction decorates public instance methods only (got ${String(context.name)})`);
+      throw new ParticipantDefinitionError(`${decorator} decorates public instance methods only (got ${String(context.name)})`);
     }
-    const recorded: RecordedTry = { mode: 'xa', method: context.name };
+    const recorded: RecordedTry = { mode, method: context.name };
     if (spec.name !== undefined) recorded.name = spec.name;
     recordTryMethod(context.metadata, recorded);
   };

@@ -5,6 +5,8 @@ import type { Knex } from 'knex';
 import { BadSignatureError } from '../errors.js';
 import { CoordinatorClient } from '../client/coordinator-client.js';
 import { ActionTable } from '../runtime/action-table.js';
+import { startStrandedBranchCheck } from '../fmt/stranded-branch-check.js';
+import { DEFAULT_FMT } from '../runtime/action-table.js';
 import { startPreparedBranchCheck } from '../xa/prepared-branch-check.js';
 import { requireXaServer } from '../xa/require-xa-support.js';
 import { callbackUrlOf } from './callback-destination.js';
@@ -41,21 +43,36 @@ export interface ParticipantPluginOptions {
   prefix?: string;
   /** Settings of `@XaAction` actions (ignored without any). */
   xa?: XaOptions;
+  /** Settings of `@FmtAction` actions (ignored without any). */
+  fmt?: FmtOptions;
 }
 
-export interface XaOptions {
-  /** The coordinator, asked about prepared branches that no phase 2 reached. Unset: they are only logged. */
+/** Where a mode's check for branches that no phase 2 reached asks about them, and when. */
+export interface StrandedBranchOptions {
+  /** The coordinator, asked about branches that no phase 2 reached. Unset: they are only logged. */
   coordinatorUrl?: string;
   /** Bearer token for that coordinator. */
   coordinatorToken?: string;
   /** How often to look for such branches. @default 60000 */
   checkEveryMs?: number;
-  /** A branch prepared for this long is resolved from the coordinator's state. @default 600000 */
+  /** A branch left this long is resolved from the coordinator's state. @default 600000 */
   orphanAfterMs?: number;
+}
+
+export interface XaOptions extends StrandedBranchOptions {
   /** How long one statement waits on a row lock held by a prepared branch (whole seconds). @default 1000 */
   lockWaitMs?: number;
   /** How long a phase retries a branch whose rows stay locked before answering 503. @default 10000 */
   busyForMs?: number;
+}
+
+export interface FmtOptions extends StrandedBranchOptions {
+  /** How long a try retries rows held by another transaction before answering 503 FMT_LOCK_BUSY. @default 200 */
+  lockWaitMs?: number;
+  /** How long a cancel waits for a later branch of its transaction on the same rows. @default 2000 */
+  busyForMs?: number;
+  /** A write touching more rows is refused (422). @default 1000 */
+  maxRowsPerStatement?: number;
 }
 
 /**
@@ -66,15 +83,19 @@ export interface XaOptions {
 export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = async (app: FastifyInstance, opts) => {
   const xa = opts.xa ?? {};
   const settings = { lockWaitSeconds: Math.max(1, Math.round((xa.lockWaitMs ?? 1000) / 1000)), busyForMs: xa.busyForMs ?? 10_000 };
-  const table = new ActionTable(opts.knex, opts.participants, settings);
+  const fmt = opts.fmt ?? {};
+  const fmtSettings = {
+    lockWaitMs: fmt.lockWaitMs ?? DEFAULT_FMT.lockWaitMs,
+    busyForMs: fmt.busyForMs ?? DEFAULT_FMT.busyForMs,
+    maxRowsPerStatement: fmt.maxRowsPerStatement ?? DEFAULT_FMT.maxRowsPerStatement,
+  };
+  const table = new ActionTable(opts.knex, opts.participants, settings, fmtSettings);
   if (table.xaNames.length > 0) {
     await requireXaServer(opts.knex, table.xaNames);
-    const coordinator = xa.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: xa.coordinatorUrl, ...(xa.coordinatorToken ? { token: xa.coordinatorToken } : {}) });
-    const check = startPreparedBranchCheck({ knex: opts.knex, coordinator, settings, orphanAfterMs: xa.orphanAfterMs ?? 600_000, log: app.log }, xa.checkEveryMs ?? 60_000);
-    app.addHook('onClose', async () => {
-      await check.close();
-      await coordinator?.close();
-    });
+    startStrandedCheck(app, xa, (coordinator, orphanAfterMs, everyMs) => startPreparedBranchCheck({ knex: opts.knex, coordinator, settings, orphanAfterMs, log: app.log }, everyMs));
+  }
+  if (table.fmtNames.length > 0) {
+    startStrandedCheck(app, fmt, (coordinator, orphanAfterMs, everyMs) => startStrandedBranchCheck({ knex: opts.knex, coordinator, settings: fmtSettings, orphanAfterMs, log: app.log }, everyMs));
   }
   // fastify applies an explicit `prefix` itself; without one the protocol's default applies.
   const base = opts.prefix === undefined ? DEFAULT_CALLBACK_PREFIX : '';
@@ -115,3 +136,17 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
     }
   }
 };
+
+/** Starts a mode's stranded-branch check with its coordinator client; both close with the app. */
+function startStrandedCheck(
+  app: FastifyInstance,
+  o: StrandedBranchOptions,
+  start: (coordinator: CoordinatorClient | undefined, orphanAfterMs: number, everyMs: number) => { close(): Promise<void> },
+): void {
+  const coordinator = o.coordinatorUrl === undefined ? undefined : new CoordinatorClient({ url: o.coordinatorUrl, ...(o.coordinatorToken ? { token: o.coordinatorToken } : {}) });
+  const check = start(coordinator, o.orphanAfterMs ?? 600_000, o.checkEveryMs ?? 60_000);
+  app.addHook('onClose', async () => {
+    await check.close();
+    await coordinator?.close();
+  });
+}

@@ -4,13 +4,18 @@ import { runInBarrier, type BarrierOutcome } from '../barrier/run-in-barrier.js'
 import { ParticipantDefinitionError, UnknownActionError } from '../errors.js';
 import type { TccContext, TccHandler } from '../decorators/context.js';
 import { describeParticipant } from '../decorators/describe-participant.js';
+import { requireFmtDialect } from '../fmt/require-fmt-support.js';
+import { runFmtPhase, type FmtPhaseSettings } from '../fmt/run-fmt-phase.js';
 import { requireXaDialect } from '../xa/require-xa-support.js';
 import { runXaPhase, type XaPhaseSettings } from '../xa/run-xa-phase.js';
 
 /** @default { lockWaitSeconds: 1, busyForMs: 10000 } */
 const DEFAULT_XA: XaPhaseSettings = { lockWaitSeconds: 1, busyForMs: 10_000 };
 
-type BoundAction = { mode: 'tcc'; handlers: Record<Phase, TccHandler> } | { mode: 'xa'; handler: TccHandler };
+/** @default { lockWaitMs: 200, busyForMs: 2000, maxRowsPerStatement: 1000 } */
+export const DEFAULT_FMT: FmtPhaseSettings = { lockWaitMs: 200, busyForMs: 2000, maxRowsPerStatement: 1000 };
+
+type BoundAction = { mode: 'tcc'; handlers: Record<Phase, TccHandler> } | { mode: 'xa' | 'fmt'; handler: TccHandler };
 
 export interface Callback {
   action: string;
@@ -20,7 +25,7 @@ export interface Callback {
 
 /**
  * The actions of a set of participant instances, each phase run through the barrier
- * (an `@XaAction`'s through its XA branch and the barrier).
+ * (an `@XaAction`'s through its XA branch and the barrier, an `@FmtAction`'s through FMT's images and the barrier).
  * Building one checks the classes and refuses an action name served twice.
  */
 export class ActionTable {
@@ -30,6 +35,7 @@ export class ActionTable {
     private readonly knex: Knex,
     participants: readonly object[],
     private readonly xa: XaPhaseSettings = DEFAULT_XA,
+    private readonly fmt: FmtPhaseSettings = DEFAULT_FMT,
   ) {
     for (const instance of participants) {
       const definition = describeParticipant(instance.constructor);
@@ -43,13 +49,19 @@ export class ActionTable {
         };
         this.actions.set(
           action.action,
-          action.mode === 'xa'
-            ? { mode: 'xa', handler: bound(action.tryMethod) }
+          action.mode !== 'tcc'
+            ? { mode: action.mode, handler: bound(action.tryMethod) }
             : { mode: 'tcc', handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) } },
         );
       }
     }
     if (this.xaNames.length > 0) requireXaDialect(knex, this.xaNames);
+    if (this.fmtNames.length > 0) requireFmtDialect(knex, this.fmtNames);
+  }
+
+  /** The `@FmtAction` actions among them. */
+  get fmtNames(): string[] {
+    return [...this.actions].filter(([, a]) => a.mode === 'fmt').map(([name]) => name);
   }
 
   /** The `@XaAction` actions among them. */
@@ -66,7 +78,7 @@ export class ActionTable {
     const bound = this.actions.get(action);
     if (!bound) throw new UnknownActionError(action);
     const key = { xid: body.xid, branchId: body.branchId };
-    const handler = bound.mode === 'xa' ? bound.handler : bound.handlers[body.phase];
+    const handler = bound.mode === 'tcc' ? bound.handlers[body.phase] : bound.handler;
     const run = async (trx: Knex.Transaction) => {
       const ctx: TccContext = {
         xid: body.xid,
@@ -81,6 +93,8 @@ export class ActionTable {
     };
     // An XA action's confirm and cancel are the database's: only its try runs the method.
     if (bound.mode === 'xa') return runXaPhase(this.knex, key, body.phase, run, this.xa);
+    // An FMT action's confirm and cancel are the SDK's, from the images its try recorded.
+    if (bound.mode === 'fmt') return runFmtPhase(this.knex, key, body.phase, run, this.fmt);
     return runInBarrier(this.knex, key, body.phase, run);
   }
 }

@@ -1,13 +1,11 @@
 import type { Knex } from 'knex';
-import { toError } from '../errors.js';
+import { decidedPhaseOf, type TransactionStatusSource } from '../runtime/decided-phase.js';
+import { startPeriodicCheck } from '../runtime/periodic-check.js';
 import { runXaPhase, type XaPhaseSettings } from './run-xa-phase.js';
 import { branchOfXaId, xaIdSql } from './xa-id.js';
 import { preparedXaIds } from './xa-statements.js';
 
-/** What the check asks the coordinator: a transaction's status, or a `TX_NOT_FOUND` error. */
-export interface TransactionStatusSource {
-  get(xid: string): Promise<{ status: string }>;
-}
+export type { TransactionStatusSource };
 
 export interface PreparedBranchCheckDeps {
   knex: Knex;
@@ -46,14 +44,7 @@ export async function checkPreparedBranches(deps: PreparedBranchCheckDeps, first
       deps.log.warn({ xid: key.xid, branchId: key.branchId }, 'dtx: prepared XA branch left for long; set the plugin option xa.coordinatorUrl so it can be resolved');
       continue;
     }
-    let status: string;
-    try {
-      status = (await deps.coordinator.get(key.xid)).status;
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'TX_NOT_FOUND') throw err;
-      status = 'not_found';
-    }
-    const phase = status === 'committed' ? 'confirm' : status === 'rolled_back' || status === 'not_found' ? 'cancel' : undefined;
+    const { status, phase } = await decidedPhaseOf(deps.coordinator, key.xid);
     if (!phase) continue;
     await runXaPhase(deps.knex, key, phase, async () => undefined, deps.settings);
     firstSeen.delete(name);
@@ -64,15 +55,5 @@ export async function checkPreparedBranches(deps: PreparedBranchCheckDeps, first
 /** Runs the check every `everyMs` until closed; a failed round is logged and the next one runs. */
 export function startPreparedBranchCheck(deps: PreparedBranchCheckDeps, everyMs: number): { close(): Promise<void> } {
   const firstSeen = new Map<string, number>();
-  let running: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => checkPreparedBranches(deps, firstSeen)).catch((err) => deps.log.warn({ err: toError(err) }, 'dtx: prepared XA branch check failed'));
-  }, everyMs);
-  timer.unref();
-  return {
-    async close() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicCheck(() => checkPreparedBranches(deps, firstSeen), everyMs, deps.log, 'dtx: prepared XA branch check failed');
 }

@@ -17,7 +17,7 @@ export interface TestWallet {
   close(): Promise<void>;
 }
 
-export async function startWallet(kind: StoreKind, opts: Pick<WalletServerOptions, 'signingSecret' | 'publicUrl' | 'acceptV1Signatures' | 'mode' | 'xa'> = {}): Promise<TestWallet> {
+export async function startWallet(kind: StoreKind, opts: Pick<WalletServerOptions, 'signingSecret' | 'publicUrl' | 'acceptV1Signatures' | 'mode' | 'xa' | 'fmt'> = {}): Promise<TestWallet> {
   const db = await freshDatabase(kind, 'wallet');
   const make = (port: number) =>
     createWalletServer({
@@ -28,6 +28,7 @@ export async function startWallet(kind: StoreKind, opts: Pick<WalletServerOption
       ...(opts.acceptV1Signatures !== undefined ? { acceptV1Signatures: opts.acceptV1Signatures } : {}),
       ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
       ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
+      ...(opts.fmt !== undefined ? { fmt: opts.fmt } : {}),
     });
   let server = make(0);
   await server.start();
