@@ -1,7 +1,7 @@
 import type { CallbackBody, Phase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { runInBarrier, type BarrierOutcome } from '../barrier/run-in-barrier.js';
-import { ParticipantDefinitionError, UnknownActionError } from '../errors.js';
+import { InvalidCallbackError, ParticipantDefinitionError, UnknownActionError } from '../errors.js';
 import type { TccContext, TccHandler } from '../decorators/context.js';
 import { describeParticipant } from '../decorators/describe-participant.js';
 import { requireXaDialect } from '../xa/require-xa-support.js';
@@ -65,13 +65,16 @@ export class ActionTable {
   async handle({ action, body, attempt }: Callback): Promise<BarrierOutcome<unknown>> {
     const bound = this.actions.get(action);
     if (!bound) throw new UnknownActionError(action);
+    // the plugin routes TCC phases only; a saga's action/compensate is not served by the SDK yet
+    if (body.phase === 'action' || body.phase === 'compensate') throw new InvalidCallbackError(`phase ${body.phase} is not served by this SDK`);
+    const phase = body.phase;
     const key = { xid: body.xid, branchId: body.branchId };
-    const handler = bound.mode === 'xa' ? bound.handler : bound.handlers[body.phase];
+    const handler = bound.mode === 'xa' ? bound.handler : bound.handlers[phase];
     const run = async (trx: Knex.Transaction) => {
       const ctx: TccContext = {
         xid: body.xid,
         branchId: body.branchId,
-        phase: body.phase,
+        phase,
         attempt,
         payload: body.payload,
         tryResult: body.tryResult,
@@ -80,7 +83,7 @@ export class ActionTable {
       return handler(ctx);
     };
     // An XA action's confirm and cancel are the database's: only its try runs the method.
-    if (bound.mode === 'xa') return runXaPhase(this.knex, key, body.phase, run, this.xa);
-    return runInBarrier(this.knex, key, body.phase, run);
+    if (bound.mode === 'xa') return runXaPhase(this.knex, key, phase, run, this.xa);
+    return runInBarrier(this.knex, key, phase, run);
   }
 }
