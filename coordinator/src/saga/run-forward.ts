@@ -1,0 +1,85 @@
+import type { Json, TxStatus } from '@dtx/protocol';
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readySteps } from '../core/saga-graph.js';
+import { readStatus } from '../log/queries/readStatus.js';
+import { parseJson, type BranchRecord, type TxRecord } from '../log/records.js';
+import { holdSaga } from '../log/transitions/holdSaga.js';
+import { recordSagaStep } from '../log/transitions/recordSagaStep.js';
+import { rollBackSaga } from '../log/transitions/rollBackSaga.js';
+import { startSagaSteps } from '../log/transitions/startSagaSteps.js';
+import type { Phase2Deps } from '../phase2/run-phase2.js';
+import { callStep, HOLD_MARGIN_MS, type StepRun } from './call-step.js';
+
+/**
+ * A saga's forward path (PROTOCOL.md v1.2), from what the log holds: every step whose
+ * `after` steps are done starts (several at once when the graph allows), each marked
+ * called and the saga held (its next_retry_at) before its call; each step's completion
+ * is logged before the steps after it start; the last one's write commits the saga. A
+ * refusal or the deadline decides `rolling_back` (the caller then compensates). A
+ * resumed saga (recovery) skips the steps already done and calls again those that were
+ * called without an outcome: the participant's barrier answers a repeat without running twice.
+ * Stops, answering the status in the log, as soon as the saga is no longer trying.
+ */
+export async function runForward(deps: Phase2Deps, tx: Pick<TxRecord, 'xid' | 'deadline'>, steps: readonly BranchRecord[], parent: Context = ROOT_CONTEXT): Promise<TxStatus> {
+  const xid = tx.xid;
+  const graph = steps.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] }));
+  const byId = new Map(steps.map((s) => [s.branchId, s]));
+  const results: Record<string, Json> = {};
+  const done = new Set<string>();
+  for (const s of steps) {
+    if (s.status !== 'done') continue;
+    done.add(s.branchId);
+    const r = parseJson(s.tryResultJson);
+    if (r !== undefined) results[s.branchId] = r;
+  }
+  const running = new Map<string, Promise<StepRun>>();
+  const stop = { stopped: false };
+  const hold = (until: number) => (stop.stopped ? Promise.resolve(false) : deps.log.write((trx) => holdSaga(trx, xid, until, deps.now())));
+  const holdFor = (ids: string[]) => deps.now() + Math.max(...ids.map((id) => byId.get(id)!.timeoutMs ?? deps.options.callTimeoutMs)) + HOLD_MARGIN_MS;
+  const status = async () => (await deps.log.read((db) => readStatus(db, xid))).status;
+  try {
+    for (;;) {
+      const ready = readySteps(graph, done, new Set(running.keys()));
+      if (ready.length > 0) {
+        const now = deps.now();
+        if (!(await deps.log.write((trx) => startSagaSteps(trx, { xid, branchIds: ready, now, holdUntil: holdFor(ready) })))) return await status();
+        for (const id of ready) {
+          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms) };
+          running.set(id, callStep(deps, call));
+        }
+      }
+      if (running.size === 0) return await status(); // nothing left to run: every step done (committed by its write)
+      const run = await Promise.race(running.values());
+      running.delete(run.branchId);
+      const now = deps.now();
+      if (run.kind === 'stopped') return await status();
+      if (run.kind === 'done') {
+        const last = done.size + 1 === steps.length;
+        const written = await deps.log.write((trx) => recordSagaStep(trx, { xid, branchId: run.branchId, resultJson: run.resultJson, calls: run.calls, now, holdUntil: now, last }));
+        if (!written) return await status();
+        done.add(run.branchId);
+        const r = parseJson(run.resultJson);
+        if (r !== undefined) results[run.branchId] = r;
+        if (last) {
+          deps.metrics?.decisions.inc({ decision: 'commit', reason: 'saga done', mode: 'saga' });
+          deps.metrics?.finished.inc({ status: 'committed' });
+          deps.logger?.info({ xid, decision: 'commit', by: 'saga' }, 'decision');
+          return 'committed';
+        }
+        continue;
+      }
+      const timeout = run.kind === 'timeout';
+      const reason = timeout ? 'timeout' : `action refused: ${run.error}`;
+      const failed = timeout ? undefined : { branchId: run.branchId, error: run.error };
+      const won = await deps.log.write((trx) => rollBackSaga(trx, { xid, failed, reason, calls: run.calls, now, leaseUntil: now + deps.leaseMs }));
+      if (won) {
+        deps.metrics?.decisions.inc({ decision: 'rollback', reason: timeout ? 'timeout' : 'action refused', mode: 'saga' });
+        deps.logger?.info({ xid, decision: 'rollback', reason, by: 'saga' }, 'decision');
+      }
+      return won ? 'rolling_back' : await status();
+    }
+  } finally {
+    stop.stopped = true; // steps still retrying stop at their next hold
+  }
+}
