@@ -5,6 +5,7 @@
 -- cancel_url (confirm_url repeats the action's URL), its result try_result.
 -- The attempt history's phase grows to hold 'compensate'.
 ALTER TABLE dtx_global_tx ADD COLUMN tx_mode VARCHAR(8) NOT NULL DEFAULT 'tcc';
-ALTER TABLE dtx_branch ADD COLUMN after_ids TEXT NULL, ADD COLUMN called_at BIGINT NULL;
+ALTER TABLE dtx_branch ADD COLUMN after_ids TEXT NULL;
+ALTER TABLE dtx_branch ADD COLUMN called_at BIGINT NULL;
 ALTER TABLE dtx_attempt MODIFY phase VARCHAR(16) NOT NULL;
 CREATE INDEX dtx_global_tx_mode_created ON dtx_global_tx (tx_mode, created_at);
