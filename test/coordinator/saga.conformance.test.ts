@@ -140,6 +140,18 @@ describe.each(stores)('saga on %s', (kind) => {
     expectError(await api(s.base, 'POST', '/v1/transactions', { xid: x }), 409, 'TX_EXISTS');
   });
 
+  test('a saga takes no branch registration, try report or TCC begin of its xid', async () => {
+    const x = xid('saga');
+    s.p.on('action', (call) => ({ status: 200, body: {}, delayMs: call.body.branchId === 'a' ? 300 : 0 }));
+    const res = await saga({ xid: x, wait: false, steps: [step('a'), step('b')] });
+    expect(res.status).toBe(202);
+    expectError(await s.register(x, 'extra'), 400, 'INVALID_REQUEST');
+    expectError(await api(s.base, 'POST', `/v1/transactions/${x}/branches/a/try-result`, { ok: true }), 400, 'INVALID_REQUEST');
+    expectError(await api(s.base, 'POST', '/v1/transactions', { xid: x, timeoutMs: 60000 }), 409, 'TX_EXISTS');
+    await eventually(async () => (await s.get(x)).status === 'committed');
+    expect((await s.get(x)).branches.map((b: any) => b.status)).toEqual(['done', 'done']);
+  });
+
   test('bad input is refused with 400 and nothing written', async () => {
     const x = xid('bad');
     const bad: [string, object][] = [

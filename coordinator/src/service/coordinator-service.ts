@@ -93,6 +93,7 @@ export class CoordinatorService {
     if (!inserted.created) {
       const existing = inserted.existing;
       if (existing.status !== 'trying') throw new TxExistsError(xid, existing.status, `it is ${existing.status}`);
+      if (existing.mode !== 'tcc') throw new TxExistsError(xid, existing.status, `it is a ${existing.mode}`);
       if (existing.timeoutMs !== timeoutMs || existing.metaJson !== metaJson || existing.order !== tx.order) {
         throw new TxExistsError(xid, existing.status, 'with other settings');
       }
