@@ -45,7 +45,8 @@ export async function runForward(deps: Phase2Deps, tx: Pick<TxRecord, 'xid' | 'd
         const now = deps.now();
         if (!(await deps.log.write((trx) => startSagaSteps(trx, { xid, branchIds: ready, now, holdUntil: holdFor(ready) })))) return await status();
         for (const id of ready) {
-          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms) };
+          // a retry's wait does not keep a stopping process alive: the step's hold lapses and recovery resumes it
+          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }) };
           running.set(id, callStep(deps, call));
         }
       }
