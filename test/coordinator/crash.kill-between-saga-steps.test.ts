@@ -105,6 +105,39 @@ describe.each(stores)('a coordinator killed between saga steps on %s', (kind) =>
     expect(p.callsOf('action', xid).some((c) => c.body.branchId === 'c')).toBe(false);
   }, 60_000);
 
+  test('killed during compensation, a restarted coordinator finishes the compensations in reverse', async () => {
+    db = await freshDatabase(kind, 'crash_saga');
+    p = await startParticipant();
+    let open = false;
+    const waiting: (() => void)[] = [];
+    p.on('action', (call) => (call.body.branchId === 'c' ? { status: 409, body: { error: 'refused' } } : { status: 200, body: { did: call.body.branchId } }));
+    p.on('compensate', async (call) => {
+      if (!open && call.body.branchId === 'b') await new Promise<void>((r) => waiting.push(r));
+      return { status: 200, body: {} };
+    });
+    const first = await spawn();
+    const begun = await api(first.url, 'POST', '/v1/transactions', { mode: 'saga', timeoutMs: 60_000, wait: false, steps: steps() });
+    const xid: string = begun.body.xid;
+    await eventually(async () => p.callsOf('compensate', xid).length === 2); // c compensated, b's compensation hangs
+    await first.kill('SIGKILL');
+    open = true;
+    for (const r of waiting.splice(0)) r();
+    const second = await spawn();
+    const tx = await eventually(async () => {
+      const r = await api(second.url, 'GET', `/v1/transactions/${xid}`);
+      return r.body.status === 'rolled_back' ? r.body : null;
+    }, 30_000);
+    expect(tx.branches.map((b: { status: string }) => b.status)).toEqual(['compensated', 'compensated', 'compensated']);
+    const order = p.callsOf('compensate', xid).map((c) => c.body.branchId);
+    expect(order.slice(0, 2)).toEqual(['c', 'b']);
+    expect(order.at(-1)).toBe('a');
+    // a round logs its outcome when it ends, so the restarted round compensates c again (the barrier answers the
+    // repeat), still in reverse: c before b before a
+    expect(order.lastIndexOf('c')).toBeLessThan(order.lastIndexOf('b'));
+    expect(order.indexOf('a')).toBeGreaterThan(order.lastIndexOf('b'));
+    expect(order.filter((id) => id === 'a')).toHaveLength(1);
+  }, 60_000);
+
   if (kind !== 'sqlite') {
     test('a second live coordinator resumes the dead one’s saga', async () => {
       db = await freshDatabase(kind, 'crash_saga');
