@@ -183,6 +183,20 @@ describe.each(stores)('saga on %s', (kind) => {
     expect(actions(x)).toEqual([]);
   });
 
+  test('a two-step saga costs three log writes, no more than a driven two-branch transaction', async () => {
+    const commits = async () => Number(/^dtx_log_commits (\d+)$/m.exec(await fetch(`${s.base}/metrics`).then((r) => r.text()))![1]);
+    s.p.on('try', () => ({ status: 200, body: {} }));
+    const c0 = await commits();
+    expect((await saga({ wait: true, steps: [step('a'), step('b')] })).body.status).toBe('committed');
+    const c1 = await commits();
+    const driven = await api(s.base, 'POST', '/v1/transactions', { drive: true, branches: ['a', 'b'].map((id) => ({ branchId: id, ...s.p.urls(`d.${id}`) })) });
+    expect(driven.body.status).toBe('committed');
+    const c2 = await commits();
+    // saga: begin (first step marked called), a done + b called, b done + commit
+    expect(c1 - c0).toBe(3);
+    expect(c1 - c0).toBeLessThanOrEqual(c2 - c1);
+  });
+
   test('mode on views and the list filter', async () => {
     const sx = xid('saga');
     await saga({ xid: sx, wait: true, steps: [step('a')] });

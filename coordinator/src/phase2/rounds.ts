@@ -39,9 +39,10 @@ export class Phase2Rounds {
     return this.#track(tx.xid, runPhase2(this.deps, tx, branches));
   }
 
-  /** A saga just begun here: its forward path, then its first compensation round if it rolls back. */
+  /** A saga just begun here (its first steps marked called by the begin's write): its forward path, then its first compensation round if it rolls back. */
   driveSaga(tx: TxRecord, steps: readonly BranchRecord[]): Promise<TxStatus> {
-    return this.#track(tx.xid, driveSaga(this.deps, tx, steps));
+    const preStarted = steps.filter((s) => s.calledAt !== null && s.status === 'registered').map((s) => s.branchId);
+    return this.#track(tx.xid, driveSaga(this.deps, tx, steps, undefined, preStarted));
   }
 
   /** Recovery of one transaction in this process: claim it, then a round. */

@@ -12,8 +12,8 @@ import { runForward } from './run-forward.js';
  * round plan); later rounds are recovery's, as for any rollback. Run by the request
  * that began it, and by recovery for a saga whose driver died.
  */
-export async function driveSaga(deps: Phase2Deps, tx: TxRecord, steps: readonly BranchRecord[], parent?: Context): Promise<TxStatus> {
-  const status = await runForward(deps, tx, steps, parent ?? contextOf(tx.traceParent, tx.traceState));
+export async function driveSaga(deps: Phase2Deps, tx: TxRecord, steps: readonly BranchRecord[], parent?: Context, preStarted: readonly string[] = []): Promise<TxStatus> {
+  const status = await runForward(deps, tx, steps, parent ?? contextOf(tx.traceParent, tx.traceState), preStarted);
   if (status !== 'rolling_back') return status;
   const found = await deps.log.read((db) => readTxWithBranches(db, tx.xid));
   if (!found) return status;

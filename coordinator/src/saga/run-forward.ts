@@ -21,7 +21,14 @@ import { callStep, HOLD_MARGIN_MS, type StepRun } from './call-step.js';
  * called without an outcome: the participant's barrier answers a repeat without running twice.
  * Stops, answering the status in the log, as soon as the saga is no longer trying.
  */
-export async function runForward(deps: Phase2Deps, tx: Pick<TxRecord, 'xid' | 'deadline'>, steps: readonly BranchRecord[], parent: Context = ROOT_CONTEXT): Promise<TxStatus> {
+export async function runForward(
+  deps: Phase2Deps,
+  tx: Pick<TxRecord, 'xid' | 'deadline'>,
+  steps: readonly BranchRecord[],
+  parent: Context = ROOT_CONTEXT,
+  /** Steps already marked called and held for by the write that logged the saga (its begin). */
+  preStarted: readonly string[] = [],
+): Promise<TxStatus> {
   const xid = tx.xid;
   const graph = steps.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] }));
   const byId = new Map(steps.map((s) => [s.branchId, s]));
@@ -34,6 +41,7 @@ export async function runForward(deps: Phase2Deps, tx: Pick<TxRecord, 'xid' | 'd
     if (r !== undefined) results[s.branchId] = r;
   }
   const running = new Map<string, Promise<StepRun>>();
+  const started = new Set(preStarted); // marked called and held for, not yet running
   const stop = { stopped: false };
   const hold = (until: number) => (stop.stopped ? Promise.resolve(false) : deps.log.write((trx) => holdSaga(trx, xid, until, deps.now())));
   const holdFor = (ids: string[]) => deps.now() + Math.max(...ids.map((id) => byId.get(id)!.timeoutMs ?? deps.options.callTimeoutMs)) + HOLD_MARGIN_MS;
@@ -43,8 +51,10 @@ export async function runForward(deps: Phase2Deps, tx: Pick<TxRecord, 'xid' | 'd
       const ready = readySteps(graph, done, new Set(running.keys()));
       if (ready.length > 0) {
         const now = deps.now();
-        if (!(await deps.log.write((trx) => startSagaSteps(trx, { xid, branchIds: ready, now, holdUntil: holdFor(ready) })))) return await status();
+        const unheld = ready.filter((id) => !started.has(id));
+        if (unheld.length > 0 && !(await deps.log.write((trx) => startSagaSteps(trx, { xid, branchIds: unheld, now, holdUntil: holdFor(unheld) })))) return await status();
         for (const id of ready) {
+          started.delete(id);
           // a retry's wait does not keep a stopping process alive: the step's hold lapses and recovery resumes it
           const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }) };
           running.set(id, callStep(deps, call));
@@ -57,9 +67,13 @@ export async function runForward(deps: Phase2Deps, tx: Pick<TxRecord, 'xid' | 'd
       if (run.kind === 'stopped') return await status();
       if (run.kind === 'done') {
         const last = done.size + 1 === steps.length;
-        const written = await deps.log.write((trx) => recordSagaStep(trx, { xid, branchId: run.branchId, resultJson: run.resultJson, calls: run.calls, now, holdUntil: now, last }));
+        // the steps this completion lets start are marked called in the same write: one write per step
+        const next = readySteps(graph, new Set([...done, run.branchId]), new Set(running.keys()));
+        const holdUntil = next.length > 0 ? holdFor(next) : now;
+        const written = await deps.log.write((trx) => recordSagaStep(trx, { xid, branchId: run.branchId, resultJson: run.resultJson, calls: run.calls, now, start: next, holdUntil, last }));
         if (!written) return await status();
         done.add(run.branchId);
+        for (const id of next) started.add(id);
         const r = parseJson(run.resultJson);
         if (r !== undefined) results[run.branchId] = r;
         if (last) {

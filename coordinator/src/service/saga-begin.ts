@@ -1,5 +1,7 @@
 import type { BeginRequest } from '@dtx/protocol';
+import { readySteps } from '../core/saga-graph.js';
 import { isFinal } from '../core/transitions.js';
+import { HOLD_MARGIN_MS } from '../saga/call-step.js';
 import { TxExistsError } from '../errors.js';
 import { readBranches, readTxWithBranches } from '../log/queries/readTransaction.js';
 import { newTxRecord, type TxRecord } from '../log/records.js';
@@ -33,8 +35,13 @@ export interface SagaBegin {
  */
 export async function beginSaga(deps: DrivenDeps, b: SagaBegin, req: BeginRequest, trace?: StoredTrace): Promise<SagaAnswer> {
   const now = deps.now();
-  const steps = sagaSteps(b.xid, req, now, deps.options);
-  const tx = newTxRecord({ xid: b.xid, mode: 'saga', timeoutMs: b.timeoutMs, order: 'parallel', metaJson: b.metaJson, now, trace, heldUntil: now + deps.options.phase2LeaseMs });
+  // the steps that run first are marked called, and the saga held for their calls, by the begin's own write
+  const checked = sagaSteps(b.xid, req, now, deps.options);
+  const first = new Set(readySteps(checked.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] })), new Set(), new Set()));
+  const steps = checked.map((s) => (first.has(s.branchId) ? { ...s, calledAt: now } : s));
+  const callsMs = Math.max(...steps.filter((s) => first.has(s.branchId)).map((s) => s.timeoutMs ?? deps.options.callTimeoutMs));
+  const heldUntil = now + Math.max(deps.options.phase2LeaseMs, callsMs + HOLD_MARGIN_MS);
+  const tx = newTxRecord({ xid: b.xid, mode: 'saga', timeoutMs: b.timeoutMs, order: 'parallel', metaJson: b.metaJson, now, trace, heldUntil });
   const inserted = await deps.log.apply(insertTransactionWrite, { tx, branches: steps });
   const waitMs = req.wait === false ? 0 : typeof req.wait === 'number' ? req.wait : b.waitTrueMs;
   if (inserted.created) {

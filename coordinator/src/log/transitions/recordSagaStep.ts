@@ -4,6 +4,7 @@ import type { AttemptRecord } from '../attempt-records.js';
 import { BRANCH_TABLE } from '../records.js';
 import { commitSaga } from './commitSaga.js';
 import { holdSaga } from './holdSaga.js';
+import { markStepsCalled } from './startSagaSteps.js';
 import { recordAttempts, trimAttempts } from './recordAttempts.js';
 
 export interface DoneStep {
@@ -13,7 +14,9 @@ export interface DoneStep {
   resultJson: string | null;
   calls: AttemptRecord[];
   now: number;
-  /** The saga's lease, kept as it is or lengthened. */
+  /** The steps this one's completion lets start: marked called in the same write. */
+  start: string[];
+  /** The saga's lease, kept as it is or lengthened (for the steps starting). */
   holdUntil: number;
   /** This was the last step: the saga commits in the same write. */
   last: boolean;
@@ -21,8 +24,9 @@ export interface DoneStep {
 
 /**
  * A saga step's action answered 2xx: the step is `done` with its result, durably,
- * before any step that runs after it starts. With the last step, the commit decision
- * (commitSaga) is in the same write. False, writing nothing, once the saga is no longer trying.
+ * before any step that runs after it starts; the steps it lets start are marked called
+ * in the same write (startSagaSteps' work, without a write of its own). With the last
+ * step, the commit decision (commitSaga) is in the same write. False, writing nothing, once the saga is no longer trying.
  */
 export async function recordSagaStep(trx: Knex.Transaction, s: DoneStep): Promise<boolean> {
   if (!(await holdSaga(trx, s.xid, s.holdUntil, s.now))) return false;
@@ -32,5 +36,6 @@ export async function recordSagaStep(trx: Knex.Transaction, s: DoneStep): Promis
     .where({ xid: s.xid, branch_id: s.branchId })
     .whereIn('status', branchSourcesOf('done'))
     .update({ status: 'done', try_result: s.resultJson, last_error: null, updated_at: s.now });
+  if (s.start.length > 0) await markStepsCalled(trx, s.xid, s.start, s.now);
   return s.last ? commitSaga(trx, s.xid, s.now) : true;
 }

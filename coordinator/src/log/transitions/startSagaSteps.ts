@@ -9,6 +9,11 @@ import { holdSaga } from './holdSaga.js';
  */
 export async function startSagaSteps(trx: Knex.Transaction, s: { xid: string; branchIds: string[]; now: number; holdUntil: number }): Promise<boolean> {
   if (!(await holdSaga(trx, s.xid, s.holdUntil, s.now))) return false;
-  await trx(BRANCH_TABLE).where({ xid: s.xid }).whereIn('branch_id', s.branchIds).whereNull('called_at').update({ called_at: s.now, updated_at: s.now });
+  await markStepsCalled(trx, s.xid, s.branchIds, s.now);
   return true;
+}
+
+/** Marks steps called (a step called before keeps its first time); run after the saga's hold, which guards it. */
+export async function markStepsCalled(trx: Knex.Transaction, xid: string, branchIds: string[], now: number): Promise<void> {
+  await trx(BRANCH_TABLE).where({ xid }).whereIn('branch_id', branchIds).whereNull('called_at').update({ called_at: now, updated_at: now });
 }
