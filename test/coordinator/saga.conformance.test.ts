@@ -127,6 +127,36 @@ describe.each(stores)('saga on %s', (kind) => {
     expectError(await api(s.base, 'POST', `/v1/transactions/${x}/commit`, {}), 400, 'INVALID_REQUEST');
   });
 
+  test('a rollback racing the last step decides once: committed with nothing compensated, or rolled back with every called step compensated', async () => {
+    s.p.on('action', () => ({ status: 200, body: {}, delayMs: 100 }));
+    const xids = Array.from({ length: 12 }, () => xid('race'));
+    await Promise.all(xids.map((x) => saga({ xid: x, wait: false, steps: [step('a', { after: [] }), step('b', { after: [] })] })));
+    const rollbacks = await Promise.all(
+      xids.map(async (x, i) => {
+        await new Promise((r) => setTimeout(r, 60 + i * 8)); // around the actions' answers
+        return api(s.base, 'POST', `/v1/transactions/${x}/rollback`, { wait: 3000 });
+      }),
+    );
+    const outcomes = new Set<string>();
+    for (const [i, x] of xids.entries()) {
+      const tx = await eventually(async () => {
+        const t = await s.get(x);
+        return t.status === 'committed' || t.status === 'rolled_back' ? t : null;
+      });
+      outcomes.add(tx.status);
+      if (tx.status === 'committed') {
+        expect(rollbacks[i]!.status).toBe(409);
+        expect(compensations(x)).toEqual([]);
+        expect(tx.branches.map((b: any) => b.status)).toEqual(['done', 'done']);
+      } else {
+        expect(rollbacks[i]!.status).toBe(200);
+        expect(compensations(x).sort()).toEqual(['a', 'b']);
+        expect(tx.branches.map((b: any) => b.status)).toEqual(['compensated', 'compensated']);
+      }
+    }
+    expect(outcomes.size).toBeGreaterThan(0);
+  });
+
   test('begin repeated: the same saga answers its state, calls nothing twice; other steps are TX_EXISTS', async () => {
     const x = xid('saga');
     const body = { xid: x, wait: true, steps: [step('a'), step('b')] };

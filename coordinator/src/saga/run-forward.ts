@@ -11,6 +11,12 @@ import { startSagaSteps } from '../log/transitions/startSagaSteps.js';
 import type { Phase2Deps } from '../phase2/run-phase2.js';
 import { callStep, HOLD_MARGIN_MS, type StepRun } from './call-step.js';
 
+/** How a forward path ended: the saga's status, and whether this path took its decision (and so drives what follows). */
+export interface ForwardEnd {
+  status: TxStatus;
+  decidedHere: boolean;
+}
+
 /**
  * A saga's forward path (PROTOCOL.md v1.2), from what the log holds: every step whose
  * `after` steps are done starts (several at once when the graph allows), each marked
@@ -28,7 +34,7 @@ export async function runForward(
   parent: Context = ROOT_CONTEXT,
   /** Steps already marked called and held for by the write that logged the saga (its begin). */
   preStarted: readonly string[] = [],
-): Promise<TxStatus> {
+): Promise<ForwardEnd> {
   const xid = tx.xid;
   const graph = steps.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] }));
   const byId = new Map(steps.map((s) => [s.branchId, s]));
@@ -45,7 +51,8 @@ export async function runForward(
   const stop = { stopped: false };
   const hold = (until: number) => (stop.stopped ? Promise.resolve(false) : deps.log.write((trx) => holdSaga(trx, xid, until, deps.now())));
   const holdFor = (ids: string[]) => deps.now() + Math.max(...ids.map((id) => byId.get(id)!.timeoutMs ?? deps.options.callTimeoutMs)) + HOLD_MARGIN_MS;
-  const status = async () => (await deps.log.read((db) => readStatus(db, xid))).status;
+  // stopped: the saga left trying by another's decision (a rollback request, recovery), which drives what follows
+  const status = async (): Promise<ForwardEnd> => ({ status: (await deps.log.read((db) => readStatus(db, xid))).status, decidedHere: false });
   try {
     for (;;) {
       const ready = readySteps(graph, done, new Set(running.keys()));
@@ -80,7 +87,7 @@ export async function runForward(
           deps.metrics?.decisions.inc({ decision: 'commit', reason: 'saga done', mode: 'saga' });
           deps.metrics?.finished.inc({ status: 'committed' });
           deps.logger?.info({ xid, decision: 'commit', by: 'saga' }, 'decision');
-          return 'committed';
+          return { status: 'committed', decidedHere: true };
         }
         continue;
       }
@@ -92,7 +99,7 @@ export async function runForward(
         deps.metrics?.decisions.inc({ decision: 'rollback', reason: timeout ? 'timeout' : 'action refused', mode: 'saga' });
         deps.logger?.info({ xid, decision: 'rollback', reason, by: 'saga' }, 'decision');
       }
-      return won ? 'rolling_back' : await status();
+      return won ? { status: 'rolling_back', decidedHere: true } : await status();
     }
   } finally {
     stop.stopped = true; // steps still retrying stop at their next hold
