@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Prometheus metrics of one coordinator, served at GET /metrics. */
 export class Metrics {
   readonly registry = new Registry();
-  readonly decisions = new Counter({ name: 'dtx_decisions_total', help: 'Decisions taken by this process', labelNames: ['decision', 'reason'] as const, registers: [this.registry] });
+  readonly decisions = new Counter({ name: 'dtx_decisions_total', help: 'Decisions taken by this process', labelNames: ['decision', 'reason', 'mode'] as const, registers: [this.registry] });
   readonly finished = new Counter({ name: 'dtx_transactions_finished_total', help: 'Transactions that reached a final status here', labelNames: ['status'] as const, registers: [this.registry] });
   readonly phase2Calls = new Counter({ name: 'dtx_phase2_calls_total', help: 'Confirm and cancel calls to participants', labelNames: ['phase', 'outcome'] as const, registers: [this.registry] });
   readonly tryCalls = new Counter({ name: 'dtx_try_calls_total', help: 'Try calls made in driven mode', labelNames: ['outcome'] as const, registers: [this.registry] });

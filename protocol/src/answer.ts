@@ -1,17 +1,17 @@
-import type { Phase } from './types.js';
+import type { CallPhase } from './types.js';
 
 /**
  * How a caller reads a participant's answer (PROTOCOL.md "How the caller reads the answer").
  * - `ok`: done; for try a JSON body is kept as tryResult.
- * - `rejected`: a try the business refused (or a misconfiguration): roll back, no retry.
+ * - `rejected`: a try (or saga action) the business refused (or a misconfiguration): roll back, no retry.
  * - `retry`: transient, or a confirm/cancel that failed: retry with backoff.
  */
 export type AnswerKind = 'ok' | 'rejected' | 'retry';
 
 /** `status` is the HTTP status, or null for a timeout or connection error. */
-export function classifyAnswer(phase: Phase, status: number | null): AnswerKind {
+export function classifyAnswer(phase: CallPhase, status: number | null): AnswerKind {
   if (status !== null && status >= 200 && status < 300) return 'ok';
-  if (phase !== 'try' || isTransient(status)) return 'retry';
+  if ((phase !== 'try' && phase !== 'action') || isTransient(status)) return 'retry';
   return 'rejected'; // 4xx, and 1xx/3xx: a misconfigured URL (redirects are not followed)
 }
 

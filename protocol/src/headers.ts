@@ -1,5 +1,5 @@
 import { signCallback } from './signature.js';
-import type { Phase } from './types.js';
+import type { CallPhase } from './types.js';
 
 /** Header names of participant callbacks (PROTOCOL.md "Participant callbacks"). */
 export const HEADER_XID = 'dtx-xid';
@@ -18,7 +18,7 @@ export const DEFAULT_CALLBACK_PREFIX = '/dtx';
  * cannot drift.
  */
 export function callbackHeaders(
-  to: { xid: string; branchId: string; phase: Phase },
+  to: { xid: string; branchId: string; phase: CallPhase },
   attempt: number,
   rawBody: string,
   signing?: { secret: string; url: string },

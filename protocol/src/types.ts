@@ -1,11 +1,21 @@
 /** Types of the wire protocol, PROTOCOL.md v1. */
 
 export type TxStatus = 'trying' | 'committing' | 'rolling_back' | 'committed' | 'rolled_back';
-export type BranchStatus = 'registered' | 'tried' | 'try_failed' | 'confirmed' | 'cancelled';
+export type BranchStatus = 'registered' | 'tried' | 'try_failed' | 'confirmed' | 'cancelled' | SagaStepStatus;
+/** A saga step's statuses (v1.2): `registered` → `done` | `failed` → `compensated`. */
+export type SagaStepStatus = 'done' | 'failed' | 'compensated';
 export type Phase = 'try' | 'confirm' | 'cancel';
+/** A saga's callback phases (v1.2). */
+export type SagaPhase = 'action' | 'compensate';
+/** Every phase a callback (and the attempt history) may name. */
+export type CallPhase = Phase | SagaPhase;
+/** A transaction's mode (v1.2); `msg` is in the protocol but not served yet. */
+export type TxMode = 'tcc' | 'saga';
+export const TX_MODES: readonly TxMode[] = ['tcc', 'saga'];
 
 export const TX_STATUSES: readonly TxStatus[] = ['trying', 'committing', 'rolling_back', 'committed', 'rolled_back'];
 export const PHASES: readonly Phase[] = ['try', 'confirm', 'cancel'];
+export const CALL_PHASES: readonly CallPhase[] = [...PHASES, 'action', 'compensate'];
 
 /**
  * Longest texts the protocol carries: an error (a failed try's, a branch's or a
@@ -20,11 +30,15 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export interface CallbackBody {
   xid: string;
   branchId: string;
-  phase: Phase;
+  phase: CallPhase;
   /** The action the branch was registered with (v1.1), so the body cannot be replayed to another one. */
   action?: string;
   payload: Json | undefined;
   tryResult?: Json | undefined;
+  /** A saga action (v1.2): what the finished earlier steps' actions answered, by branchId. */
+  results?: Record<string, Json>;
+  /** A saga compensation (v1.2): what this step's action answered. */
+  result?: Json;
 }
 
 export type ErrorCode =
@@ -56,6 +70,21 @@ export interface BeginRequest {
   drive?: boolean;
   order?: 'parallel' | 'sequential';
   wait?: boolean | number;
+  /** v1.2: `saga` runs `steps` (default `tcc`). */
+  mode?: TxMode;
+  steps?: SagaStepRequest[];
+}
+
+/** One step of a saga's begin (PROTOCOL.md v1.2 "Saga"). */
+export interface SagaStepRequest {
+  branchId: string;
+  action?: string;
+  actionUrl: string;
+  compensateUrl: string;
+  payload?: Json;
+  /** Steps that must be done first; absent: the step before it in the array. */
+  after?: string[];
+  timeoutMs?: number;
 }
 
 /** What a try returned, as an initiator reports it (try-result, or a commit's `tryResults`, v1.1). */
@@ -86,10 +115,13 @@ export interface BranchView {
   lastError: string | null;
   updatedAt: string;
   tryResult?: Json;
+  /** A saga step's action result. */
+  result?: Json;
 }
 
 export interface TxSummary {
   xid: string;
+  mode: TxMode;
   status: TxStatus;
   stuck: boolean;
   reason: string | null;
@@ -110,7 +142,7 @@ export interface TxView extends TxSummary {
 /** One participant call the coordinator made (PROTOCOL.md v1.1 "Attempt history"). */
 export interface AttemptView {
   branchId: string;
-  phase: Phase;
+  phase: CallPhase;
   /** The `dtx-attempt` it carried. */
   attempt: number;
   at: string;

@@ -6,7 +6,8 @@ import { expectError, ISO_MS, startCoordinator, xid, type Running } from './api.
 
 const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
-const SUMMARY_KEYS = ['attempts', 'createdAt', 'deadline', 'finishedAt', 'lastError', 'meta', 'nextRetryAt', 'reason', 'status', 'stuck', 'updatedAt', 'xid'];
+// `mode` since v1.2 (PROTOCOL.md "v1.2 additions")
+const SUMMARY_KEYS = ['attempts', 'createdAt', 'deadline', 'finishedAt', 'lastError', 'meta', 'mode', 'nextRetryAt', 'reason', 'status', 'stuck', 'updatedAt', 'xid'];
 
 /** GET's shape and the list endpoint's filters and cursor pages (PROTOCOL.md). */
 describe.each(stores)('get and list on %s', (kind) => {

@@ -36,7 +36,7 @@ describe.each(stores)('service endpoints on %s', (kind) => {
     const text = m.body as string;
     expect(text).toMatch(/^# HELP dtx_decisions_total /m);
     expect(text).toMatch(/^# TYPE dtx_decisions_total counter$/m);
-    expect(text).toMatch(/^dtx_decisions_total\{decision="commit",reason="requested"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^dtx_decisions_total\{decision="commit",reason="requested",mode="tcc"\} [1-9]\d*$/m);
     expect(text).toMatch(/^dtx_transactions_finished_total\{status="committed"\} [1-9]\d*$/m);
     expect(text).toMatch(/^dtx_phase2_calls_total\{phase="confirm",outcome="ok"\} [1-9]\d*$/m);
     for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \S+$/);

@@ -2,10 +2,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One callback a test participant received. */
+/** The phases a test participant serves: TCC's, and a saga's (v1.2). */
+export type TestPhase = 'try' | 'confirm' | 'cancel' | 'action' | 'compensate';
+const SERVED: readonly string[] = ['try', 'confirm', 'cancel', 'action', 'compensate'];
+
 export interface ReceivedCall {
   action: string;
-  phase: 'try' | 'confirm' | 'cancel';
-  body: { xid: string; branchId: string; phase: string; payload?: unknown; tryResult?: unknown };
+  phase: TestPhase;
+  body: { xid: string; branchId: string; phase: string; payload?: unknown; tryResult?: unknown; results?: Record<string, unknown>; result?: unknown };
   rawBody: string;
   headers: IncomingHttpHeaders;
   at: number;
@@ -33,7 +37,7 @@ export class TestParticipant {
   url = '';
 
   /** Sets how `<action>/<phase>` (or `*`/<phase>) answers. */
-  on(phase: 'try' | 'confirm' | 'cancel', behaviour: Behaviour, action = '*'): this {
+  on(phase: TestPhase, behaviour: Behaviour, action = '*'): this {
     this.#behaviours.set(`${action}/${phase}`, behaviour);
     return this;
   }
@@ -42,7 +46,12 @@ export class TestParticipant {
     return { tryUrl: `${this.url}/${action}/try`, confirmUrl: `${this.url}/${action}/confirm`, cancelUrl: `${this.url}/${action}/cancel` };
   }
 
-  callsOf(phase: 'try' | 'confirm' | 'cancel', xid?: string): ReceivedCall[] {
+  /** A saga step's URLs for `action` (v1.2). */
+  sagaUrls(action: string): { actionUrl: string; compensateUrl: string } {
+    return { actionUrl: `${this.url}/${action}/action`, compensateUrl: `${this.url}/${action}/compensate` };
+  }
+
+  callsOf(phase: TestPhase, xid?: string): ReceivedCall[] {
     return this.calls.filter((c) => c.phase === phase && (xid === undefined || c.body.xid === xid));
   }
 
@@ -54,7 +63,7 @@ export class TestParticipant {
         void (async () => {
           const rawBody = Buffer.concat(chunks).toString();
           const [, action = '', phase = ''] = /^\/([^/]+)\/([^/?]+)/.exec(req.url ?? '') ?? [];
-          if (req.method !== 'POST' || !['try', 'confirm', 'cancel'].includes(phase)) {
+          if (req.method !== 'POST' || !SERVED.includes(phase)) {
             res.writeHead(404).end();
             return;
           }

@@ -1,6 +1,6 @@
 import type { BranchStatus, TxStatus } from '@dtx/protocol';
 import { describe, expect, test } from 'vitest';
-import { canTransition, canTransitionBranch, isFinal, verbAgainst } from '../../coordinator/src/core/transitions.js';
+import { canTransition, canTransitionBranch, isFinal, txSourcesOf, verbAgainst } from '../../coordinator/src/core/transitions.js';
 
 describe('global transaction transitions', () => {
   const table: [TxStatus, TxStatus, boolean][] = [
@@ -24,6 +24,28 @@ describe('global transaction transitions', () => {
     expect(canTransition(from, to)).toBe(legal);
   });
 
+  // v1.2: a saga commits itself from trying (no phase 2) and never passes through committing
+  const saga: [TxStatus, TxStatus, boolean][] = [
+    ['trying', 'committed', true],
+    ['trying', 'rolling_back', true],
+    ['trying', 'committing', false],
+    ['committing', 'committed', false],
+    ['rolling_back', 'rolled_back', true],
+    ['rolling_back', 'committed', false],
+    ['committed', 'rolling_back', false],
+    ['rolled_back', 'committed', false],
+  ];
+  test.each(saga)('saga: %s → %s is %s', (from, to, legal) => {
+    expect(canTransition(from, to, 'saga')).toBe(legal);
+  });
+
+  test('the guards come from the tables: commit from trying for a saga only', () => {
+    expect(txSourcesOf('committed', 'saga')).toEqual(['trying']);
+    expect(txSourcesOf('committed')).toEqual(['committing']);
+    expect(txSourcesOf('committing', 'saga')).toEqual([]);
+    expect(txSourcesOf('rolling_back', 'saga')).toEqual(['trying']);
+  });
+
   test('only committed and rolled_back are final', () => {
     expect((['trying', 'committing', 'rolling_back', 'committed', 'rolled_back'] as TxStatus[]).filter(isFinal)).toEqual(['committed', 'rolled_back']);
   });
@@ -42,6 +64,17 @@ describe('branch transitions', () => {
     ['confirmed', 'cancelled', false],
     ['cancelled', 'confirmed', false],
     ['confirmed', 'tried', false],
+    // saga steps (v1.2): registered → done | failed → compensated; a called step of unknown outcome is compensated from registered
+    ['registered', 'done', true],
+    ['registered', 'failed', true],
+    ['registered', 'compensated', true],
+    ['done', 'compensated', true],
+    ['failed', 'compensated', true],
+    ['done', 'failed', false],
+    ['failed', 'done', false],
+    ['compensated', 'done', false],
+    ['tried', 'compensated', false],
+    ['done', 'cancelled', false],
   ];
   test.each(table)('%s → %s is %s', (from, to, legal) => {
     expect(canTransitionBranch(from, to)).toBe(legal);

@@ -1,12 +1,22 @@
-import type { BranchStatus, TxStatus } from '@dtx/protocol';
+import type { BranchStatus, TxMode, TxStatus } from '@dtx/protocol';
 
-/** The global transaction's state machine, PROTOCOL.md "States". */
-const TX_NEXT: Record<TxStatus, readonly TxStatus[]> = {
-  trying: ['committing', 'rolling_back'],
-  committing: ['committed'],
-  rolling_back: ['rolled_back'],
-  committed: [],
-  rolled_back: [],
+/** The global transaction's state machine, PROTOCOL.md "States", per mode. */
+const TX_NEXT: Record<TxMode, Record<TxStatus, readonly TxStatus[]>> = {
+  tcc: {
+    trying: ['committing', 'rolling_back'],
+    committing: ['committed'],
+    rolling_back: ['rolled_back'],
+    committed: [],
+    rolled_back: [],
+  },
+  // v1.2: a saga commits itself when its last step is done (no phase 2); it rolls back by compensations
+  saga: {
+    trying: ['committed', 'rolling_back'],
+    committing: [],
+    rolling_back: ['rolled_back'],
+    committed: [],
+    rolled_back: [],
+  },
 };
 
 const BRANCH_NEXT: Record<BranchStatus, readonly BranchStatus[]> = {
@@ -15,13 +25,22 @@ const BRANCH_NEXT: Record<BranchStatus, readonly BranchStatus[]> = {
   try_failed: ['tried', 'try_failed', 'cancelled'],
   confirmed: [],
   cancelled: [],
+  // a saga step (v1.2): `registered` → `done` | `failed` → `compensated`; a called step whose outcome
+  // is unknown (in flight at a rollback or the deadline) is compensated from `registered`
+  done: ['compensated'],
+  failed: ['compensated'],
+  compensated: [],
 };
 
-export const canTransition = (from: TxStatus, to: TxStatus): boolean => TX_NEXT[from].includes(to);
-export const canTransitionBranch = (from: BranchStatus, to: BranchStatus): boolean => BRANCH_NEXT[from].includes(to);
+const SAGA_FROM_REGISTERED: readonly BranchStatus[] = ['done', 'failed', 'compensated'];
+
+export const canTransition = (from: TxStatus, to: TxStatus, mode: TxMode = 'tcc'): boolean => TX_NEXT[mode][from].includes(to);
+export const canTransitionBranch = (from: BranchStatus, to: BranchStatus): boolean =>
+  BRANCH_NEXT[from].includes(to) || (from === 'registered' && SAGA_FROM_REGISTERED.includes(to));
 
 /** The statuses a guarded UPDATE may move from to reach `to`: the log's guards come from these tables. */
-export const txSourcesOf = (to: TxStatus): TxStatus[] => (Object.keys(TX_NEXT) as TxStatus[]).filter((from) => canTransition(from, to));
+export const txSourcesOf = (to: TxStatus, mode: TxMode = 'tcc'): TxStatus[] =>
+  (Object.keys(TX_NEXT[mode]) as TxStatus[]).filter((from) => canTransition(from, to, mode));
 export const branchSourcesOf = (to: BranchStatus): BranchStatus[] =>
   (Object.keys(BRANCH_NEXT) as BranchStatus[]).filter((from) => canTransitionBranch(from, to));
 
@@ -29,11 +48,11 @@ export const branchSourcesOf = (to: BranchStatus): BranchStatus[] =>
 export type DecidedStatus = 'committing' | 'rolling_back';
 export type FinalStatus = 'committed' | 'rolled_back';
 /** A branch whose phase 2 is done. */
-export type DoneBranchStatus = 'confirmed' | 'cancelled';
+export type DoneBranchStatus = 'confirmed' | 'cancelled' | 'compensated';
 
 export const DECIDED_STATUSES: readonly DecidedStatus[] = ['committing', 'rolling_back'];
 export const FINAL_STATUSES: readonly FinalStatus[] = ['committed', 'rolled_back'];
-export const DONE_BRANCH_STATUSES: readonly DoneBranchStatus[] = ['confirmed', 'cancelled'];
+export const DONE_BRANCH_STATUSES: readonly DoneBranchStatus[] = ['confirmed', 'cancelled', 'compensated'];
 
 export const isDecided = (s: TxStatus): s is DecidedStatus => (DECIDED_STATUSES as readonly TxStatus[]).includes(s);
 export const isFinal = (s: TxStatus): s is FinalStatus => (FINAL_STATUSES as readonly TxStatus[]).includes(s);
@@ -52,5 +71,7 @@ export function verbAgainst(verb: Verb, status: TxStatus): 'same' | 'opposite' |
 }
 
 export const finalStatus = (s: DecidedStatus): FinalStatus => (s === 'committing' ? 'committed' : 'rolled_back');
-export const phaseOf = (s: DecidedStatus): 'confirm' | 'cancel' => (s === 'committing' ? 'confirm' : 'cancel');
-export const doneBranchStatus = (s: DecidedStatus): DoneBranchStatus => (s === 'committing' ? 'confirmed' : 'cancelled');
+export const phaseOf = (s: DecidedStatus, mode: TxMode = 'tcc'): 'confirm' | 'cancel' | 'compensate' =>
+  mode === 'saga' ? 'compensate' : s === 'committing' ? 'confirm' : 'cancel';
+export const doneBranchStatus = (s: DecidedStatus, mode: TxMode = 'tcc'): DoneBranchStatus =>
+  mode === 'saga' ? 'compensated' : s === 'committing' ? 'confirmed' : 'cancelled';

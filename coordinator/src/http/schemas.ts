@@ -1,4 +1,4 @@
-import { BRANCH_ID_PATTERN, PHASES, TEXT_LIMITS, TX_STATUSES, XID_PATTERN } from '@dtx/protocol';
+import { BRANCH_ID_PATTERN, CALL_PHASES, TEXT_LIMITS, TX_MODES, TX_STATUSES, XID_PATTERN } from '@dtx/protocol';
 import { LIMITS } from '../config/options.js';
 
 /** JSON schemas of PROTOCOL.md's requests; fastify validates with them and /docs publishes them. */
@@ -23,9 +23,27 @@ export const branchBody = {
   },
 } as const;
 
+/** One step of a saga's begin (PROTOCOL.md v1.2 "Saga"). */
+export const stepBody = {
+  type: 'object',
+  required: ['branchId', 'actionUrl', 'compensateUrl'],
+  properties: {
+    branchId,
+    action: { type: 'string', minLength: 1, maxLength: 256, pattern: NO_NUL },
+    actionUrl: url,
+    compensateUrl: url,
+    payload: {},
+    after: { type: 'array', maxItems: 100, items: branchId },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+  },
+} as const;
+
 export const beginBody = {
   type: 'object',
   properties: {
+    mode: { type: 'string', enum: [...TX_MODES] },
+    // the 1–100 bound is the service's (service/saga-input.ts), so a saga with none is refused with the same issue path
+    steps: { type: 'array', maxItems: 101, items: stepBody },
     xid,
     timeoutMs: { type: 'integer', minimum: LIMITS.minTimeoutMs, maximum: LIMITS.maxTimeoutMs },
     meta: {},
@@ -77,7 +95,7 @@ export const attemptsReply = {
         required: ['branchId', 'phase', 'attempt', 'at', 'durationMs', 'httpStatus', 'ok', 'error'],
         properties: {
           branchId,
-          phase: { type: 'string', enum: [...PHASES] },
+          phase: { type: 'string', enum: [...CALL_PHASES] },
           attempt: { type: 'integer', minimum: 1, description: 'the dtx-attempt header the call carried' },
           at: { type: 'string', format: 'date-time' },
           durationMs: { type: 'integer', minimum: 0 },
@@ -94,6 +112,7 @@ export const listQuery = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: [...TX_STATUSES] },
+    mode: { type: 'string', enum: [...TX_MODES] },
     stuck: { type: 'string', enum: ['true', 'false'] },
     limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
     cursor: { type: 'string', minLength: 1, maxLength: 300, pattern: NO_NUL },

@@ -1,10 +1,12 @@
-import { storableText, TEXT_LIMITS, type BranchStatus, type Json, type TxStatus } from '@dtx/protocol';
+import { storableText, TEXT_LIMITS, type BranchStatus, type Json, type TxMode, type TxStatus } from '@dtx/protocol';
 import type { Binding } from './raw-statements.js';
 
 export type BranchOrder = 'parallel' | 'sequential';
 
 export interface TxRecord {
   xid: string;
+  /** `tcc`, or `saga` (v1.2): steps run by the coordinator, compensated on rollback. */
+  mode: TxMode;
   status: TxStatus;
   stuck: boolean;
   reason: string | null;
@@ -42,6 +44,10 @@ export interface BranchRecord {
   lastError: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Saga step: the steps it runs after (effective: array order made explicit); null for a TCC branch. */
+  afterIds: string[] | null;
+  /** Saga step: when its action was first called (logged before the call); null while never called. */
+  calledAt: number | null;
 }
 
 /** A transaction as begin logs it: trying, nothing attempted; recovery rolls it back if it is still trying at its deadline. */
@@ -53,17 +59,21 @@ export function newTxRecord(t: {
   now: number;
   trace?: { traceParent: string; traceState: string | null };
   driveUntil?: number;
+  mode?: TxMode;
+  /** A saga's forward path is held by its driver until then (its next_retry_at); default the deadline. */
+  heldUntil?: number;
 }): TxRecord {
   const deadline = t.now + t.timeoutMs;
   return {
     xid: t.xid,
+    mode: t.mode ?? 'tcc',
     status: 'trying',
     stuck: false,
     reason: null,
     timeoutMs: t.timeoutMs,
     order: t.order,
     attempts: 0,
-    nextRetryAt: deadline,
+    nextRetryAt: t.heldUntil ?? deadline,
     lastError: null,
     metaJson: t.metaJson,
     createdAt: t.now,
@@ -76,11 +86,12 @@ export function newTxRecord(t: {
   };
 }
 
-export type NewBranch = Pick<BranchRecord, 'xid' | 'branchId' | 'seq' | 'action' | 'tryUrl' | 'confirmUrl' | 'cancelUrl' | 'payloadJson' | 'timeoutMs'>;
+export type NewBranch = Pick<BranchRecord, 'xid' | 'branchId' | 'seq' | 'action' | 'tryUrl' | 'confirmUrl' | 'cancelUrl' | 'payloadJson' | 'timeoutMs'> &
+  Partial<Pick<BranchRecord, 'afterIds'>>;
 
 /** A branch as registration logs it: registered, not tried. */
 export function newBranchRecord(b: NewBranch, now: number): BranchRecord {
-  return { ...b, tryResultJson: null, status: 'registered', attempts: 0, lastError: null, createdAt: now, updatedAt: now };
+  return { ...b, afterIds: b.afterIds ?? null, calledAt: null, tryResultJson: null, status: 'registered', attempts: 0, lastError: null, createdAt: now, updatedAt: now };
 }
 
 export const TX_TABLE = 'dtx_global_tx';
@@ -89,11 +100,11 @@ export const BRANCH_TABLE = 'dtx_branch';
 /** The columns txToRow and branchToRow fill, in the order the raw INSERTs list them. */
 export const TX_COLUMNS = [
   'xid', 'status', 'stuck', 'reason', 'timeout_ms', 'branch_order', 'attempts', 'next_retry_at',
-  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state', 'drive_until',
+  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state', 'drive_until', 'tx_mode',
 ] as const;
 export const BRANCH_COLUMNS = [
   'xid', 'branch_id', 'seq', 'action', 'try_url', 'confirm_url', 'cancel_url', 'payload',
-  'try_result', 'timeout_ms', 'status', 'attempts', 'last_error', 'created_at', 'updated_at',
+  'try_result', 'timeout_ms', 'status', 'attempts', 'last_error', 'created_at', 'updated_at', 'after_ids', 'called_at',
 ] as const;
 /** A row as written: every column, and only bindable values (flags as 0/1). */
 export type TxRow = Record<(typeof TX_COLUMNS)[number], Binding>;
@@ -107,6 +118,7 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 export function txFromRow(r: Row): TxRecord {
   return {
     xid: String(r.xid),
+    mode: (r.tx_mode ?? 'tcc') as TxMode,
     status: r.status as TxStatus,
     stuck: num(r.stuck) === 1,
     reason: strOrNull(r.reason),
@@ -145,6 +157,7 @@ export function txToRow(t: TxRecord): TxRow {
     trace_parent: t.traceParent,
     trace_state: t.traceState,
     drive_until: t.driveUntil,
+    tx_mode: t.mode,
   };
 }
 
@@ -165,6 +178,8 @@ export function branchFromRow(r: Row): BranchRecord {
     lastError: strOrNull(r.last_error),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+    afterIds: r.after_ids === null || r.after_ids === undefined ? null : (JSON.parse(String(r.after_ids)) as string[]),
+    calledAt: numOrNull(r.called_at),
   };
 }
 
@@ -185,6 +200,8 @@ export function branchToRow(b: BranchRecord): BranchRow {
     last_error: b.lastError,
     created_at: b.createdAt,
     updated_at: b.updatedAt,
+    after_ids: b.afterIds === null ? null : JSON.stringify(b.afterIds),
+    called_at: b.calledAt,
   };
 }
 

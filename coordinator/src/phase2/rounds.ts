@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinal } from '../core/transitions.js';
 import { TxNotFoundError } from '../errors.js';
 import { readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
-import type { BranchRecord } from '../log/records.js';
+import type { BranchRecord, TxRecord } from '../log/records.js';
 import { recoverTransaction } from '../recovery/recover-transaction.js';
+import { driveSaga } from '../saga/drive-saga.js';
 import { settleWithin } from '../settle-within.js';
 import { runPhase2, type Phase2Deps, type RoundTx } from './run-phase2.js';
 
@@ -36,6 +37,12 @@ export class Phase2Rounds {
   /** A round of a transaction this process has just written, so nothing is read back. */
   drive(tx: RoundTx, branches: readonly BranchRecord[]): Promise<TxStatus> {
     return this.#track(tx.xid, runPhase2(this.deps, tx, branches));
+  }
+
+  /** A saga just begun here (its first steps marked called by the begin's write): its forward path, then its first compensation round if it rolls back. */
+  driveSaga(tx: TxRecord, steps: readonly BranchRecord[]): Promise<TxStatus> {
+    const preStarted = steps.filter((s) => s.calledAt !== null && s.status === 'registered').map((s) => s.branchId);
+    return this.#track(tx.xid, driveSaga(this.deps, tx, steps, undefined, preStarted));
   }
 
   /** Recovery of one transaction in this process: claim it, then a round. */

@@ -3,7 +3,8 @@ import type { Context } from '@opentelemetry/api';
 import type { ResolvedOptions } from '../config/options.js';
 import { planAfterRound, type CallOutcome } from '../core/phase2-outcome.js';
 import { roundLeaseMs } from '../core/round-lease.js';
-import { finalStatus, isBranchDone, isDecided, phaseOf } from '../core/transitions.js';
+import { planRound } from '../core/round-plan.js';
+import { finalStatus, isDecided } from '../core/transitions.js';
 import type { AttemptRecord } from '../log/attempt-records.js';
 import type { DtxLogger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -28,25 +29,24 @@ export interface Phase2Deps {
 }
 
 /** What a round needs of the transaction, as last read or written. */
-export type RoundTx = Pick<TxRecord, 'xid' | 'status' | 'order' | 'attempts' | 'traceParent' | 'traceState'>;
+export type RoundTx = Pick<TxRecord, 'xid' | 'mode' | 'status' | 'order' | 'attempts' | 'traceParent' | 'traceState'>;
 
 /**
  * One round of phase 2: confirm (or cancel) every branch not yet done, then log
  * the outcome in one write: finished, or the failed branches and when to retry.
- * Parallel by default; sequential confirms go in registration order, sequential
- * cancels in reverse, each stopping at the first failure. A transaction that is
+ * Which branches, in which order, is the mode's round plan (core/round-plan.ts): a
+ * sequential round stops at the first failure; a saga compensates its called steps
+ * one at a time in reverse of the `after` order. A transaction that is
  * not decided (still trying, or finished) has nothing to drive: its status is returned.
  * Each call is a span under `parent` (recovery's span), else under the transaction's stored trace.
  */
 export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: readonly BranchRecord[], parent?: Context): Promise<TxStatus> {
   if (!isDecided(seen.status)) return seen.status;
   const tx = { ...seen, status: seen.status };
-  const phase = phaseOf(tx.status);
-  let pending = branches.filter((b) => !isBranchDone(b.status)).sort((a, b) => a.seq - b.seq);
-  if (phase === 'cancel') pending = pending.reverse();
+  const { phase, pending, order } = planRound(tx.mode, tx.status, tx.order, branches);
 
   const timeoutOf = (b: BranchRecord) => b.timeoutMs ?? deps.options.callTimeoutMs;
-  const leaseNeeded = roundLeaseMs(pending.map(timeoutOf), tx.order);
+  const leaseNeeded = roundLeaseMs(pending.map(timeoutOf), order);
   if (leaseNeeded > deps.leaseMs && !(await deps.log.write((trx) => extendLease(trx, tx.xid, tx.status, deps.now() + leaseNeeded)))) {
     return tx.status; // finished by another process meanwhile
   }
@@ -57,11 +57,13 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
   const callOne = async (b: BranchRecord): Promise<CallOutcome & { action: string | null }> => {
     const url = phase === 'confirm' ? b.confirmUrl : b.cancelUrl;
     const tryResult = parseJson(b.tryResultJson);
+    // a saga's compensation gets its action's `result`; a TCC confirm or cancel its `tryResult`
+    const resultKey = phase === 'compensate' ? 'result' : 'tryResult';
     const request = {
       url,
       attempt: b.attempts + 1,
       timeoutMs: timeoutOf(b),
-      body: { xid: tx.xid, branchId: b.branchId, phase, ...(b.action !== null ? { action: b.action } : {}), payload: parseJson(b.payloadJson), ...(tryResult !== undefined ? { tryResult } : {}) },
+      body: { xid: tx.xid, branchId: b.branchId, phase, ...(b.action !== null ? { action: b.action } : {}), payload: parseJson(b.payloadJson), ...(tryResult !== undefined ? { [resultKey]: tryResult } : {}) },
     };
     const { answer, record } = await tracedCall(deps, request, b.action, traceParent);
     calls.push(record);
@@ -76,7 +78,7 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
     };
   };
 
-  if (tx.order === 'sequential') {
+  if (order === 'sequential') {
     for (const b of pending) {
       const o = await callOne(b);
       outcomes.push(o);
@@ -97,12 +99,12 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
   );
 
   if (plan.finished) {
-    const finished = await deps.log.apply(finishRoundWrite, { xid: tx.xid, from: tx.status, done, calls, now });
+    const finished = await deps.log.apply(finishRoundWrite, { xid: tx.xid, mode: tx.mode, from: tx.status, done, calls, now });
     if (finished) deps.metrics?.finished.inc({ status: finalStatus(tx.status) });
     return finished ? finalStatus(tx.status) : tx.status;
   }
   // not recorded: the transaction left tx.status meanwhile (another process finished it); the status this
   // round saw is still what it answers, and recovery or a reader finds the rest in the log
-  await deps.log.write((trx) => recordRoundFailure(trx, { xid: tx.xid, from: tx.status, done, failures, plan, calls, now }));
+  await deps.log.write((trx) => recordRoundFailure(trx, { xid: tx.xid, mode: tx.mode, from: tx.status, done, failures, plan, calls, now }));
   return tx.status;
 }

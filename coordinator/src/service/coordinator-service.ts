@@ -1,4 +1,4 @@
-import { newXid, type AttemptView, type BeginRequest, type DecideRequest, type RegisterBranchRequest, type TryReportBody, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
+import { newXid, type AttemptView, type BeginRequest, type DecideRequest, type RegisterBranchRequest, type TryReportBody, type TxMode, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
 import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { isFinal, type Verb } from '../core/transitions.js';
@@ -22,6 +22,7 @@ import { tryOutcome } from './try-report-input.js';
 import { repeatDriven, runDriven, triesHeldFor, type DrivenDeps } from './driven.js';
 import type { StoredTrace } from '../tracing/trace-context.js';
 import { attemptView, beginView, drivenView, traceIdOf, txSummary, txView } from './views.js';
+import { beginSaga } from './saga-begin.js';
 
 /** Longest a `"wait": true` request waits for phase 2. */
 const WAIT_TRUE_MS = 30_000;
@@ -42,6 +43,8 @@ export interface ServiceDeps {
 export interface Created<T> {
   created: boolean;
   view: T;
+  /** The HTTP status when it is not 201/200 by `created` (a saga's 202 while it runs). */
+  code?: 200 | 202;
 }
 
 export interface DecisionView {
@@ -70,6 +73,8 @@ export class CoordinatorService {
     const timeoutMs = req.timeoutMs ?? LIMITS.defaultTimeoutMs;
     const metaJson = req.meta === undefined ? null : canonicalJson(req.meta);
     if (metaJson !== null && Buffer.byteLength(metaJson) > LIMITS.metaBytes) throw new PayloadTooLargeError('meta', LIMITS.metaBytes);
+    if (req.mode === 'saga') return beginSaga(this.#driven, { xid, timeoutMs, metaJson, waitTrueMs: WAIT_TRUE_MS }, req, trace);
+    if (req.steps !== undefined) throw new InvalidRequestError('steps belong to a saga', [{ path: '/steps', message: 'needs "mode": "saga"' }]);
     const branchReqs = req.branches ?? [];
     if (req.drive && branchReqs.length === 0) {
       throw new InvalidRequestError('drive needs branches', [{ path: '/branches', message: 'must list at least one branch when drive is true' }]);
@@ -88,6 +93,7 @@ export class CoordinatorService {
     if (!inserted.created) {
       const existing = inserted.existing;
       if (existing.status !== 'trying') throw new TxExistsError(xid, existing.status, `it is ${existing.status}`);
+      if (existing.mode !== 'tcc') throw new TxExistsError(xid, existing.status, `it is a ${existing.mode}`);
       if (existing.timeoutMs !== timeoutMs || existing.metaJson !== metaJson || existing.order !== tx.order) {
         throw new TxExistsError(xid, existing.status, 'with other settings');
       }
@@ -127,9 +133,12 @@ export class CoordinatorService {
       verb === 'commit'
         ? await this.deps.log.apply(commitWrite, { xid, now, leaseMs, tries: [], reports: Object.entries(opts.tryResults ?? {}).map(([b, r]) => tryOutcome(b, r)) })
         : await this.deps.log.write((trx) => decide(trx, xid, verb, opts.reason, now, leaseMs));
+    if (!d.won && d.sagaCommit) throw new InvalidRequestError('a saga commits itself when its last step is done', [{ path: '/commit', message: `transaction ${xid} is a saga` }]);
     // a label from a fixed set: d.reason names a branch, and client-chosen labels would grow without bound
     if (d.won) {
-      this.deps.metrics.decisions.inc({ decision: d.decided, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed' });
+      // only a rollback may be a saga's (a commit request on one is refused above): read its mode then
+      const mode = verb === 'commit' ? 'tcc' : ((await this.deps.log.read((db) => readTx(db, xid)))?.mode ?? 'tcc');
+      this.deps.metrics.decisions.inc({ decision: d.decided, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed', mode });
       this.deps.logger?.info({ xid, decision: d.decided, reason: d.reason, requested: verb }, 'decision');
     }
     let status = d.status;
@@ -165,10 +174,10 @@ export class CoordinatorService {
     return { items: items.map(attemptView) };
   }
 
-  async list(q: { status?: TxStatus; stuck?: boolean; limit?: number; cursor?: string }): Promise<{ items: TxSummary[]; nextCursor: string | null }> {
+  async list(q: { status?: TxStatus; mode?: TxMode; stuck?: boolean; limit?: number; cursor?: string }): Promise<{ items: TxSummary[]; nextCursor: string | null }> {
     const limit = q.limit ?? 50;
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    const page = await this.deps.log.read((db) => listTransactions(db, { status: q.status, stuck: q.stuck, limit, after }));
+    const page = await this.deps.log.read((db) => listTransactions(db, { status: q.status, mode: q.mode, stuck: q.stuck, limit, after }));
     const last = page.items.at(-1);
     return { items: page.items.map(txSummary), nextCursor: page.more && last ? encodeCursor(last) : null };
   }

@@ -21,7 +21,7 @@ import { drivenView } from './views.js';
 export interface DrivenDeps {
   log: TransactionLog;
   caller: ParticipantCaller;
-  options: Pick<ResolvedOptions, 'callTimeoutMs' | 'retryBaseMs' | 'retryMaxMs' | 'phase2LeaseMs'>;
+  options: Pick<ResolvedOptions, 'callTimeoutMs' | 'retryBaseMs' | 'retryMaxMs' | 'phase2LeaseMs' | 'allowedOrigins'>;
   now: () => number;
   metrics: Metrics;
   logger?: DtxLogger;
@@ -67,7 +67,7 @@ export async function runDriven(deps: DrivenDeps, tx: TxRecord, branches: Branch
     ? await deps.log.apply(commitWrite, { xid: tx.xid, now, leaseMs: o.phase2LeaseMs, tries: outcomes.map((r) => ({ xid: tx.xid, branchId: r.branchId, resultJson: r.resultJson })), calls })
     : await deps.log.write((trx) => rollBackAfterTries(trx, tx.xid, outcomes, calls, reason, now, o.phase2LeaseMs));
   if (!d.won) return readView(deps.log, tx.xid); // recovery rolled it back first (deadline)
-  deps.metrics.decisions.inc({ decision: d.decided, reason: d.decided === 'commit' ? 'requested' : 'try failed' });
+  deps.metrics.decisions.inc({ decision: d.decided, reason: d.decided === 'commit' ? 'requested' : 'try failed', mode: 'tcc' });
   deps.logger?.info({ xid: tx.xid, decision: d.decided, reason: d.reason, by: 'driven' }, 'decision');
 
   const byId = new Map(outcomes.map((r) => [r.branchId, r]));

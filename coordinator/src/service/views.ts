@@ -8,6 +8,7 @@ const isoOrNull = (ms: number | null): string | null => (ms === null ? null : is
 export function txSummary(t: TxRecord): TxSummary {
   return {
     xid: t.xid,
+    mode: t.mode,
     status: t.status,
     stuck: t.stuck,
     reason: t.reason,
@@ -22,7 +23,8 @@ export function txSummary(t: TxRecord): TxSummary {
   };
 }
 
-export function branchView(b: BranchRecord): BranchView {
+/** A branch; a saga step's action result is its `result`, a TCC branch's try result its `tryResult`. */
+export function branchView(b: BranchRecord, mode: TxRecord['mode'] = 'tcc'): BranchView {
   const tryResult = parseJson(b.tryResultJson);
   return {
     branchId: b.branchId,
@@ -31,12 +33,12 @@ export function branchView(b: BranchRecord): BranchView {
     attempts: b.attempts,
     lastError: b.lastError,
     updatedAt: iso(b.updatedAt),
-    ...(tryResult !== undefined ? { tryResult } : {}),
+    ...(tryResult !== undefined ? { [mode === 'saga' ? 'result' : 'tryResult']: tryResult } : {}),
   };
 }
 
 export function txView(t: TxRecord, branches: BranchRecord[]): TxView {
-  return { ...txSummary(t), branches: branches.map(branchView) };
+  return { ...txSummary(t), branches: branches.map((b) => branchView(b, t.mode)) };
 }
 
 /** The trace id a transaction's callbacks carry, null for one begun before trace context was stored. */
@@ -59,6 +61,19 @@ export function drivenView(t: TxRecord, branches: BranchRecord[]) {
     branches: branches.map((b) => {
       const tryResult = parseJson(b.tryResultJson);
       return { branchId: b.branchId, status: b.status, ...(tryResult !== undefined ? { tryResult } : {}), ...(b.lastError ? { lastError: b.lastError } : {}) };
+    }),
+  };
+}
+
+/** A saga begin's answer (v1.2): its current (or final) status and each step's status and result. */
+export function sagaView(t: TxRecord, steps: BranchRecord[]) {
+  return {
+    ...beginView(t),
+    mode: t.mode,
+    reason: t.reason,
+    branches: steps.map((b) => {
+      const result = parseJson(b.tryResultJson);
+      return { branchId: b.branchId, status: b.status, ...(result !== undefined ? { result } : {}), ...(b.lastError ? { lastError: b.lastError } : {}) };
     }),
   };
 }

@@ -1,7 +1,7 @@
 import type { CallbackBody, Phase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { runInBarrier, type BarrierOutcome } from '../barrier/run-in-barrier.js';
-import { ParticipantDefinitionError, UnknownActionError } from '../errors.js';
+import { InvalidCallbackError, ParticipantDefinitionError, UnknownActionError } from '../errors.js';
 import type { TccContext, TccHandler } from '../decorators/context.js';
 import { describeParticipant } from '../decorators/describe-participant.js';
 import { requireFmtDialect } from '../fmt/require-fmt-support.js';
@@ -77,13 +77,16 @@ export class ActionTable {
   async handle({ action, body, attempt }: Callback): Promise<BarrierOutcome<unknown>> {
     const bound = this.actions.get(action);
     if (!bound) throw new UnknownActionError(action);
+    // the plugin routes TCC phases only; a saga's action/compensate is not served by the SDK yet
+    if (body.phase === 'action' || body.phase === 'compensate') throw new InvalidCallbackError(`phase ${body.phase} is not served by this SDK`);
+    const phase = body.phase;
     const key = { xid: body.xid, branchId: body.branchId };
-    const handler = bound.mode === 'tcc' ? bound.handlers[body.phase] : bound.handler;
+    const handler = bound.mode === 'tcc' ? bound.handlers[phase] : bound.handler;
     const run = async (trx: Knex.Transaction) => {
       const ctx: TccContext = {
         xid: body.xid,
         branchId: body.branchId,
-        phase: body.phase,
+        phase,
         attempt,
         payload: body.payload,
         tryResult: body.tryResult,
@@ -92,9 +95,9 @@ export class ActionTable {
       return handler(ctx);
     };
     // An XA action's confirm and cancel are the database's: only its try runs the method.
-    if (bound.mode === 'xa') return runXaPhase(this.knex, key, body.phase, run, this.xa);
+    if (bound.mode === 'xa') return runXaPhase(this.knex, key, phase, run, this.xa);
     // An FMT action's confirm and cancel are the SDK's, from the images its try recorded.
-    if (bound.mode === 'fmt') return runFmtPhase(this.knex, key, body.phase, run, this.fmt);
-    return runInBarrier(this.knex, key, body.phase, run);
+    if (bound.mode === 'fmt') return runFmtPhase(this.knex, key, phase, run, this.fmt);
+    return runInBarrier(this.knex, key, phase, run);
   }
 }

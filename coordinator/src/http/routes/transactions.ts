@@ -1,4 +1,4 @@
-import { HEADER_TRACE_ID, type BeginRequest, type DecideRequest, type RegisterBranchRequest, type TryReportBody, type TxStatus } from '@dtx/protocol';
+import { HEADER_TRACE_ID, type BeginRequest, type DecideRequest, type RegisterBranchRequest, type TryReportBody, type TxMode, type TxStatus } from '@dtx/protocol';
 import type { FastifyInstance } from 'fastify';
 import { isFinal } from '../../core/transitions.js';
 import { InvalidRequestError } from '../../errors.js';
@@ -15,7 +15,7 @@ export const decisionHttpStatus = (status: TxStatus): 200 | 202 => (isFinal(stat
 export function transactionRoutes(app: FastifyInstance, service: CoordinatorService): void {
   app.post<{ Body: BeginRequest }>('/v1/transactions', { schema: { body: beginBody } }, async (req, reply) => {
     const a = await service.begin(req.body, traceOfRequest(req));
-    return reply.code(a.created ? 201 : 200).send(a.view);
+    return reply.code(a.code ?? (a.created ? 201 : 200)).send(a.view);
   });
 
   app.post<{ Params: XidParams; Body: RegisterBranchRequest }>(
@@ -57,7 +57,7 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
     async (req) => service.attempts(req.params.xid),
   );
 
-  app.get<{ Querystring: { status?: TxStatus; stuck?: 'true' | 'false'; limit?: string; cursor?: string } }>(
+  app.get<{ Querystring: { status?: TxStatus; mode?: TxMode; stuck?: 'true' | 'false'; limit?: string; cursor?: string } }>(
     '/v1/transactions',
     { schema: { querystring: listQuery } },
     async (req) => {
@@ -66,7 +66,7 @@ export function transactionRoutes(app: FastifyInstance, service: CoordinatorServ
         throw new InvalidRequestError('limit must be 1–500', [{ path: '/querystring/limit', message: 'must be between 1 and 500' }]);
       }
       const stuck = req.query.stuck === undefined ? undefined : req.query.stuck === 'true';
-      return service.list({ status: req.query.status, stuck, limit, cursor: req.query.cursor });
+      return service.list({ status: req.query.status, mode: req.query.mode, stuck, limit, cursor: req.query.cursor });
     },
   );
 

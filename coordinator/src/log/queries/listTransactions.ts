@@ -1,9 +1,10 @@
-import type { TxStatus } from '@dtx/protocol';
+import type { TxMode, TxStatus } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { TX_TABLE, txFromRow, type TxRecord } from '../records.js';
 
 export interface ListFilter {
   status?: TxStatus;
+  mode?: TxMode;
   stuck?: boolean;
   limit: number;
   /** Continue after this (createdAt, xid), newest first. */
@@ -14,6 +15,7 @@ export interface ListFilter {
 export async function listTransactions(db: Knex, f: ListFilter): Promise<{ items: TxRecord[]; more: boolean }> {
   const q = db(TX_TABLE).select('*');
   if (f.status) q.where('status', f.status);
+  if (f.mode) q.where('tx_mode', f.mode);
   if (f.stuck !== undefined) q.where('stuck', f.stuck ? 1 : 0);
   if (f.after) {
     const { createdAt, xid } = f.after;

@@ -18,7 +18,7 @@ import { recordCommitReports, recordCommitReportsAll } from './recordTryReport.j
  */
 export type Decision =
   | { won: true; decided: Verb; status: DecidedStatus; refused: boolean; reason: string | null }
-  | { won: false; status: TxStatus; refused: boolean; reason: string | null };
+  | { won: false; status: TxStatus; refused: boolean; reason: string | null; sagaCommit?: true };
 
 const committed = (): Decision => ({ won: true, refused: false, status: 'committing', decided: 'commit', reason: null });
 
@@ -42,7 +42,9 @@ export async function decide(
   } else if (await markRollingBack(trx, xid, reason ?? 'rollback requested', now, now + leaseMs)) {
     return { won: true, refused: false, status: 'rolling_back', decided: 'rollback', reason: reason ?? 'rollback requested' };
   }
-  const { status, reason: decidedReason } = await readStatus(trx, xid);
+  const { status, reason: decidedReason, mode } = await readStatus(trx, xid);
+  // a saga commits itself when its last step is done: a commit request is refused, whatever its status
+  if (verb === 'commit' && mode === 'saga') return { won: false, refused: false, status, reason: decidedReason, sagaCommit: true };
   const against = verbAgainst(verb, status);
   if (against !== 'undecided') return { won: false, refused: against === 'opposite', status, reason: decidedReason };
   // still trying, yet the commit was refused: the deadline passed or a try failed

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { BranchConflictError, TxNotTryingError } from '../../errors.js';
+import { BranchConflictError, InvalidRequestError, TxNotTryingError } from '../../errors.js';
 import { isDuplicateKey } from '../database.js';
 import { insertIfAbsent } from '../insert-if-absent.js';
 import { inStatements } from '../multi-row.js';
@@ -20,7 +20,9 @@ export async function insertBranch(trx: Knex.Transaction, b: Omit<BranchRecord, 
   const existing = await trx(BRANCH_TABLE).where({ xid: b.xid, branch_id: b.branchId }).first();
   if (existing && sameRegistration(branchFromRow(existing), b)) return { created: false };
   if (!locked) {
-    throw new TxNotTryingError(b.xid, (await readStatus(trx, b.xid)).status);
+    const tx = await readStatus(trx, b.xid);
+    if (tx.mode === 'saga') throw new InvalidRequestError('a saga’s steps are given at its begin', [{ path: '/branchId', message: `transaction ${b.xid} is a saga` }]);
+    throw new TxNotTryingError(b.xid, tx.status);
   }
   if (existing) throw new BranchConflictError(b.xid, b.branchId);
   const last = await trx(BRANCH_TABLE).where({ xid: b.xid }).max({ seq: 'seq' }).first();

@@ -4,11 +4,11 @@ import { cachedText, execute, list } from '../raw-statements.js';
 import { TX_TABLE } from '../records.js';
 
 /** Prepared text (raw-statements.ts), not the query builder: an initiator's commit runs it. */
-const lockIfTrying = cachedText((n: number) => `UPDATE ${TX_TABLE} SET updated_at = updated_at WHERE xid IN (${list(n)}) AND status = ?`);
+const lockIfTrying = cachedText((n: number) => `UPDATE ${TX_TABLE} SET updated_at = updated_at WHERE xid IN (${list(n)}) AND status = ? AND tx_mode = 'tcc'`);
 
 /**
- * Locks these transactions' rows while they are `trying` (a guarded update that
- * changes nothing), so a decision waits for what this database transaction adds to
+ * Locks these transactions' rows while they are `trying` TCC transactions (a guarded
+ * update that changes nothing; a saga's steps are all given at its begin), so a decision waits for what this database transaction adds to
  * them, or wins first; true only if every one of them is still trying.
  */
 export async function lockTrying(trx: Knex.Transaction, xids: string[]): Promise<boolean> {

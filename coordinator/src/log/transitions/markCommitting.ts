@@ -10,12 +10,13 @@ const FROM = txSourcesOf('committing');
 const setCommitting = cachedText(
   (n: number) =>
     `UPDATE ${TX_TABLE} SET status = ?, next_retry_at = ?, updated_at = ?` +
-    ` WHERE xid IN (${list(n)}) AND status IN (${list(FROM.length)}) AND deadline > ? AND failed_branch IS NULL`,
+    ` WHERE xid IN (${list(n)}) AND status IN (${list(FROM.length)}) AND deadline > ? AND failed_branch IS NULL AND tx_mode = 'tcc'`,
 );
 
 /**
  * The commit decision: `trying → committing`, taken only if the transaction is
- * still trying, its deadline has not passed and no branch reported a failed try.
+ * still trying, its deadline has not passed and no branch reported a failed try;
+ * a saga never takes it (it commits itself, commitSaga).
  * The affected-row count says whether this call won (docs/design.md, invariant 1).
  * The guard reads the transaction's own row only (`failed_branch`, set by markTryFailed
  * with every failed try): a database re-checks the row it waited for, whatever plan it

@@ -1,3 +1,4 @@
+import type { TxMode } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import type { AttemptRecord } from '../attempt-records.js';
 import type { RoundPlan } from '../../core/phase2-outcome.js';
@@ -13,6 +14,8 @@ export interface BranchFailure {
 
 export interface FailedRound {
   xid: string;
+  /** Default `tcc`; a saga's branches end `compensated`. */
+  mode?: TxMode;
   from: DecidedStatus;
   /** The branches this round did confirm (or cancel). */
   done: string[];
@@ -31,7 +34,7 @@ export interface FailedRound {
  */
 export async function recordRoundFailure(trx: Knex.Transaction, r: FailedRound): Promise<boolean> {
   const { xid, now } = r;
-  await markBranchesDone(trx, xid, r.done, doneBranchStatus(r.from), now);
+  await markBranchesDone(trx, xid, r.done, doneBranchStatus(r.from, r.mode ?? 'tcc'), now);
   await recordAttempts(trx, r.calls);
   await trimAttempts(trx, r.calls);
   for (const f of r.failures) {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { BranchStatus } from '@dtx/protocol';
 import { branchSourcesOf } from '../../core/transitions.js';
 import { holdsOutcome, isRepeatReport, triedStatus, type TryOutcome } from '../../core/try-outcome.js';
-import { BranchNotFoundError, TxNotTryingError } from '../../errors.js';
+import { BranchNotFoundError, InvalidRequestError, TxNotTryingError } from '../../errors.js';
 import { dialectOf, type Dialect } from '../database.js';
 import { caseBindings, caseByBranch, inStatements } from '../multi-row.js';
 import { readStatus } from '../queries/readStatus.js';
@@ -29,7 +29,7 @@ export async function recordTryReport(trx: Knex.Transaction, xid: string, report
   const updated = await trx(BRANCH_TABLE)
     .where({ xid, branch_id: r.branchId })
     .whereIn('status', OPEN)
-    .whereExists(trx(TX_TABLE).select(trx.raw('1')).where({ xid, status: 'trying' }))
+    .whereExists(trx(TX_TABLE).select(trx.raw('1')).where({ xid, status: 'trying', tx_mode: 'tcc' }))
     // a row that already holds exactly this report is left alone (not even its updated_at): holdsOutcome in SQL
     .whereNot((q) => q.where('status', status).where(holds('try_result', r.resultJson)).where(holds('last_error', r.error)))
     .update({ status, try_result: r.resultJson, last_error: r.error, updated_at: now });
@@ -38,6 +38,7 @@ export async function recordTryReport(trx: Knex.Transaction, xid: string, report
     return;
   }
   const tx = await readStatus(trx, xid);
+  if (tx.mode === 'saga') throw new InvalidRequestError('a saga step’s outcome is its action’s answer', [{ path: '/branchId', message: `transaction ${xid} is a saga` }]);
   const branch = await trx(BRANCH_TABLE).where({ xid, branch_id: r.branchId }).first('status', 'try_result');
   if (!branch) throw new BranchNotFoundError(xid, r.branchId);
   if (isRepeatReport({ status: branch.status, tryResultJson: branch.try_result ?? null }, r)) return;
