@@ -9,6 +9,7 @@ import { measureScenario, type Row, type Stage } from './measure.js';
 import { databaseName, MysqlAdmin } from './mysql.js';
 import { BANK_ACCOUNTS, NEEDS_COORDINATOR, options, type Options } from './options.js';
 import { PostgresAdmin } from './postgres.js';
+import { SqliteAdmin } from './sqlite.js';
 import { memoryOf, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
 import { printReport, rowLine } from './report.js';
 import { withDatabase, type StoreAdmin } from './store.js';
@@ -18,8 +19,8 @@ const log = (s: string) => console.log(s);
 async function main(): Promise<number> {
   const o = options();
   const startedAt = new Date();
-  const admin: StoreAdmin = o.store === 'mysql' ? await MysqlAdmin.connect(o.databaseUrl) : await PostgresAdmin.connect(o.databaseUrl);
-  const logDb = databaseName(o.databaseUrl);
+  const admin = await connectStore(o);
+  const logDb = o.store === 'sqlite' ? SqliteAdmin.fileUrl(o.databaseUrl).name : databaseName(o.databaseUrl);
   const walletDbs = [`${logDb}_wallet_a`, `${logDb}_wallet_b`];
   const profileDir = o.profile ? join(REPO_ROOT, 'bench/.profiles', startedAt.toISOString().replace(/[:.]/g, '-')) : null;
   const rows: Row[] = [];
@@ -86,6 +87,12 @@ async function main(): Promise<number> {
   }
   printReport({ rows, peakRssMb, profileDir, store: o.store, drain }, log);
   return rows.some((r) => r.load.errors > 0) ? 1 : 0;
+}
+
+function connectStore(o: Options): Promise<StoreAdmin> {
+  if (o.store === 'mysql') return MysqlAdmin.connect(o.databaseUrl);
+  if (o.store === 'postgres') return PostgresAdmin.connect(o.databaseUrl);
+  return Promise.resolve(new SqliteAdmin(SqliteAdmin.fileUrl(o.databaseUrl).dir));
 }
 
 /** The coordinator on the bench's log, the log preloaded if asked, and the recovery sweep's plan shown. */

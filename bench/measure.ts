@@ -63,7 +63,7 @@ export async function measureScenario(stage: Stage, config: LoadConfig & { scena
     round,
     load,
     ratio: null,
-    storeCommitsPerTx: txs ? (after - before) / txs : null,
+    storeCommitsPerTx: txs && before !== null && after !== null ? (after - before) / txs : null,
     logCommitsPerTx: metricsBefore && metricsAfter && txs ? (metricsAfter.get('dtx_log_commits')! - metricsBefore.get('dtx_log_commits')!) / txs : null,
     coordinatorRequestsPerTx: metricsBefore && metricsAfter && txs ? ((metricsAfter.get(API_REQUESTS) ?? 0) - (metricsBefore.get(API_REQUESTS) ?? 0)) / txs : null,
     coordinatorRssMb: mem?.rssMb ?? null,

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StoreKind } from './store.js';
 
@@ -9,10 +11,14 @@ export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', '
 export const BANK_ACCOUNTS = 1000;
 /** The bank scenarios' wallets (examples/bank) and their money check run on MySQL. */
 const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank', 'bank-fmt']);
+/** The embedded log runs the scenarios whose only database is the coordinator's log. */
+const SQLITE_SCENARIOS = new Set<ScenarioName>(['bare', 'relay', 'driven', 'initiator']);
 const DEFAULT_URL: Record<StoreKind, string> = {
   mysql: 'mysql://root@127.0.0.1:3306/dtx_bench',
   postgres: 'postgres://postgres@127.0.0.1:5432/dtx_bench',
+  sqlite: `sqlite:${join(tmpdir(), 'dtx-bench', 'dtx_bench.db')}`,
 };
+const URL_VARIABLE: Record<StoreKind, string> = { mysql: 'DTX_BENCH_DATABASE_URL', postgres: 'DTX_BENCH_POSTGRES_URL', sqlite: 'DTX_BENCH_SQLITE_URL' };
 
 export interface Options {
   durationS: number;
@@ -51,12 +57,14 @@ export function options(): Options {
   });
   if (values.help) {
     console.log(`usage: npm run bench -- [--duration S=15] [--warmup S=3] [--concurrency N=64] [--scenario ${ALL.join(',')}]
-                        [--preload N] [--rounds N=1] [--profile] [--keep-db] [--store mysql|postgres] [--drain-count N=5000]
+                        [--preload N] [--rounds N=1] [--profile] [--keep-db] [--store mysql|postgres|sqlite] [--drain-count N=5000]
   --drain-count            drain: decided transactions in the backlog recovery catches up on (round 1 only)
   DTX_BENCH_REDIS_URL      drain: Redis for the workers (default redis://127.0.0.1:6379)
-  --store                  the coordinator log's server (default mysql); bank-bare and bank need mysql
+  --store                  the coordinator log's server (default mysql); bank-bare and bank need mysql;
+                           sqlite (the embedded log) runs bare, relay, driven and initiator
   DTX_BENCH_DATABASE_URL   MySQL for the log and the wallets (default ${DEFAULT_URL.mysql})
-  DTX_BENCH_POSTGRES_URL   PostgreSQL for the log with --store postgres (default ${DEFAULT_URL.postgres})`);
+  DTX_BENCH_POSTGRES_URL   PostgreSQL for the log with --store postgres (default ${DEFAULT_URL.postgres})
+  DTX_BENCH_SQLITE_URL     the log's file with --store sqlite (default ${DEFAULT_URL.sqlite})`);
     process.exit(0);
   }
   const num = (name: string, v: string, min: number, max: number) => {
@@ -65,10 +73,12 @@ export function options(): Options {
     return n;
   };
   const store = values.store as StoreKind;
-  if (!Object.hasOwn(DEFAULT_URL, store)) throw new Error(`--store must be mysql or postgres, got ${values.store}`);
-  const asked = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : ALL.filter((s) => store === 'mysql' || !MYSQL_ONLY.has(s));
+  if (!Object.hasOwn(DEFAULT_URL, store)) throw new Error(`--store must be mysql, postgres or sqlite, got ${values.store}`);
+  const runsOn = (s: ScenarioName) => (store === 'sqlite' ? SQLITE_SCENARIOS.has(s) : store === 'mysql' || !MYSQL_ONLY.has(s));
+  const asked = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : ALL.filter(runsOn);
   for (const s of asked) if (!ALL.includes(s as ScenarioName)) throw new Error(`unknown scenario "${s}"; known: ${ALL.join(', ')}`);
-  for (const s of asked) if (store !== 'mysql' && MYSQL_ONLY.has(s as ScenarioName)) throw new Error(`scenario ${s} runs its wallets on MySQL: use --store mysql`);
+  for (const s of asked) if (!runsOn(s as ScenarioName)) throw new Error(`scenario ${s} does not run with --store ${store}${MYSQL_ONLY.has(s as ScenarioName) ? ': its wallets are on MySQL, use --store mysql' : ''}`);
+  if (store === 'sqlite' && values.preload !== '0') throw new Error('--preload fills a MySQL or PostgreSQL log: use --store mysql or postgres');
   // Every DTX figure is a ratio to its baseline measured in the same run (LESSONS.md: DTM #484).
   const wanted = new Set(asked as ScenarioName[]);
   for (const s of [...wanted]) if (BASELINE[s]) wanted.add(BASELINE[s]!);
@@ -82,7 +92,7 @@ export function options(): Options {
     profile: values.profile!,
     keepDb: values['keep-db']!,
     store,
-    databaseUrl: (store === 'mysql' ? process.env.DTX_BENCH_DATABASE_URL : process.env.DTX_BENCH_POSTGRES_URL) ?? DEFAULT_URL[store],
+    databaseUrl: process.env[URL_VARIABLE[store]] ?? DEFAULT_URL[store],
     drainCount: Math.floor(num('drain-count', values['drain-count']!, 1, 1_000_000)),
     redisUrl: process.env.DTX_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };

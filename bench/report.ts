@@ -35,7 +35,7 @@ export interface Report {
   peakRssMb: number | null;
   /** Where the coordinator wrote its CPU profiles, with --profile. */
   profileDir: string | null;
-  /** The log's server: 'mysql' or 'postgres'. */
+  /** The log's store: 'mysql', 'postgres' or 'sqlite'. */
   store: StoreKind;
   /** The drain scenario's timings, when it ran. */
   drain?: DrainResult | null;
@@ -45,7 +45,7 @@ export interface Report {
 export function printReport({ rows, peakRssMb, profileDir, store, drain = null }: Report, log: (s: string) => void): void {
   const pick = pickMedians(rows);
   const drained = drain ? drainSummary(drain, pick.get('driven')?.load.tps ?? null) : null;
-  const server = store === 'mysql' ? 'MySQL' : '   PG';
+  const server = { mysql: 'MySQL', postgres: '   PG', sqlite: 'SQLite' }[store];
   log('');
   log(`scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  ${server} commits/tx  log commits/tx  coord req/tx  coord RSS MB  heap MB  coord CPU ms/tx  ${server} CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx`);
   for (const r of rows) {
@@ -57,9 +57,11 @@ export function printReport({ rows, peakRssMb, profileDir, store, drain = null }
   log('');
   log('CPU ms/tx: user+system CPU each process used during the scenario (warmup included) / transactions completed; steadier than tx/s on a shared machine. In relay, the coordinator columns are the relay\'s.');
   log(
-    store === 'mysql'
-      ? 'MySQL commits/tx: server-wide Com_commit (COMMIT statements) over the scenario / transactions completed; for bank it includes the wallets\' own commits.'
-      : 'PG commits/tx: server-wide write transactions (transaction ids assigned) over the scenario / transactions completed.',
+    {
+      mysql: 'MySQL commits/tx: server-wide Com_commit (COMMIT statements) over the scenario / transactions completed; for bank it includes the wallets\' own commits.',
+      postgres: 'PG commits/tx: server-wide write transactions (transaction ids assigned) over the scenario / transactions completed.',
+      sqlite: 'SQLite: no server; the log\'s work is in the coordinator\'s CPU, its commits in log commits/tx.',
+    }[store],
   );
   log(`coordinator peak RSS (VmHWM): ${f(peakRssMb, 0)} MB`);
   if (drained) for (const line of ['', ...drainLines(drained)]) log(line);

@@ -9,8 +9,8 @@ export interface StoreAdmin {
   /** Drops and recreates a database the bench owns. */
   recreate(name: string): Promise<void>;
   drop(name: string): Promise<void>;
-  /** The server's durable commits so far (see the bench README for what each server counts). */
-  commits(): Promise<number>;
+  /** The server's durable commits so far (see the bench README for what each server counts); null without a server. */
+  commits(): Promise<number | null>;
   /** CPU seconds the server's processes have used so far, when it runs on this host; else null. */
   cpuSeconds(): Promise<number | null>;
   /** Fills the migrated log with `count` committed transactions of two branches each. */
@@ -20,7 +20,7 @@ export interface StoreAdmin {
   close(): Promise<void>;
 }
 
-export type StoreKind = 'mysql' | 'postgres';
+export type StoreKind = 'mysql' | 'postgres' | 'sqlite';
 
 /** A preloaded transaction's rows (committed, two confirmed branches), as column-ordered values. */
 export function preloadRows(xid: string, t: number): { tx: unknown[]; branches: unknown[][] } {
