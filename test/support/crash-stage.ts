@@ -50,19 +50,33 @@ export function crashStage(kind: StoreKind, label: string): CrashStage {
   };
 }
 
+/** A gate a participant's handler waits at until the test releases it (a call the dying coordinator never hears answered). */
+export function latch() {
+  let open = false;
+  const waiting: (() => void)[] = [];
+  return {
+    async pass(): Promise<void> {
+      if (!open) await new Promise<void>((r) => waiting.push(r));
+    },
+    release(): void {
+      open = true;
+      for (const r of waiting.splice(0)) r();
+    },
+  };
+}
+
 /**
  * Step actions (a saga's or a message's) that take effect once per (xid, step), as a
  * barrier makes them (a repeat answers the first result without a second effect), and
  * whose action of step `held` hangs until released; compensations counted the same way.
  */
 export function heldActions(p: TestParticipant, held: string) {
-  let open = false;
-  const waiting: (() => void)[] = [];
+  const gate = latch();
   const effects = new Map<string, number>();
   const count = (k: string) => effects.set(k, (effects.get(k) ?? 0) + 1);
   const seen = new Set<string>();
   p.on('action', async (call) => {
-    if (!open && call.body.branchId === held) await new Promise<void>((r) => waiting.push(r));
+    if (call.body.branchId === held) await gate.pass();
     const key = `${call.body.xid}/${call.body.branchId}`;
     if (!seen.has(key)) count(`action:${key}`);
     seen.add(key);
@@ -72,11 +86,5 @@ export function heldActions(p: TestParticipant, held: string) {
     count(`compensate:${call.body.xid}/${call.body.branchId}`);
     return { status: 200, body: {} };
   });
-  return {
-    effects,
-    release() {
-      open = true;
-      for (const r of waiting.splice(0)) r();
-    },
-  };
+  return { effects, release: gate.release };
 }
