@@ -136,6 +136,8 @@ export interface BranchView {
   tryResult?: Json;
   /** A saga step's action result. */
   result?: Json;
+  /** A saga's or a message's step (v1.2): the steps it runs after (array order made explicit). */
+  after?: string[];
 }
 
 export interface TxSummary {

@@ -76,6 +76,12 @@ describe.each(stores)('message on %s', (kind) => {
     expect(Math.abs(second!.at - first!.at)).toBeLessThan(400);
     expect(join!.body.branchId).toBe('join');
     expect(join!.at - Math.max(first!.at, second!.at)).toBeGreaterThanOrEqual(450);
+    // each step's after list as it ran, on its view
+    expect((await s.get(x)).branches.map((b: any) => [b.branchId, b.after])).toEqual([
+      ['join', ['a', 'b']],
+      ['a', []],
+      ['b', []],
+    ]);
   });
 
   test('a 5xx step is retried with backoff until 2xx; a delivered step is not called again, the next waits for it', async () => {

@@ -23,7 +23,7 @@ export function txSummary(t: TxRecord): TxSummary {
   };
 }
 
-/** A branch; a step's action result is its `result`, a TCC branch's try result its `tryResult`. */
+/** A branch; a step's action result is its `result` and its `after` list is shown, a TCC branch's try result is its `tryResult`. */
 export function branchView(b: BranchRecord, mode: TxRecord['mode'] = 'tcc'): BranchView {
   const tryResult = parseJson(b.tryResultJson);
   return {
@@ -34,6 +34,7 @@ export function branchView(b: BranchRecord, mode: TxRecord['mode'] = 'tcc'): Bra
     lastError: b.lastError,
     updatedAt: iso(b.updatedAt),
     ...(tryResult !== undefined ? { [mode === 'tcc' ? 'tryResult' : 'result']: tryResult } : {}),
+    ...(b.afterIds !== null ? { after: b.afterIds } : {}),
   };
 }
 
