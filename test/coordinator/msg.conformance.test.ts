@@ -223,6 +223,22 @@ describe.each(stores)('message on %s', (kind) => {
     expect(await s.get(x)).toMatchObject({ status: 'committed', stuck: false });
   });
 
+  test('the producer’s commit arriving while its check-back is out is decided once: every step delivered once', async () => {
+    const x = xid('msg');
+    s.p.on('check', async (call) => {
+      // the producer commits while the coordinator waits for its answer, then answers as its barrier would
+      const c = await commit(call.body.xid, {});
+      expect(c.body.status).toBe('committing');
+      return { status: 200, body: {} };
+    });
+    await prepare({ xid: x, timeoutMs: 1000, steps: [step('a'), step('b')] });
+    expect((await final(x)).status).toBe('committed');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(checks(x)).toHaveLength(1);
+    expect(deliveries(x)).toEqual(['a', 'b']);
+    expect((await attempts(x)).map((a) => a.phase)).toEqual(['check', 'action', 'action']);
+  });
+
   test('repeats: the same begin answers its state, other settings are TX_EXISTS; a repeated commit delivers nothing twice', async () => {
     const x = xid('msg');
     const body = { xid: x, steps: [step('a'), step('b')] };
