@@ -22,9 +22,12 @@ export function stepsTable(tx) {
         h('td.error-text', {}, b.lastError ?? '')))));
 }
 
-/** What one call meant, by the phase it was made in. */
+/** A saga action's answer the business refused (PROTOCOL.md "How the caller reads the answer"): a 4xx other than 408 and 429. */
+const refused = (status) => status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+/** What one call meant, by the phase it was made in: a message's delivery is retried whatever it answered. */
 const MEANING = {
-  action: (a, mode) => (a.ok ? (mode === 'msg' ? 'delivered' : 'done') : mode === 'saga' && a.httpStatus !== null && a.httpStatus < 500 && ![408, 429].includes(a.httpStatus) ? 'refused: the saga rolls back' : 'retried'),
+  action: (a, mode) => (a.ok ? (mode === 'msg' ? 'delivered' : 'done') : mode === 'saga' && refused(a.httpStatus) ? 'refused: the saga rolls back' : 'retried'),
   compensate: (a) => (a.ok ? 'compensated' : 'retried'),
   check: (a) => (a.httpStatus === 200 ? 'committed: deliver' : a.httpStatus === 409 ? 'not committed: roll back' : 'asked again later'),
 };
