@@ -29,10 +29,14 @@ export class TccRejectedError extends DtxSdkError {
   }
 }
 
-/** A try that arrived after its branch's cancel (anti-suspension): refused with 409. */
+/**
+ * A try that arrived after its branch's cancel, or a saga action after its compensate
+ * (anti-suspension): refused with 409. One code for both, as the protocol treats an
+ * action like a try.
+ */
 export class TrySuspendedError extends DtxSdkError {
-  constructor(xid: string, branchId: string) {
-    super('TRY_SUSPENDED', `try of ${xid}/${branchId} arrived after its cancel and is refused`);
+  constructor(xid: string, branchId: string, phase: 'try' | 'action' = 'try') {
+    super('TRY_SUSPENDED', `${phase} of ${xid}/${branchId} arrived after its ${phase === 'try' ? 'cancel' : 'compensate'} and is refused`);
   }
 }
 

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { ensureAccountsTable } from './accounts-table.js';
 import { FmtWallet } from './fmt-wallet.js';
+import { SagaWallet } from './saga-wallet.js';
 import { MAX_AMOUNT, Wallet, type Account } from './wallet.js';
 import { XaWallet } from './xa-wallet.js';
 
@@ -40,7 +41,7 @@ export interface WalletServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions (or, in mode `xa` / `fmt`, the XA / FMT ones). */
+/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions (or, in mode `xa` / `fmt`, the XA / FMT ones), and in mode `tcc` the saga wallet's `sagawallet.debit` / `sagawallet.credit`. */
 export function createWalletServer(opts: WalletServerOptions): WalletServer {
   const knex = knexFromUrl(opts.databaseUrl);
   const app = Fastify({ logger: false });
@@ -52,7 +53,8 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
 
   app.register(participantPlugin, {
     knex,
-    participants: [xa ? new XaWallet() : opts.mode === 'fmt' ? new FmtWallet() : new Wallet()],
+    // the TCC wallet also serves the saga wallet's actions (`sagawallet.*`) on the same accounts
+    participants: xa ? [new XaWallet()] : opts.mode === 'fmt' ? [new FmtWallet()] : [new Wallet(), new SagaWallet()],
     ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
     ...(opts.fmt !== undefined ? { fmt: opts.fmt } : {}),
     ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),

@@ -14,6 +14,7 @@ import {
 import { coordinatorError, CoordinatorUnreachableError } from './errors.js';
 import { callTry } from './call-try.js';
 import { JsonHttp } from './http-json.js';
+import { Saga, type SagaOptions, type SagaView } from './saga.js';
 import { runTransaction, type InitiatorApi, type TransactionBody, type TransactionOptions, type TransactionOutcome } from './transaction.js';
 import { inSpan, SpanKind, traceHeaders } from '../tracing/trace-context.js';
 
@@ -91,6 +92,11 @@ export class CoordinatorClient {
     return this.call('POST', '/v1/transactions', { ...req, drive: true }, waitMs(req.wait ?? true));
   }
 
+  /** A saga's begin (PROTOCOL.md v1.2): the coordinator runs its steps; answers once it ended or `wait` ran out. */
+  beginSaga(req: Omit<BeginRequest, 'mode' | 'branches' | 'drive' | 'order'> & { steps: NonNullable<BeginRequest['steps']> }): Promise<SagaView> {
+    return this.call('POST', '/v1/transactions', { ...req, mode: 'saga' }, waitMs(req.wait ?? true));
+  }
+
   register(xid: string, branch: RegisterBranchRequest): Promise<RegisterResponse> {
     return this.call('POST', `/v1/transactions/${enc(xid)}/branches`, branch);
   }
@@ -146,6 +152,14 @@ export class CoordinatorClient {
       span.setAttributes({ 'dtx.xid': outcome.xid, 'dtx.status': outcome.status });
       return outcome;
     });
+  }
+
+  /**
+   * A saga to put together: `saga.step(ref, payload, { after })` for each step, then
+   * `saga.run()` begins it and waits (`wait`) for its outcome.
+   */
+  saga(opts: SagaOptions = {}): Saga {
+    return new Saga({ beginSaga: (req) => this.beginSaga({ ...req, steps: req.steps ?? [] }) }, opts);
   }
 
   close(): Promise<void> {

@@ -1,9 +1,9 @@
-import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_XID, isBranchId, isXid, type CallbackBody, type Phase } from '@dtx/protocol';
+import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_XID, isBranchId, isXid, type CallbackBody, type CallPhase } from '@dtx/protocol';
 import type { IncomingHttpHeaders } from 'node:http';
 import { InvalidCallbackError } from '../errors.js';
 
 /** Reads and checks a callback body against the phase its URL names. */
-export function parseCallback(raw: Buffer | undefined, route: { action: string; phase: Phase }, headers: IncomingHttpHeaders): { body: CallbackBody; attempt: number } {
+export function parseCallback(raw: Buffer | undefined, route: { action: string; phase: CallPhase }, headers: IncomingHttpHeaders): { body: CallbackBody; attempt: number } {
   const { phase } = route;
   if (!raw || raw.length === 0) throw new InvalidCallbackError('a callback needs a JSON body');
   let parsed: unknown;
@@ -28,5 +28,11 @@ export function parseCallback(raw: Buffer | undefined, route: { action: string; 
   if (!Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidCallbackError(`${HEADER_ATTEMPT} must be a positive integer`);
   const body: CallbackBody = { xid: b.xid, branchId: b.branchId, phase, ...(b.action !== undefined ? { action: route.action } : {}), payload: b.payload as CallbackBody['payload'] };
   if (b.tryResult !== undefined) body.tryResult = b.tryResult as CallbackBody['tryResult'];
+  // a saga action's earlier results, and a compensation's own action result (v1.2)
+  if (phase === 'action' && b.results !== undefined) {
+    if (typeof b.results !== 'object' || b.results === null || Array.isArray(b.results)) throw new InvalidCallbackError('results must be a JSON object');
+    body.results = b.results as CallbackBody['results'];
+  }
+  if (phase === 'compensate' && b.result !== undefined) body.result = b.result as CallbackBody['result'];
   return { body, attempt };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_CALLBACK_PREFIX, HEADER_SIGNATURE, PHASES, verifySignature } from '@dtx/protocol';
+import { DEFAULT_CALLBACK_PREFIX, HEADER_SIGNATURE, verifySignature } from '@dtx/protocol';
 import type { Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
@@ -76,7 +76,8 @@ export interface FmtOptions extends StrandedBranchOptions {
 }
 
 /**
- * Serves every action at `POST <prefix>/<action>/<phase>` (PROTOCOL.md). Register it
+ * Serves every action at `POST <prefix>/<action>/<phase>` (PROTOCOL.md): a TCC, XA or FMT
+ * action's try, confirm and cancel, a saga action's action and compensate. Register it
  * without fastify-plugin's unwrapping: its raw-body JSON parser and error handler stay
  * inside this plugin's scope. Mis-annotated classes fail here, at registration.
  */
@@ -106,8 +107,8 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err, request, reply) => sendCallbackError(err, request, reply));
 
-  for (const action of table.names) {
-    for (const phase of PHASES) {
+  for (const { action, phases } of table.routes) {
+    for (const phase of phases) {
       const answer = async (request: FastifyRequest, reply: FastifyReply, span: Span) => {
         const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
         if (secret !== undefined) {
@@ -121,9 +122,9 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
         span.setAttributes({ 'dtx.xid': body.xid, 'dtx.branch_id': body.branchId, 'dtx.attempt': attempt });
         const outcome = await table.handle({ action, body, attempt });
         reply.header(HEADER_BARRIER, outcome.kind);
-        // A try's result, also on a repeated try (the barrier kept it), so confirm and cancel get it.
+        // A try's (or saga action's) result, also when repeated (the barrier kept it), so phase 2 and later steps get it.
         const result = outcome.kind === 'empty_rollback' ? undefined : outcome.result;
-        if (phase === 'try' && result !== undefined) {
+        if ((phase === 'try' || phase === 'action') && result !== undefined) {
           // Serialised here so a string result still travels as JSON, not text/plain.
           return reply.code(200).type('application/json').send(JSON.stringify(result));
         }

@@ -17,8 +17,13 @@ export interface TestWallet {
   close(): Promise<void>;
 }
 
-export async function startWallet(kind: StoreKind, opts: Pick<WalletServerOptions, 'signingSecret' | 'publicUrl' | 'acceptV1Signatures' | 'mode' | 'xa' | 'fmt'> = {}): Promise<TestWallet> {
-  const db = await freshDatabase(kind, 'wallet');
+/** `db`: a database of `kind` made beforehand (e.g. holding an older barrier table); it is dropped with the wallet. */
+export async function startWallet(
+  kind: StoreKind,
+  opts: Pick<WalletServerOptions, 'signingSecret' | 'publicUrl' | 'acceptV1Signatures' | 'mode' | 'xa' | 'fmt'> = {},
+  existing?: FreshDatabase,
+): Promise<TestWallet> {
+  const db = existing ?? (await freshDatabase(kind, 'wallet'));
   const make = (port: number) =>
     createWalletServer({
       databaseUrl: db.url,
