@@ -16,6 +16,9 @@ export function h(tag, attrs = {}, ...children) {
 export const statusBadge = (status, stuck) =>
   h('span', {}, h(`span.badge.s-${status}`, { title: status }, status.replace('_', ' ')), stuck ? h('span.badge.stuck', { title: 'retried at the maximum backoff: look at its attempts' }, 'stuck') : null);
 
+/** tcc, saga or msg (v1.2). */
+export const modeBadge = (mode) => h(`span.mode.m-${mode}`, { title: `${mode} transaction` }, mode);
+
 export const time = (iso) => (iso ? h('time', { datetime: iso, title: iso }, formatTime(iso)) : h('span.muted', {}, '—'));
 
 export function formatTime(iso) {

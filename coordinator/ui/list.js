@@ -1,16 +1,18 @@
-// The transaction list: newest first, filtered by status and stuck, a page at a time.
+// The transaction list: newest first, filtered by mode, status and stuck, a page at a time.
 import { listTransactions } from './api.js';
-import { ago, h, statusBadge, time } from './dom.js';
+import { ago, h, modeBadge, statusBadge, time } from './dom.js';
 
 const STATUSES = ['trying', 'committing', 'rolling_back', 'committed', 'rolled_back'];
+const MODES = ['tcc', 'saga', 'msg'];
 const PAGE = 25;
 
 export function listView(params) {
-  const state = { status: params.get('status') ?? '', stuck: params.get('stuck') === 'true', cursors: [null] };
+  const state = { mode: params.get('mode') ?? '', status: params.get('status') ?? '', stuck: params.get('stuck') === 'true', cursors: [null] };
   const table = h('div.table-wrap');
   const pager = h('nav.pager');
   const setFilter = () => {
     const q = new URLSearchParams();
+    if (state.mode) q.set('mode', state.mode);
     if (state.status) q.set('status', state.status);
     if (state.stuck) q.set('stuck', 'true');
     history.replaceState(null, '', `#/${q.size ? `?${q}` : ''}`);
@@ -20,13 +22,17 @@ export function listView(params) {
   const status = h('select', { id: 'filter-status', 'aria-label': 'status', onchange: (e) => ((state.status = e.target.value), setFilter()) },
     h('option', { value: '' }, 'every status'),
     STATUSES.map((s) => h('option', { value: s, selected: s === state.status }, s.replace('_', ' '))));
+  const mode = h('select', { id: 'filter-mode', 'aria-label': 'mode', onchange: (e) => ((state.mode = e.target.value), setFilter()) },
+    h('option', { value: '' }, 'every mode'),
+    MODES.map((m) => h('option', { value: m, selected: m === state.mode }, m)));
   const stuck = h('label.check', {}, h('input', { type: 'checkbox', id: 'filter-stuck', checked: state.stuck, onchange: (e) => ((state.stuck = e.target.checked), setFilter()) }), 'stuck only');
-  const el = h('section.list', {}, h('div.toolbar', {}, h('h1', {}, 'Transactions'), status, stuck), table, pager);
+  const el = h('section.list', {}, h('div.toolbar', {}, h('h1', {}, 'Transactions'), mode, status, stuck), table, pager);
 
   const view = {
     el,
     async refresh() {
       const q = { limit: String(PAGE) };
+      if (state.mode) q.mode = state.mode;
       if (state.status) q.status = state.status;
       if (state.stuck) q.stuck = 'true';
       const cursor = state.cursors.at(-1);
@@ -46,10 +52,11 @@ export function listView(params) {
 
 function rows(items) {
   return h('table.tx-list', {},
-    h('thead', {}, h('tr', {}, ['xid', 'status', 'created', 'updated', 'rounds failed', 'last error / reason'].map((c) => h('th', {}, c)))),
+    h('thead', {}, h('tr', {}, ['xid', 'mode', 'status', 'created', 'updated', 'rounds failed', 'last error / reason'].map((c) => h('th', {}, c)))),
     h('tbody', {}, items.map((t) =>
-      h('tr', { dataset: { xid: t.xid, status: t.status } },
+      h('tr', { dataset: { xid: t.xid, status: t.status, mode: t.mode } },
         h('td.mono', {}, h('a', { href: `#/tx/${encodeURIComponent(t.xid)}` }, t.xid)),
+        h('td', {}, modeBadge(t.mode)),
         h('td', {}, statusBadge(t.status, t.stuck)),
         h('td', {}, time(t.createdAt)),
         h('td', { title: t.updatedAt }, ago(t.updatedAt)),

@@ -1,6 +1,8 @@
-// One transaction: what was decided and why, its branches, and every participant call.
+// One transaction: what was decided and why, its branches (a saga's or a message's steps and
+// what its mode's calls did), and every participant call.
 import { getAttempts, getTransaction, retryTransaction } from './api.js';
-import { ago, h, statusBadge, time } from './dom.js';
+import { ago, h, modeBadge, statusBadge, time } from './dom.js';
+import { decisionOf, modeSections, stepsTable } from './steps.js';
 
 const RETRYABLE = new Set(['committing', 'rolling_back']);
 
@@ -28,15 +30,10 @@ export function txView(xid) {
   return view;
 }
 
-function decision(tx) {
-  if (tx.status === 'trying') return ['not taken yet', `rolled back at the deadline ${ago(tx.deadline)} unless committed`];
-  if (tx.status === 'committing' || tx.status === 'committed') return ['commit', 'every try succeeded and the commit was requested'];
-  return ['rollback', tx.reason ?? 'rollback requested'];
-}
-
 function render(tx, attempts, onRetry) {
-  const [decided, why] = decision(tx);
+  const [decided, why] = decisionOf(tx, attempts);
   const facts = [
+    ['Mode', modeBadge(tx.mode)],
     ['Decision', h('span', {}, h('strong', {}, decided), ' — ', why)],
     ['Created', time(tx.createdAt)],
     ['Deadline', time(tx.deadline)],
@@ -53,13 +50,8 @@ function render(tx, attempts, onRetry) {
       RETRYABLE.has(tx.status) ? h('button', { id: 'retry', title: 'Run phase 2 of this transaction now', onclick: (e) => onRetry(e.currentTarget) }, 'Retry now') : null),
     h('dl.facts', {}, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     tx.meta ? h('details', {}, h('summary', {}, 'meta'), h('pre', {}, JSON.stringify(tx.meta, null, 2))) : null,
-    h('h2', {}, 'Branches'),
-    h('table.branches', {},
-      h('thead', {}, h('tr', {}, ['branch', 'action', 'status', 'calls this phase', 'last error', 'updated'].map((c) => h('th', {}, c)))),
-      h('tbody', {}, tx.branches.map((b) =>
-        h('tr', { dataset: { branch: b.branchId } },
-          h('td.mono', {}, b.branchId), h('td', {}, b.action ?? '—'), h('td', {}, h(`span.badge.b-${b.status}`, {}, b.status.replace('_', ' '))),
-          h('td.num', {}, b.attempts), h('td.error-text', {}, b.lastError ?? ''), h('td', {}, time(b.updatedAt)))))),
+    tx.mode === 'tcc' ? branchesTable(tx) : [h('h2', {}, 'Steps'), stepsTable(tx)],
+    modeSections(tx, attempts),
     h('h2', {}, `Timeline `, h('span.muted', {}, `${attempts.length} call${attempts.length === 1 ? '' : 's'}`)),
     attempts.length === 0
       ? h('p.empty', {}, 'No participant call made by the coordinator yet (in initiator-driven mode the initiator sends the tries).')
@@ -73,4 +65,17 @@ function render(tx, attempts, onRetry) {
             h('span.dur', {}, `${a.durationMs} ms`),
             a.error ? h('span.error-text.detail', {}, a.error) : null))),
   );
+}
+
+/** A TCC transaction's branches. */
+function branchesTable(tx) {
+  return [
+    h('h2', {}, 'Branches'),
+    h('table.branches', {},
+      h('thead', {}, h('tr', {}, ['branch', 'action', 'status', 'calls this phase', 'last error', 'updated'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, tx.branches.map((b) =>
+        h('tr', { dataset: { branch: b.branchId } },
+          h('td.mono', {}, b.branchId), h('td', {}, b.action ?? '—'), h('td', {}, h(`span.badge.b-${b.status}`, {}, b.status.replace('_', ' '))),
+          h('td.num', {}, b.attempts), h('td.error-text', {}, b.lastError ?? ''), h('td', {}, time(b.updatedAt)))))),
+  ];
 }

@@ -98,6 +98,80 @@ describe.each(existsSync(CHROMIUM) ? [CHROMIUM] : [])('the dashboard in Chromium
     expect(errors).toEqual([]);
   });
 
+  test('a saga with one refused step: its steps as they ran, and the compensations in reverse', async () => {
+    p.on('action', (c) => (c.body.branchId === 'ship' ? { status: 409, body: { error: { code: 'NO_STOCK', message: 'out of stock' } } } : { status: 200, body: { did: c.body.branchId } }));
+    p.on('compensate', () => ({ status: 200, body: {} }));
+    const steps = ['reserve', 'charge', 'ship', 'notify'].map((id) => ({ branchId: id, action: `shop.${id}`, ...p.sagaUrls(`shop.${id}`), payload: { id } }));
+    const res = await api(r.url, 'POST', '/v1/transactions', { mode: 'saga', wait: true, steps });
+    expect(res.body.status).toBe('rolled_back');
+    const x = res.body.xid as string;
+
+    const page = await open(r.url);
+    await page.locator('tbody tr[data-mode="tcc"]').first().waitFor();
+    await page.selectOption('#filter-mode', 'saga');
+    await page.waitForFunction("[...document.querySelectorAll('tbody tr')].every((tr) => tr.dataset.mode === 'saga')");
+    const row = page.locator(`tr[data-xid="${x}"]`);
+    expect(await page.locator('tbody tr').evaluateAll((rows) => rows.map((tr) => tr.getAttribute('data-xid')))).toEqual([x]);
+    expect(await row.locator('.mode').textContent()).toBe('saga');
+    await row.locator('a').click();
+
+    await page.locator('#steps').waitFor();
+    expect(await page.locator('dl.facts').textContent()).toMatch(/Modesaga.*rollback — action refused/s);
+    const stepRows = page.locator('#steps tbody tr');
+    expect(await stepRows.evaluateAll((rows) => rows.map((tr) => [...tr.querySelectorAll('td')].slice(1, 6).map((td) => td.textContent)))).toEqual([
+      ['reserve', 'shop.reserve', '—', 'compensated', '{"did":"reserve"}'],
+      ['charge', 'shop.charge', 'reserve', 'compensated', '{"did":"charge"}'],
+      ['ship', 'shop.ship', 'charge', 'compensated', ''],
+      ['notify', 'shop.notify', 'ship', 'registered', ''],
+    ]);
+    // the forward path as it ran: two done, the refusal
+    const forward = page.locator('#forward li.attempt');
+    expect(await forward.evaluateAll((li) => li.map((l) => [l.getAttribute('data-branch'), l.querySelector('.code')!.textContent, l.querySelector('.meaning')!.textContent]))).toEqual([
+      ['reserve', '200', 'done'],
+      ['charge', '200', 'done'],
+      ['ship', '409', 'refused: the saga rolls back'],
+    ]);
+    expect(await forward.nth(2).locator('.error-text').textContent()).toContain('out of stock');
+    // what was compensated, in reverse; the step never called is not
+    expect(await page.locator('#compensations li.attempt').evaluateAll((li) => li.map((l) => l.getAttribute('data-branch')))).toEqual(['ship', 'charge', 'reserve']);
+    expect(await page.locator('#compensations .meaning').allTextContents()).toEqual(['compensated', 'compensated', 'compensated']);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  test('a message checked back, then delivered: the check-back and each delivery on its page', async () => {
+    let checked = 0;
+    p.on('check', () => (checked++ === 0 ? { status: 503, body: { error: 'producer busy' } } : { status: 200, body: {} }));
+    let refusals = 1;
+    p.on('action', (c) => (c.body.branchId === 'mail' && refusals-- > 0 ? { status: 500, body: { error: 'smtp down' } } : { status: 200, body: {} }));
+    const steps = ['ledger', 'mail'].map((id) => ({ branchId: id, action: `out.${id}`, actionUrl: p.sagaUrls(`out.${id}`).actionUrl, payload: { id } }));
+    const res = await api(r.url, 'POST', '/v1/transactions', { mode: 'msg', timeoutMs: 3000, checkUrl: p.checkUrl, steps });
+    expect(res.status).toBe(201);
+    const x = res.body.xid as string;
+
+    const page = await open(r.url, `/ui/#/tx/${encodeURIComponent(x)}`);
+    await page.locator('.tx-head .badge.s-trying').waitFor();
+    expect(await page.locator('dl.facts').textContent()).toContain('prepared: waits for its producer’s commit');
+    expect(await page.locator('#checks').textContent()).toContain('Not asked yet');
+    // the deadline passes: asked twice (503, then 200), then both steps delivered (mail after one retry); the page follows by itself
+    await page.locator('.tx-head .badge.s-committed').waitFor({ timeout: 20_000 });
+    await page.locator('#deliveries li.attempt[data-branch="mail"][data-status="200"]').waitFor();
+    expect(await page.locator('#checks li.attempt').evaluateAll((li) => li.map((l) => [l.getAttribute('data-status'), l.querySelector('.meaning')!.textContent]))).toEqual([
+      ['503', 'asked again later'],
+      ['200', 'committed: deliver'],
+    ]);
+    expect(await page.locator('#deliveries li.attempt').evaluateAll((li) => li.map((l) => [l.getAttribute('data-branch'), l.getAttribute('data-status'), l.querySelector('.meaning')!.textContent]))).toEqual([
+      ['ledger', '200', 'delivered'],
+      ['mail', '500', 'retried'],
+      ['mail', '200', 'delivered'],
+    ]);
+    expect(await page.locator('dl.facts').textContent()).toContain('the producer’s check-back answered 200');
+    expect(await page.locator('#steps tbody tr').evaluateAll((rows) => rows.map((tr) => tr.getAttribute('data-status')))).toEqual(['delivered', 'delivered']);
+    expect(await page.locator('li.attempt[data-phase="compensate"]').count()).toBe(0);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   test('with API tokens the page shows nothing but the prompt, then sends the token as the API does', async () => {
     const secured = await startCoordinator({ label: 'ui_tokens', apiTokens: ['s3cret-token'] });
     try {
