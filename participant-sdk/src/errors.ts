@@ -205,3 +205,22 @@ export class FmtRowsMovedError extends DtxSdkError {
     super('FMT_ROWS_MOVED', `a write to ${table} matched ${matched} rows but its before image read ${imaged}; try again`);
   }
 }
+
+/**
+ * A message's local transaction that cannot commit: the coordinator's check-back found it
+ * missing and rolled the message back (`MSG_ROLLED_BACK`), or a local transaction of this
+ * xid committed already (`MSG_ALREADY_COMMITTED`). Thrown inside it, so it rolls back.
+ */
+export class MessageNotCommittableError extends DtxSdkError {
+  constructor(
+    readonly xid: string,
+    reason: 'rolled_back' | 'already_committed',
+  ) {
+    super(
+      reason === 'rolled_back' ? 'MSG_ROLLED_BACK' : 'MSG_ALREADY_COMMITTED',
+      reason === 'rolled_back'
+        ? `message ${xid} was rolled back by the coordinator's check-back before this local transaction: it is rolled back too`
+        : `message ${xid} already has a committed local transaction: this one is rolled back`,
+    );
+  }
+}

@@ -1,4 +1,4 @@
-export { Participant, TccAction, XaAction, FmtAction, SagaAction } from './decorators/participant.js';
+export { Participant, TccAction, XaAction, FmtAction, SagaAction, MsgAction } from './decorators/participant.js';
 export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf, SagaContext, SagaHandler, SagaHandlerKeys, SagaPayloadOf } from './decorators/context.js';
 export { describeParticipant, type ParticipantDefinition, type ActionDefinition } from './decorators/describe-participant.js';
 export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions, type FmtOptions, type StrandedBranchOptions } from './http/participant-plugin.js';
@@ -32,6 +32,7 @@ export {
   FmtDirtyRollbackError,
   FmtBranchWaitingError,
   FmtRowsMovedError,
+  MessageNotCommittableError,
   type DirtyRow,
   toError,
 } from './errors.js';
@@ -47,6 +48,8 @@ export {
   type DecideOptions,
 } from './client/coordinator-client.js';
 export type { Tx, TransactionOptions, TransactionOutcome, TransactionBody, CallOptions } from './client/transaction.js';
-export { actionRef, sagaActionRef, participantRef, branchOf, type ActionRef, type SagaActionRef, type RefOptions } from './client/action-ref.js';
+export { actionRef, sagaActionRef, participantRef, branchOf, type ActionRef, type SagaActionRef, type MsgActionRef, type RefOptions } from './client/action-ref.js';
+export { Message, type MessageOptions, type MessageStepOptions, type MessageOutcome } from './client/message.js';
+export { messageCheckUrl } from './client/message-check-url.js';
 export { Saga, type SagaOptions, type SagaStepOptions, type SagaStep, type SagaStepView, type SagaView, type SagaOutcome } from './client/saga.js';
 export * from './client/errors.js';

@@ -45,7 +45,7 @@ describe('@SagaAction: a mis-annotated saga participant fails when its class is 
         async unship(_ctx: SagaContext): Promise<void> {}
       }
       return Shop;
-    }).toThrow('Shop.pay: compensate method "ship" is itself a @TccAction, @XaAction, @FmtAction or @SagaAction method');
+    }).toThrow('Shop.pay: compensate method "ship" is itself an action method (@TccAction, @XaAction, @FmtAction, @SagaAction or @MsgAction)');
   });
 
   it('on a static method, or applied as a legacy (experimentalDecorators) decorator, it says so', () => {

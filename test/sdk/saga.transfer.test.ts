@@ -1,5 +1,7 @@
 import { CoordinatorClient, participantRef, TransactionUnfinishedError } from '@dtx/participant-sdk';
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sagaTransfer } from '../../examples/bank/src/saga-transfer.js';
 import type { SagaWallet } from '../../examples/bank/src/saga-wallet.js';
@@ -7,9 +9,10 @@ import { freePort } from '../support/free-port.js';
 import { freshDatabase, storeKinds, type FreshDatabase, type StoreKind } from '../support/services.js';
 import { bankPerTest } from './support/bank.js';
 import { startCoordinator, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { startWalletPair, type TestWallet } from './support/wallets.js';
 
 const kinds = await storeKinds(['sqlite', 'mysql', 'postgres']);
+const run = promisify(execFile);
 
 describe('saga transfer: the coordinator runs the steps, and compensates them on a refusal', () => {
   const openBank = bankPerTest();
@@ -73,6 +76,21 @@ describe('saga transfer: the coordinator runs the steps, and compensates them on
     expect(await b.account('bob')).toMatchObject({ balance: 1 });
   });
 
+  it('npm run example:transfer -- --saga, as a real process: committed, then a refused credit rolled back with the reason on stderr', async () => {
+    const { coord, a, b } = await openBank({ alice: 100, bob: 5 });
+    const cli = (to: string) =>
+      run('npm', ['run', '-s', 'example:transfer', '--', '--saga', '--coordinator', coord.url, '--from', `${a.url}/alice`, '--to', `${b.url}/${to}`, '--amount', '25'], {
+        cwd: new URL('../..', import.meta.url).pathname,
+      });
+    const ok = await cli('bob');
+    expect(JSON.parse(ok.stdout.trim().split('\n').at(-1)!)).toEqual({ xid: expect.any(String), status: 'committed' });
+    const refused = await cli('nobody');
+    expect(JSON.parse(refused.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'rolled_back' });
+    expect(refused.stderr).toContain('unknown account nobody');
+    expect(await a.account('alice')).toMatchObject({ balance: 75 });
+    expect(await b.account('bob')).toMatchObject({ balance: 30 });
+  });
+
   it('an `after` naming an unknown step is the coordinator\'s 400 INVALID_REQUEST, and nothing runs', async () => {
     const { a, client } = await openBank({ alice: 100, bob: 0 });
     const saga = client.saga();
@@ -99,11 +117,8 @@ describe('saga() across coordinator blips', () => {
 
   async function setUp() {
     db = await freshDatabase('sqlite', 'saga_blips');
-    const a = await startWallet('sqlite');
-    const b = await startWallet('sqlite');
+    const [a, b] = await startWalletPair(100, 0);
     wallets.push(a, b);
-    await a.seed('alice', 100);
-    await b.seed('bob', 0);
     const port = await freePort();
     client = new CoordinatorClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 2000 });
     return { a, b, port, client };

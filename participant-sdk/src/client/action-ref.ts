@@ -27,6 +27,9 @@ export interface SagaActionRef<Payload = unknown, Result = unknown> {
   readonly __types?: { payload: Payload; result: Result };
 }
 
+/** Where a message step's action (v1.2) is served, and what it takes and returns. Build one with `participantRef<Mailer>(url, 'mailer').msgAction('welcome')`. */
+export type MsgActionRef<Payload = unknown, Result = unknown> = Omit<SagaActionRef<Payload, Result>, 'compensateUrl'>;
+
 export interface RefOptions {
   /** The plugin's route prefix at that service. @default '/dtx' */
   prefix?: string;
@@ -62,6 +65,11 @@ export function participantRef<T>(baseUrl: string, name: string, opts: RefOption
     /** A `@SagaAction` method's action; `actionName` as for `action`. */
     sagaAction<K extends SagaHandlerKeys<T>>(method: K, actionName: string = method): SagaActionRef<SagaPayloadOf<T, K>, TryResultOf<T, K>> {
       return sagaActionRef(baseUrl, `${name}.${actionName}`, opts);
+    },
+    /** An `@MsgAction` method's action; `actionName` as for `action`. */
+    msgAction<K extends SagaHandlerKeys<T>>(method: K, actionName: string = method): MsgActionRef<SagaPayloadOf<T, K>, TryResultOf<T, K>> {
+      const { action, actionUrl } = sagaActionRef(baseUrl, `${name}.${actionName}`, opts);
+      return { action, actionUrl };
     },
   };
 }

@@ -14,6 +14,7 @@ import {
 import { coordinatorError, CoordinatorUnreachableError } from './errors.js';
 import { callTry } from './call-try.js';
 import { JsonHttp } from './http-json.js';
+import { Message, type MessageOptions } from './message.js';
 import { Saga, type SagaOptions, type SagaView } from './saga.js';
 import { runTransaction, type InitiatorApi, type TransactionBody, type TransactionOptions, type TransactionOutcome } from './transaction.js';
 import { inSpan, SpanKind, traceHeaders } from '../tracing/trace-context.js';
@@ -160,6 +161,14 @@ export class CoordinatorClient {
    */
   saga(opts: SagaOptions = {}): Saga {
     return new Saga({ beginSaga: (req) => this.beginSaga({ ...req, steps: req.steps ?? [] }) }, opts);
+  }
+
+  /**
+   * A message to put together: `message.step(ref, payload)` for each step, then
+   * `message.commitWith(knex, async (trx) => …)` runs the local transaction and commits it.
+   */
+  message(opts: MessageOptions): Message {
+    return new Message({ begin: (req) => this.begin(req), commit: (xid, o) => this.commit(xid, o), rollback: (xid, o) => this.rollback(xid, o) }, opts);
   }
 
   close(): Promise<void> {

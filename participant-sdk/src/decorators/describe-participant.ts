@@ -10,7 +10,9 @@ export type ActionDefinition =
   /** Its confirm and cancel are the database's XA COMMIT and XA ROLLBACK (xa), or the SDK's image-based undo (fmt). */
   | { mode: 'xa' | 'fmt'; action: string; tryMethod: string }
   /** A saga step's action and its compensation (v1.2). */
-  | { mode: 'saga'; action: string; actionMethod: string; compensateMethod: string };
+  | { mode: 'saga'; action: string; actionMethod: string; compensateMethod: string }
+  /** A message step's action (v1.2): delivered until it succeeds, never compensated. */
+  | { mode: 'msg'; action: string; actionMethod: string };
 
 export interface ParticipantDefinition {
   name: string;
@@ -47,6 +49,10 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
       actions.push({ mode: 'saga', action, actionMethod: method, compensateMethod: spec.compensate });
       continue;
     }
+    if (spec.mode === 'msg') {
+      actions.push({ mode: 'msg', action, actionMethod: method });
+      continue;
+    }
     if (spec.mode !== 'tcc') {
       actions.push({ mode: spec.mode, action, tryMethod: method });
       continue;
@@ -55,7 +61,7 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
     if (spec.confirm === spec.cancel) throw new ParticipantDefinitionError(`${where}: confirm and cancel are the same method "${spec.confirm}"`);
     actions.push({ mode: 'tcc', action, tryMethod: method, confirmMethod: spec.confirm, cancelMethod: spec.cancel });
   }
-  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method (nor an @XaAction, @FmtAction or @SagaAction one)`);
+  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method (nor an @XaAction, @FmtAction, @SagaAction or @MsgAction one)`);
   return { name, className, actions };
 }
 
@@ -67,7 +73,7 @@ function checkSecondMethod(cls: Function, where: string, role: string, target: s
     throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" does not exist on ${className}`);
   }
   if (tryMethodsOf(cls).has(target)) {
-    throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction, @XaAction, @FmtAction or @SagaAction method`);
+    throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself an action method (@TccAction, @XaAction, @FmtAction, @SagaAction or @MsgAction)`);
   }
 }
 

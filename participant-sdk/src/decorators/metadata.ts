@@ -21,12 +21,13 @@ export interface TryMethodSpec {
 /**
  * A `@TccAction` try method, an `@XaAction` / `@FmtAction` method (the SDK's XA
  * commit and rollback, or FMT's image-based undo, are its confirm and cancel), or a
- * `@SagaAction` method and the method that compensates it.
+ * `@SagaAction` method and the method that compensates it, or an `@MsgAction` method.
  */
 export type RecordedTry =
   | (TryMethodSpec & { mode: 'tcc'; method: string })
   | { mode: 'xa' | 'fmt'; method: string; name?: string }
-  | { mode: 'saga'; method: string; name?: string; compensate: string };
+  | { mode: 'saga'; method: string; name?: string; compensate: string }
+  | { mode: 'msg'; method: string; name?: string };
 
 const TRY_METHODS = Symbol('dtx.tryMethods');
 

@@ -4,7 +4,7 @@ import { describeParticipant, isValidName } from './describe-participant.js';
 import { recordParticipant, recordTryMethod, requireStandardDecorators, type RecordedTry } from './metadata.js';
 
 /**
- * Marks a class as the participant `name`; its `@TccAction`, `@XaAction`, `@FmtAction` and `@SagaAction` methods become the actions
+ * Marks a class as the participant `name`; its `@TccAction`, `@XaAction`, `@FmtAction`, `@SagaAction` and `@MsgAction` methods become the actions
  * `<name>.<method>`. The class is checked here, when it is defined, so a missing confirm
  * or cancel method fails at import time rather than at the first callback.
  */
@@ -50,6 +50,24 @@ export function SagaAction<This>(spec: { name?: string; compensate: MethodName<T
       throw new ParticipantDefinitionError(`@SagaAction decorates public instance methods only (got ${String(context.name)})`);
     }
     const recorded: RecordedTry = { mode: 'saga', method: context.name, compensate: spec.compensate };
+    if (spec.name !== undefined) recorded.name = spec.name;
+    recordTryMethod(context.metadata, recorded);
+  };
+}
+
+/**
+ * Marks the action of a message step (PROTOCOL.md v1.2): one method, called once the
+ * producer's local transaction committed, and again until it answers 2xx; never
+ * compensated. It runs in one local transaction with the barrier, so a repeated delivery
+ * answers the first result without running twice.
+ */
+export function MsgAction(spec: { name?: string } = {}) {
+  return function msgActionDecorator(_value: SagaHandler, context: ClassMethodDecoratorContext): void {
+    requireStandardDecorators(context, '@MsgAction');
+    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
+      throw new ParticipantDefinitionError(`@MsgAction decorates public instance methods only (got ${String(context.name)})`);
+    }
+    const recorded: RecordedTry = { mode: 'msg', method: context.name };
     if (spec.name !== undefined) recorded.name = spec.name;
     recordTryMethod(context.metadata, recorded);
   };

@@ -1,4 +1,4 @@
-import type { CallbackBody, CallPhase, Json, Phase, SagaPhase } from '@dtx/protocol';
+import type { CallbackBody, Json, Phase, SagaPhase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { runInBarrier, type BarrierOutcome } from '../barrier/run-in-barrier.js';
 import { runSagaPhase } from '../barrier/run-saga-phase.js';
@@ -19,14 +19,16 @@ export const DEFAULT_FMT: FmtPhaseSettings = { lockWaitMs: 200, busyForMs: 2000,
 type BoundAction =
   | { mode: 'tcc'; handlers: Record<Phase, TccHandler> }
   | { mode: 'xa' | 'fmt'; handler: TccHandler }
-  | { mode: 'saga'; handlers: Record<SagaPhase, SagaHandler> };
+  | { mode: 'saga'; handlers: Record<SagaPhase, SagaHandler> }
+  | { mode: 'msg'; handlers: Pick<Record<SagaPhase, SagaHandler>, 'action'> };
 
 /** The phases each kind of action is called with, i.e. the routes it is served at. */
-const PHASES_OF: Record<BoundAction['mode'], readonly CallPhase[]> = {
+const PHASES_OF: Record<BoundAction['mode'], readonly CallbackBody['phase'][]> = {
   tcc: ['try', 'confirm', 'cancel'],
   xa: ['try', 'confirm', 'cancel'],
   fmt: ['try', 'confirm', 'cancel'],
   saga: ['action', 'compensate'],
+  msg: ['action'],
 };
 
 export interface Callback {
@@ -63,9 +65,11 @@ export class ActionTable {
           action.action,
           action.mode === 'saga'
             ? { mode: 'saga', handlers: { action: bound(action.actionMethod), compensate: bound(action.compensateMethod) } }
-            : action.mode !== 'tcc'
-              ? { mode: action.mode, handler: bound(action.tryMethod) }
-              : { mode: 'tcc', handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) } },
+            : action.mode === 'msg'
+              ? { mode: 'msg', handlers: { action: bound(action.actionMethod) } }
+              : action.mode !== 'tcc'
+                ? { mode: action.mode, handler: bound(action.tryMethod) }
+                : { mode: 'tcc', handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) } },
         );
       }
     }
@@ -88,7 +92,7 @@ export class ActionTable {
   }
 
   /** Each action with the phases it is called with. */
-  get routes(): { action: string; phases: readonly CallPhase[] }[] {
+  get routes(): { action: string; phases: readonly CallbackBody['phase'][] }[] {
     return [...this.actions].map(([action, bound]) => ({ action, phases: PHASES_OF[bound.mode] }));
   }
 
@@ -97,7 +101,8 @@ export class ActionTable {
     const bound = this.actions.get(action);
     if (!bound) throw new UnknownActionError(action);
     if (!PHASES_OF[bound.mode].includes(body.phase)) throw new InvalidCallbackError(`action ${action} is not called with phase ${body.phase}`);
-    if (bound.mode === 'saga') return this.handleSaga(bound.handlers, { action, body, attempt });
+    // a message step's action is a saga action that is never compensated (PHASES_OF)
+    if (bound.mode === 'saga' || bound.mode === 'msg') return this.handleSaga(bound.handlers, { action, body, attempt });
     const phase = body.phase as Phase;
     const key = { xid: body.xid, branchId: body.branchId };
     const handler = bound.mode === 'tcc' ? bound.handlers[phase] : bound.handler;
@@ -120,8 +125,8 @@ export class ActionTable {
     return runInBarrier(this.knex, key, phase, run);
   }
 
-  /** A saga step's action or compensation, through the barrier's saga ops. */
-  private handleSaga(handlers: Record<SagaPhase, SagaHandler>, { body, attempt }: Callback): Promise<BarrierOutcome<unknown>> {
+  /** A saga step's action or compensation, or a message step's action, through the barrier's saga ops. */
+  private handleSaga(handlers: Partial<Record<SagaPhase, SagaHandler>>, { body, attempt }: Callback): Promise<BarrierOutcome<unknown>> {
     const phase = body.phase as SagaPhase;
     return runSagaPhase(this.knex, { xid: body.xid, branchId: body.branchId }, phase, async (trx, actionResult) => {
       const ctx: SagaContext = {
@@ -134,7 +139,7 @@ export class ActionTable {
         result: phase === 'compensate' ? (actionResult ?? body.result) : undefined,
         trx,
       };
-      return handlers[phase](ctx);
+      return handlers[phase]!(ctx);
     });
   }
 }

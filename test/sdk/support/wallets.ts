@@ -70,3 +70,12 @@ export async function startWallet(
   };
   return wallet;
 }
+
+/** Two SQLite wallets, alice's account on the first and bob's on the second, for suites that start their coordinator themselves. */
+export async function startWalletPair(alice: number, bob: number): Promise<[TestWallet, TestWallet]> {
+  const a = await startWallet('sqlite');
+  const b = await startWallet('sqlite');
+  await a.seed('alice', alice);
+  await b.seed('bob', bob);
+  return [a, b];
+}
