@@ -1,16 +1,29 @@
-import { describeParticipant, ensureBarrierTable, knexFromUrl, Participant, participantPlugin, ParticipantDefinitionError, SagaAction, TccAction, type SagaContext, type TccContext } from '@dtx/participant-sdk';
+import { describeParticipant, ensureBarrierTable, knexFromUrl, MsgAction, Participant, participantPlugin, ParticipantDefinitionError, SagaAction, TccAction, type SagaContext, type TccContext } from '@dtx/participant-sdk';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { Mailer } from '../../examples/bank/src/mailer.js';
 import { SagaWallet } from '../../examples/bank/src/saga-wallet.js';
 import { newXid } from './support/callbacks.js';
 
 // Mistakes TypeScript would catch are made through `as never`, as plain JavaScript could.
-describe('@SagaAction: a mis-annotated saga participant fails when its class is defined', () => {
+describe('@SagaAction and @MsgAction: a mis-annotated participant fails when its class is defined', () => {
   it('the saga wallet describes its two actions with their compensations', () => {
     expect(describeParticipant(SagaWallet).actions).toEqual([
       { mode: 'saga', action: 'sagawallet.debit', actionMethod: 'debit', compensateMethod: 'refundDebit' },
       { mode: 'saga', action: 'sagawallet.credit', actionMethod: 'credit', compensateMethod: 'reverseCredit' },
     ]);
+  });
+
+  it('the mailer describes its message action, with nothing to compensate; @MsgAction on a static method is refused', () => {
+    expect(describeParticipant(Mailer).actions).toEqual([{ mode: 'msg', action: 'mailer.welcome', actionMethod: 'welcome' }]);
+    expect(() => {
+      @Participant('news')
+      class News {
+        @MsgAction()
+        static async send(_ctx: SagaContext): Promise<void> {}
+      }
+      return News;
+    }).toThrow('@MsgAction decorates public instance methods only (got send)');
   });
 
   it('a compensate method that does not exist is named with its class and action method', () => {
@@ -62,7 +75,7 @@ describe('@SagaAction: a mis-annotated saga participant fails when its class is 
     expect(() => legacy({}, 'pay', {})).toThrow('turn off "experimentalDecorators"');
   });
 
-  it('a saga action is served at …/action and …/compensate only, a TCC action at its three phases only (404 otherwise)', async () => {
+  it('a saga action is served at …/action and …/compensate only, a message action at …/action only, a TCC action at its three phases only (404 otherwise)', async () => {
     @Participant('mixed')
     class Mixed {
       @SagaAction({ compensate: 'unbook' })
@@ -74,6 +87,8 @@ describe('@SagaAction: a mis-annotated saga participant fails when its class is 
       async hold(_ctx: TccContext): Promise<void> {}
       async confirmHold(_ctx: TccContext): Promise<void> {}
       async cancelHold(_ctx: TccContext): Promise<void> {}
+      @MsgAction({ name: 'note' })
+      async noteIt(_ctx: SagaContext): Promise<void> {}
     }
     const knex = knexFromUrl('sqlite::memory:');
     const app = Fastify();
@@ -88,6 +103,9 @@ describe('@SagaAction: a mis-annotated saga participant fails when its class is 
       expect((await post('/dtx/mixed.book/try', 'try')).statusCode).toBe(404);
       expect((await post('/dtx/mixed.hold/action', 'action')).statusCode).toBe(404);
       expect((await post('/dtx/mixed.hold/try', 'try')).statusCode).toBe(204);
+      // a message action is delivered, never compensated
+      expect((await post('/dtx/mixed.note/action', 'action')).statusCode).toBe(204);
+      expect((await post('/dtx/mixed.note/compensate', 'compensate')).statusCode).toBe(404);
       // a body naming another phase than its route is refused, as for TCC
       expect((await post('/dtx/mixed.book/action', 'compensate')).statusCode).toBe(400);
     } finally {
