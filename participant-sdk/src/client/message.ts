@@ -87,8 +87,10 @@ export class Message {
     const timeoutMs = this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const req: BeginRequest = { mode: 'msg', xid: this.xid, timeoutMs, checkUrl: this.opts.checkUrl, steps: this.#steps };
     if (this.opts.meta !== undefined) req.meta = this.opts.meta;
-    const begun = await untilUnfinished(this.xid, 'not_begun', Date.now() + timeoutMs, () => this.api.begin(req));
-    return Date.parse(begun.deadline);
+    const until = Date.now() + timeoutMs;
+    const begun = await untilUnfinished(this.xid, 'not_begun', until, () => this.api.begin(req));
+    const deadline = Date.parse(begun.deadline);
+    return Number.isFinite(deadline) ? deadline : until;
   }
 
   /**
