@@ -65,7 +65,7 @@ const runCase = fc.record({
    * Each: ms at which the coordinator is SIGKILLed and another started on its log, counted
    * from the run's first participant call (or its begins' answers), then from the restart.
    */
-  crashes: fc.oneof(fc.constant([]), fc.array(fc.integer({ min: 0, max: 2000 }), { minLength: 1, maxLength: 2 })),
+  crashes: fc.oneof(fc.constant<number[]>([]), fc.array(fc.integer({ min: 0, max: 2000 }), { minLength: 1, maxLength: 2 })),
 });
 
 interface Step {
