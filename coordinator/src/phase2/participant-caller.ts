@@ -3,7 +3,9 @@ import {
   classifyAnswer,
   parseRetryAfter,
   type AnswerKind,
+  MSG_BRANCH_ID,
   type CallbackBody,
+  type CheckBody,
   type Json,
 } from '@dtx/protocol';
 import { Agent, request } from 'undici';
@@ -11,7 +13,8 @@ import { toError } from '../errors.js';
 
 export interface CallRequest {
   url: string;
-  body: CallbackBody;
+  /** A branch's callback, or a message's check-back (which names no branch: its headers carry MSG_BRANCH_ID). */
+  body: CallbackBody | CheckBody;
   attempt: number;
   timeoutMs: number;
   /** Sent besides the protocol's own (the trace context). */
@@ -49,7 +52,8 @@ export class HttpParticipantCaller implements ParticipantCaller {
 
   async call(req: CallRequest): Promise<CallAnswer> {
     const raw = JSON.stringify(req.body);
-    const headers = { 'content-type': 'application/json', ...req.headers, ...callbackHeaders(req.body, req.attempt, raw, this.signingSecret ? { secret: this.signingSecret, url: req.url } : undefined) };
+    const to = { xid: req.body.xid, branchId: branchIdOf(req.body), phase: req.body.phase };
+    const headers = { 'content-type': 'application/json', ...req.headers, ...callbackHeaders(to, req.attempt, raw, this.signingSecret ? { secret: this.signingSecret, url: req.url } : undefined) };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {
@@ -81,6 +85,9 @@ export class HttpParticipantCaller implements ParticipantCaller {
     await this.#agent.close();
   }
 }
+
+/** The branch a call is for: a check-back is the message's own (MSG_BRANCH_ID). */
+export const branchIdOf = (body: CallbackBody | CheckBody): string => ('branchId' in body ? body.branchId : MSG_BRANCH_ID);
 
 function parseMaybeJson(text: string): Json | undefined {
   if (text.trim() === '') return undefined;
