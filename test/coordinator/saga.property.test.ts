@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { spawnDtx, type DtxProcess } from '../support/coordinator-process.js';
+import { afterField, crashPlan, CrashingCoordinator, graphSteps, HANG_MS, PROPERTY_SEED, PROPERTY_STORES, propertyRuns, script, stepGraph, type Drawn, type GraphStep, type StepGraph } from '../support/fault-property.js';
 import { api, eventually } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, storeKinds, type FreshDatabase, type StoreKind } from '../support/services.js';
@@ -11,82 +11,32 @@ import { freshDatabase, storeKinds, type FreshDatabase, type StoreKind } from '.
  * real coordinator process SIGKILLed at random moments and replaced by another on the
  * same log. Whatever happens, a saga ends committed with every action applied once and
  * nothing compensated, or rolled back with every called step compensated once, in
- * reverse of `after`, and nothing else touched.
- *
- * DTX_PROPERTY_RUNS: runs per store (default 4 on SQLite, 2 on MariaDB, to keep the file
- * near a minute on a busy CI machine); DTX_PROPERTY_SEED: replay a run (the seed is printed);
- * DTX_PROPERTY_STORES: `sqlite,mysql` (default); DTX_PROPERTY_SHRINK=1: shrink a
- * counterexample (slow: every shrink step runs real processes again).
+ * reverse of `after`, and nothing else touched. Settings: test/support/fault-property.ts.
  */
-const DEFAULT_RUNS: Partial<Record<StoreKind, number>> = { sqlite: 4, mysql: 2 };
-const SEED = Number(process.env.DTX_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SHRINK = process.env.DTX_PROPERTY_SHRINK === '1';
-const stores = await storeKinds((process.env.DTX_PROPERTY_STORES ?? 'sqlite,mysql').split(',') as StoreKind[]);
+/** Runs per store, to keep the file near a minute on a busy CI machine. */
+const RUNS: Partial<Record<StoreKind, number>> = { sqlite: 4, mysql: 2 };
+const stores = await storeKinds(PROPERTY_STORES);
 
-const CALL_TIMEOUT_MS = 400;
-/** A hang answers this long after the call: past the coordinator's call timeout. */
-const HANG_MS = 900;
-const ENV = { DTX_PHASE2_LEASE_MS: '1500', DTX_SWEEP_INTERVAL_MS: '100', DTX_RETRY_BASE_MS: '50', DTX_RETRY_MAX_MS: '300', DTX_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS), DTX_LOG_LEVEL: 'warn' };
-
-type Answer = 'ok' | 'refuse' | 'fail' | 'hang';
-// mostly 2xx, so that some sagas commit
-const answer = fc.constantFrom<Answer>('ok', 'ok', 'ok', 'ok', 'fail', 'hang', 'refuse');
-
-interface SagaCase {
-  /** `array`: one at a time in array order; `after`: a random acyclic graph (listed in a random order). */
-  shape: 'array' | 'after';
-  /** Step i may come after steps 0..i-1 (acyclic by construction); the array lists them in `order`. */
-  deps: number[][];
-  order: number[];
+interface SagaCase extends StepGraph {
   /** Each step's answers to its action and compensate calls, in turn; 2xx once a script runs out. */
-  actionAnswers: Answer[][];
-  compensateAnswers: Answer[][];
+  actionAnswers: Drawn[][];
+  compensateAnswers: Drawn[][];
   timeoutMs: number;
   wait: boolean;
 }
 
-const sagaCase: fc.Arbitrary<SagaCase> = fc.integer({ min: 1, max: 6 }).chain((n) => {
-  const range = (k: number) => Array.from({ length: k }, (_, i) => i);
-  const scripts = fc.tuple(...range(n).map(() => fc.array(answer, { maxLength: 3 })));
-  return fc.record({
-    shape: fc.constantFrom<'array' | 'after'>('array', 'after'),
-    deps: fc.tuple(...range(n).map((i) => fc.subarray(range(i)))),
-    order: fc.shuffledSubarray(range(n), { minLength: n, maxLength: n }),
-    actionAnswers: scripts,
-    compensateAnswers: scripts,
+const sagaCase: fc.Arbitrary<SagaCase> = fc.integer({ min: 1, max: 6 }).chain((n) =>
+  fc.record({
+    graph: stepGraph(n),
+    actionAnswers: fc.array(script, { minLength: n, maxLength: n }),
+    compensateAnswers: fc.array(script, { minLength: n, maxLength: n }),
     timeoutMs: fc.integer({ min: 1500, max: 5000 }),
     wait: fc.boolean(),
-  });
-});
+  }).map(({ graph, ...rest }) => ({ ...graph, ...rest })),
+);
 
-const runCase = fc.record({
-  sagas: fc.array(sagaCase, { minLength: 1, maxLength: 3 }),
-  /**
-   * Each: ms at which the coordinator is SIGKILLed and another started on its log, counted
-   * from the run's first participant call (or its begins' answers), then from the restart.
-   */
-  crashes: fc.oneof(fc.constant<number[]>([]), fc.array(fc.integer({ min: 0, max: 2000 }), { minLength: 1, maxLength: 2 })),
-});
+const runCase = fc.record({ sagas: fc.array(sagaCase, { minLength: 1, maxLength: 3 }), crashes: crashPlan });
 
-interface Step {
-  branchId: string;
-  /** The steps it runs after, transitively: they run first and are compensated after it. */
-  ancestors: Set<string>;
-  /** Its `after` as sent (`after` shape), or the previous step (array). */
-  direct: string[];
-}
-
-/** A saga's steps in array order, with what each runs after. */
-function stepsOf(c: SagaCase): Step[] {
-  const id = (i: number) => `s${i}`;
-  const direct = new Map<string, string[]>();
-  c.order.forEach((i, pos) => direct.set(id(i), c.shape === 'after' ? c.deps[i]!.map(id) : pos === 0 ? [] : [id(c.order[pos - 1]!)]));
-  const ancestors = (b: string, seen = new Set<string>()): Set<string> => {
-    for (const d of direct.get(b)!) if (!seen.has(d)) ancestors(d, seen.add(d));
-    return seen;
-  };
-  return c.order.map((i) => ({ branchId: id(i), ancestors: ancestors(id(i)), direct: direct.get(id(i))! }));
-}
 
 /** One (xid, step) as a participant with a barrier sees it: rows written once, effects once, every call kept. */
 interface StepLedger {
@@ -116,7 +66,7 @@ interface StepLedger {
  */
 class SagaLedger {
   readonly steps = new Map<string, StepLedger>();
-  readonly #scripts = new Map<string, { action: Answer[]; compensate: Answer[] }>();
+  readonly #scripts = new Map<string, { action: Drawn[]; compensate: Drawn[] }>();
   inFlight = 0;
 
   constructor(p: TestParticipant) {
@@ -125,10 +75,7 @@ class SagaLedger {
   }
 
   expect(xid: string, c: SagaCase): void {
-    stepsOf(c).forEach((s, pos) => {
-      const i = c.order[pos]!;
-      this.#scripts.set(`${xid}/${s.branchId}`, { action: [...c.actionAnswers[i]!], compensate: [...c.compensateAnswers[i]!] });
-    });
+    for (const s of graphSteps(c)) this.#scripts.set(`${xid}/${s.branchId}`, { action: [...c.actionAnswers[s.index]!], compensate: [...c.compensateAnswers[s.index]!] });
   }
 
   of(xid: string, branchId: string): StepLedger {
@@ -164,7 +111,7 @@ class SagaLedger {
     return answer;
   }
 
-  #action(l: StepLedger, branchId: string, drawn: Answer) {
+  #action(l: StepLedger, branchId: string, drawn: Drawn) {
     if (l.compensateRow) return { status: 409, body: { error: 'compensated before the action arrived' } };
     if (l.actionRow) return { status: 200, body: { did: branchId } };
     if (drawn === 'refuse') return { status: 409, body: { error: 'drawn refusal' } };
@@ -174,7 +121,7 @@ class SagaLedger {
     return { status: 200, body: { did: branchId } };
   }
 
-  #compensate(l: StepLedger, drawn: Answer) {
+  #compensate(l: StepLedger, drawn: Drawn) {
     if (l.compensateRow) return { status: 200, body: {} };
     if (drawn === 'refuse') return { status: 409, body: { error: 'drawn 409 on a compensation' } };
     l.compensateRow = true;
@@ -187,26 +134,26 @@ class SagaLedger {
 const TERMINAL = new Set(['committed', 'rolled_back']);
 
 describe.each(stores)('sagas under random answers and coordinator crashes, on %s', (kind) => {
-  const RUNS = Number(process.env.DTX_PROPERTY_RUNS ?? DEFAULT_RUNS[kind] ?? 2);
+  const settings = propertyRuns(RUNS[kind] ?? 2);
   let db: FreshDatabase;
   let p: TestParticipant;
   let ledger: SagaLedger;
-  let current: DtxProcess;
-  const stats = { runs: 0, sagas: 0, committed: 0, rolledBack: 0, crashes: 0, neverLogged: 0, emptyCompensations: 0, actionCalls: 0, compensateCalls: 0 };
-  const spawn = () => spawnDtx(['serve'], { ...ENV, DTX_DATABASE_URL: db.url });
+  let coordinator: CrashingCoordinator;
+  const stats = { runs: 0, sagas: 0, committed: 0, rolledBack: 0, neverLogged: 0, emptyCompensations: 0, actionCalls: 0, compensateCalls: 0 };
 
   beforeAll(async () => {
     db = await freshDatabase(kind, 'saga_prop');
     p = await startParticipant();
     ledger = new SagaLedger(p);
-    current = await spawn();
+    coordinator = new CrashingCoordinator(db.url);
+    await coordinator.start();
   });
 
   afterAll(async () => {
-    await current?.kill('SIGKILL');
+    await coordinator?.close();
     await p?.close();
     await db?.drop();
-    console.info(`[saga property ${kind}] seed ${SEED}, ${RUNS} runs: ${JSON.stringify(stats)}`);
+    console.info(`[saga property ${kind}] seed ${PROPERTY_SEED}, ${settings.numRuns} runs, ${coordinator?.crashes} crashes: ${JSON.stringify(stats)}`);
   });
 
   async function runOne(run: { sagas: SagaCase[]; crashes: number[] }) {
@@ -214,28 +161,21 @@ describe.each(stores)('sagas under random answers and coordinator crashes, on %s
     const xids = run.sagas.map((_, i) => `prop-${stats.runs}-${i}-${Math.random().toString(36).slice(2, 8)}`);
     const begins = run.sagas.map((c, i) => {
       ledger.expect(xids[i]!, c);
-      const steps = stepsOf(c).map((s) => ({ branchId: s.branchId, action: `p.${s.branchId}`, ...p.sagaUrls(`p.${s.branchId}`), payload: { n: s.branchId }, ...(c.shape === 'after' ? { after: s.direct } : {}) }));
-      return api(current.url, 'POST', '/v1/transactions', { mode: 'saga', xid: xids[i], timeoutMs: c.timeoutMs, wait: c.wait, steps }).then(
+      const steps = graphSteps(c).map((s) => ({ branchId: s.branchId, action: `p.${s.branchId}`, ...p.sagaUrls(`p.${s.branchId}`), payload: { n: s.branchId }, ...afterField(c, s) }));
+      return api(coordinator.url, 'POST', '/v1/transactions', { mode: 'saga', xid: xids[i], timeoutMs: c.timeoutMs, wait: c.wait, steps }).then(
         (r) => r,
         () => null, // the coordinator died under the request
       );
     });
     const settled = Promise.all(begins);
-    const calledAt = (xid: string) => p.calls.some((c) => c.body.xid === xid);
-    await Promise.race([settled, eventually(async () => xids.some(calledAt), 60_000, 5)]);
-    for (const ms of run.crashes) {
-      await new Promise((r) => setTimeout(r, ms));
-      await current.kill('SIGKILL');
-      stats.crashes++;
-      current = await spawn();
-    }
+    await coordinator.crash(run.crashes, p, xids, settled);
     const answers = await settled;
     for (const [i, c] of run.sagas.entries()) {
       const xid = xids[i]!;
       const begun = answers[i];
       if (begun) expect([200, 201, 202], JSON.stringify(begun.body)).toContain(begun.status);
       const tx = await eventually(async () => {
-        const r = await api(current.url, 'GET', `/v1/transactions/${xid}`);
+        const r = await api(coordinator.url, 'GET', `/v1/transactions/${xid}`);
         if (r.status === 404 && !begun) return { status: 'never logged', branches: [] as { branchId: string; status: string }[] };
         return TERMINAL.has(r.body.status) ? r.body : null;
       }, 45_000);
@@ -247,8 +187,8 @@ describe.each(stores)('sagas under random answers and coordinator crashes, on %s
 
   function checkSaga(xid: string, c: SagaCase, tx: { status: string; mode?: string; branches: { branchId: string; status: string; result?: unknown }[] }, crashed: boolean) {
     stats.sagas++;
-    const steps = stepsOf(c);
-    const led = (s: Step) => ledger.of(xid, s.branchId);
+    const steps = graphSteps(c);
+    const led = (s: GraphStep) => ledger.of(xid, s.branchId);
     const where = `${xid} ${JSON.stringify(c)} -> ${JSON.stringify(tx)}`;
     for (const s of steps) {
       stats.actionCalls += led(s).actionCalls;
@@ -314,7 +254,7 @@ describe.each(stores)('sagas under random answers and coordinator crashes, on %s
     }
   }
 
-  test(`${RUNS} random runs (seed ${SEED})`, async () => {
-    await fc.assert(fc.asyncProperty(runCase, runOne), { numRuns: RUNS, seed: SEED, endOnFailure: !SHRINK, verbose: 1 });
-  }, RUNS * 60_000 + 30_000);
+  test(`${settings.numRuns} random runs (seed ${PROPERTY_SEED})`, async () => {
+    await fc.assert(fc.asyncProperty(runCase, runOne), settings);
+  }, settings.numRuns * 60_000 + 30_000);
 });
