@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { afterField, crashPlan, CrashingCoordinator, graphSteps, HANG_MS, PROPERTY_SEED, PROPERTY_STORES, propertyRuns, script, stepGraph, type Drawn, type StepGraph } from '../support/fault-property.js';
+import { describe, expect, test } from 'vitest';
+import { afterField, crashPlan, CrashingCoordinator, graphSteps, HANG_MS, PROPERTY_ENV, PROPERTY_SEED, PROPERTY_STORES, propertyRuns, script, stepGraph, type Drawn, type StepGraph } from '../support/fault-property.js';
 import { api, eventually } from '../support/http.js';
-import { startParticipant, type TestParticipant } from '../support/participant.js';
-import { freshDatabase, storeKinds, type FreshDatabase, type StoreKind } from '../support/services.js';
+import { crashStage } from '../support/crash-stage.js';
+import type { TestParticipant } from '../support/participant.js';
+import { storeKinds, type StoreKind } from '../support/services.js';
 
 /**
  * PROTOCOL.md v1.2 "Message" under random faults: a producer whose local transaction
@@ -128,31 +129,15 @@ const TERMINAL = new Set(['committed', 'rolled_back']);
 
 describe.each(stores)('messages under random answers, producers and coordinator crashes, on %s', (kind) => {
   const settings = propertyRuns(RUNS[kind] ?? 2);
-  let db: FreshDatabase;
-  let p: TestParticipant;
+  const stage = crashStage(kind, 'msg_prop', PROPERTY_ENV);
   let ledger: MsgLedger;
   let coordinator: CrashingCoordinator;
   const stats = { runs: 0, messages: 0, committed: 0, rolledBack: 0, neverLogged: 0, checkedBack: 0, told: 0, deliveryCalls: 0 };
 
-  beforeAll(async () => {
-    db = await freshDatabase(kind, 'msg_prop');
-    p = await startParticipant();
-    ledger = new MsgLedger(p);
-    coordinator = new CrashingCoordinator(db.url);
-    await coordinator.start();
-  });
-
-  afterAll(async () => {
-    await coordinator?.close();
-    await p?.close();
-    await db?.drop();
-    console.info(`[msg property ${kind}] seed ${PROPERTY_SEED}, ${settings.numRuns} runs, ${coordinator?.crashes} crashes: ${JSON.stringify(stats)}`);
-  });
-
   /** One producer: prepare, its local transaction at its moment, then the commit or rollback when it tells. */
   async function produce(xid: string, c: MsgCase): Promise<{ prepared: boolean; committed: boolean }> {
-    const steps = graphSteps(c).map((s) => ({ branchId: s.branchId, action: `m.${s.branchId}`, actionUrl: p.sagaUrls(`m.${s.branchId}`).actionUrl, payload: { n: s.branchId }, ...afterField(c, s) }));
-    const prepared = await api(coordinator.url, 'POST', '/v1/transactions', { mode: 'msg', xid, timeoutMs: c.timeoutMs, checkUrl: p.checkUrl, steps }).catch(() => null);
+    const steps = graphSteps(c).map((s) => ({ branchId: s.branchId, action: `m.${s.branchId}`, actionUrl: stage.p.sagaUrls(`m.${s.branchId}`).actionUrl, payload: { n: s.branchId }, ...afterField(c, s) }));
+    const prepared = await api(coordinator.url, 'POST', '/v1/transactions', { mode: 'msg', xid, timeoutMs: c.timeoutMs, checkUrl: stage.p.checkUrl, steps }).catch(() => null);
     if (!prepared) return { prepared: false, committed: false }; // the coordinator died under the request: the producer gives up
     expect(prepared.status, JSON.stringify(prepared.body)).toBe(201);
     await new Promise((r) => setTimeout(r, c.localAfterMs));
@@ -171,7 +156,7 @@ describe.each(stores)('messages under random answers, producers and coordinator 
     const xids = run.messages.map((_, i) => `mprop-${stats.runs}-${i}-${Math.random().toString(36).slice(2, 8)}`);
     run.messages.forEach((c, i) => ledger.expect(xids[i]!, c));
     const producers = Promise.all(run.messages.map((c, i) => produce(xids[i]!, c)));
-    await coordinator.crash(run.crashes, p, xids, producers);
+    await coordinator.crash(run.crashes, stage.p, xids, producers);
     const outcomes = await producers;
     for (const [i, c] of run.messages.entries()) {
       const xid = xids[i]!;
@@ -224,6 +209,14 @@ describe.each(stores)('messages under random answers, producers and coordinator 
   }
 
   test(`${settings.numRuns} random runs (seed ${PROPERTY_SEED})`, async () => {
-    await fc.assert(fc.asyncProperty(runCase, runOne), settings);
+    await stage.open();
+    ledger = new MsgLedger(stage.p);
+    coordinator = new CrashingCoordinator(() => stage.spawn());
+    await coordinator.start();
+    try {
+      await fc.assert(fc.asyncProperty(runCase, runOne), settings);
+    } finally {
+      console.info(`[msg property ${kind}] seed ${PROPERTY_SEED}, ${settings.numRuns} runs, ${coordinator?.crashes} crashes: ${JSON.stringify(stats)}`);
+    }
   }, settings.numRuns * 60_000 + 30_000);
 });

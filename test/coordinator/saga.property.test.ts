@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { afterField, crashPlan, CrashingCoordinator, graphSteps, HANG_MS, PROPERTY_SEED, PROPERTY_STORES, propertyRuns, script, stepGraph, type Drawn, type GraphStep, type StepGraph } from '../support/fault-property.js';
+import { describe, expect, test } from 'vitest';
+import { afterField, crashPlan, CrashingCoordinator, graphSteps, HANG_MS, PROPERTY_ENV, PROPERTY_SEED, PROPERTY_STORES, propertyRuns, script, stepGraph, type Drawn, type GraphStep, type StepGraph } from '../support/fault-property.js';
 import { api, eventually } from '../support/http.js';
-import { startParticipant, type TestParticipant } from '../support/participant.js';
-import { freshDatabase, storeKinds, type FreshDatabase, type StoreKind } from '../support/services.js';
+import { crashStage } from '../support/crash-stage.js';
+import type { TestParticipant } from '../support/participant.js';
+import { storeKinds, type StoreKind } from '../support/services.js';
 
 /**
  * PROTOCOL.md v1.2 "Saga" under random faults: random step graphs, participants whose
@@ -135,40 +136,24 @@ const TERMINAL = new Set(['committed', 'rolled_back']);
 
 describe.each(stores)('sagas under random answers and coordinator crashes, on %s', (kind) => {
   const settings = propertyRuns(RUNS[kind] ?? 2);
-  let db: FreshDatabase;
-  let p: TestParticipant;
+  const stage = crashStage(kind, 'saga_prop', PROPERTY_ENV);
   let ledger: SagaLedger;
   let coordinator: CrashingCoordinator;
   const stats = { runs: 0, sagas: 0, committed: 0, rolledBack: 0, neverLogged: 0, emptyCompensations: 0, actionCalls: 0, compensateCalls: 0 };
-
-  beforeAll(async () => {
-    db = await freshDatabase(kind, 'saga_prop');
-    p = await startParticipant();
-    ledger = new SagaLedger(p);
-    coordinator = new CrashingCoordinator(db.url);
-    await coordinator.start();
-  });
-
-  afterAll(async () => {
-    await coordinator?.close();
-    await p?.close();
-    await db?.drop();
-    console.info(`[saga property ${kind}] seed ${PROPERTY_SEED}, ${settings.numRuns} runs, ${coordinator?.crashes} crashes: ${JSON.stringify(stats)}`);
-  });
 
   async function runOne(run: { sagas: SagaCase[]; crashes: number[] }) {
     stats.runs++;
     const xids = run.sagas.map((_, i) => `prop-${stats.runs}-${i}-${Math.random().toString(36).slice(2, 8)}`);
     const begins = run.sagas.map((c, i) => {
       ledger.expect(xids[i]!, c);
-      const steps = graphSteps(c).map((s) => ({ branchId: s.branchId, action: `p.${s.branchId}`, ...p.sagaUrls(`p.${s.branchId}`), payload: { n: s.branchId }, ...afterField(c, s) }));
+      const steps = graphSteps(c).map((s) => ({ branchId: s.branchId, action: `p.${s.branchId}`, ...stage.p.sagaUrls(`p.${s.branchId}`), payload: { n: s.branchId }, ...afterField(c, s) }));
       return api(coordinator.url, 'POST', '/v1/transactions', { mode: 'saga', xid: xids[i], timeoutMs: c.timeoutMs, wait: c.wait, steps }).then(
         (r) => r,
         () => null, // the coordinator died under the request
       );
     });
     const settled = Promise.all(begins);
-    await coordinator.crash(run.crashes, p, xids, settled);
+    await coordinator.crash(run.crashes, stage.p, xids, settled);
     const answers = await settled;
     for (const [i, c] of run.sagas.entries()) {
       const xid = xids[i]!;
@@ -255,6 +240,14 @@ describe.each(stores)('sagas under random answers and coordinator crashes, on %s
   }
 
   test(`${settings.numRuns} random runs (seed ${PROPERTY_SEED})`, async () => {
-    await fc.assert(fc.asyncProperty(runCase, runOne), settings);
+    await stage.open();
+    ledger = new SagaLedger(stage.p);
+    coordinator = new CrashingCoordinator(() => stage.spawn());
+    await coordinator.start();
+    try {
+      await fc.assert(fc.asyncProperty(runCase, runOne), settings);
+    } finally {
+      console.info(`[saga property ${kind}] seed ${PROPERTY_SEED}, ${settings.numRuns} runs, ${coordinator?.crashes} crashes: ${JSON.stringify(stats)}`);
+    }
   }, settings.numRuns * 60_000 + 30_000);
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { spawnDtx, type DtxProcess } from './coordinator-process.js';
+import type { DtxProcess } from './coordinator-process.js';
 import { eventually } from './http.js';
 import type { TestParticipant } from './participant.js';
 import type { StoreKind } from './services.js';
@@ -24,7 +24,8 @@ export function propertyRuns(runs: number): { numRuns: number; seed: number; end
 export const CALL_TIMEOUT_MS = 400;
 /** A hang answers this long after the call: past the coordinator's call timeout. */
 export const HANG_MS = 900;
-const ENV = { DTX_PHASE2_LEASE_MS: '1500', DTX_SWEEP_INTERVAL_MS: '100', DTX_RETRY_BASE_MS: '50', DTX_RETRY_MAX_MS: '300', DTX_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS), DTX_LOG_LEVEL: 'warn' };
+/** Over crash-stage.ts's CRASH_ENV: retries and a call timeout short enough for many rounds per run. */
+export const PROPERTY_ENV = { DTX_RETRY_BASE_MS: '50', DTX_RETRY_MAX_MS: '300', DTX_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS), DTX_LOG_LEVEL: 'warn' };
 
 /** How a participant answers one call: 2xx, 409, 503, or a hang past the call timeout. */
 export type Drawn = 'ok' | 'refuse' | 'fail' | 'hang';
@@ -82,19 +83,19 @@ export const afterField = (g: StepGraph, s: GraphStep) => (g.shape === 'after' ?
  */
 export const crashPlan = fc.oneof(fc.constant<number[]>([]), fc.array(fc.integer({ min: 0, max: 2000 }), { minLength: 1, maxLength: 2 }));
 
-/** The coordinator of a property test: one real `dtx serve` process at a time on one log. */
+/** The coordinator of a property test: one real `dtx serve` process at a time on one log (a crash stage's spawn). */
 export class CrashingCoordinator {
   #current: DtxProcess | null = null;
   crashes = 0;
 
-  constructor(private readonly databaseUrl: string) {}
+  constructor(private readonly spawn: () => Promise<DtxProcess>) {}
 
   get url(): string {
     return this.#current!.url;
   }
 
   async start(): Promise<void> {
-    this.#current = await spawnDtx(['serve'], { ...ENV, DTX_DATABASE_URL: this.databaseUrl });
+    this.#current = await this.spawn();
   }
 
   /**
@@ -109,9 +110,5 @@ export class CrashingCoordinator {
       this.crashes++;
       await this.start();
     }
-  }
-
-  async close(): Promise<void> {
-    await this.#current?.kill('SIGKILL');
   }
 }
