@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { insertOnce } from './insert-once.js';
+import { ensureBarrierRows, insertOnce } from './barrier-rows.js';
 
 /** The barrier key of a message's local transaction (PROTOCOL.md v1.2 "Message"): branch `msg`, op `msg`. */
 const MSG_ROW = { branch_id: 'msg', op: 'msg' } as const;
@@ -56,15 +56,7 @@ export async function addMsgRoutes(app: FastifyInstance, knex: Knex): Promise<vo
 class Taken extends Error {}
 
 async function ensureMsgTables(knex: Knex): Promise<void> {
-  if (!(await knex.schema.hasTable('msg_barrier'))) {
-    await knex.schema.createTable('msg_barrier', (t) => {
-      t.string('xid', 128).notNullable();
-      t.string('branch_id', 64).notNullable();
-      t.string('op', 16).notNullable();
-      t.string('reason', 16).notNullable();
-      t.primary(['xid', 'branch_id', 'op']);
-    });
-  }
+  await ensureBarrierRows(knex, 'msg_barrier');
   if (!(await knex.schema.hasTable('msg_orders'))) {
     await knex.schema.createTable('msg_orders', (t) => {
       t.string('xid', 128).primary();

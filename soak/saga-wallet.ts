@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { insertOnce } from './insert-once.js';
+import { ensureBarrierRows, insertOnce } from './barrier-rows.js';
 
 /** The saga lane's accounts at one wallet: `s<wallet><n>`, apart from the TCC lanes' accounts. */
 export const SAGA_ACCOUNTS = { a: ['sa0', 'sa1', 'sa2', 'sa3'], b: ['sb0', 'sb1', 'sb2', 'sb3'] } as const;
@@ -69,15 +69,7 @@ async function ensureSagaTables(knex: Knex, accounts: readonly string[]): Promis
       t.bigInteger('balance').notNullable();
     });
   }
-  if (!(await knex.schema.hasTable('saga_barrier'))) {
-    await knex.schema.createTable('saga_barrier', (t) => {
-      t.string('xid', 128).notNullable();
-      t.string('branch_id', 64).notNullable();
-      t.string('op', 16).notNullable();
-      t.string('reason', 16).notNullable();
-      t.primary(['xid', 'branch_id', 'op']);
-    });
-  }
+  await ensureBarrierRows(knex, 'saga_barrier');
   if (!(await knex.schema.hasTable('saga_moves'))) {
     await knex.schema.createTable('saga_moves', (t) => {
       t.increments('id');

@@ -19,3 +19,15 @@ export async function insertOnce(k: Knex | Knex.Transaction, table: string, row:
   const rows = (await k.raw(`INSERT INTO ?? ${list} ON CONFLICT DO NOTHING RETURNING 1`, [table, ...columns, ...values])) as unknown[];
   return rows.length === 1;
 }
+
+/** A barrier table of the soak's own (`xid`, `branch_id`, `op`, `reason`; the first three the key), created once. */
+export async function ensureBarrierRows(knex: Knex, table: string): Promise<void> {
+  if (await knex.schema.hasTable(table)) return;
+  await knex.schema.createTable(table, (t) => {
+    t.string('xid', 128).notNullable();
+    t.string('branch_id', 64).notNullable();
+    t.string('op', 16).notNullable();
+    t.string('reason', 16).notNullable();
+    t.primary(['xid', 'branch_id', 'op']);
+  });
+}
