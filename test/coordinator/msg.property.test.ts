@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { afterField, crashPlan, CrashingCoordinator, graphSteps, HANG_MS, PROPERTY_ENV, PROPERTY_SEED, PROPERTY_STORES, propertyRuns, script, stepGraph, type Drawn, type StepGraph } from '../support/fault-property.js';
-import { api, eventually } from '../support/http.js';
 import { crashStage } from '../support/crash-stage.js';
+import { api, eventually } from '../support/http.js';
 import type { TestParticipant } from '../support/participant.js';
 import { storeKinds, type StoreKind } from '../support/services.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { afterField, crashPlan, CrashingCoordinator, graphSteps, HANG_MS, PROPERTY_ENV, PROPERTY_SEED, PROPERTY_STORES, propertyRuns, script, stepGraph, type Drawn, type GraphStep, type StepGraph } from '../support/fault-property.js';
-import { api, eventually } from '../support/http.js';
 import { crashStage } from '../support/crash-stage.js';
+import { api, eventually } from '../support/http.js';
 import type { TestParticipant } from '../support/participant.js';
 import { storeKinds, type StoreKind } from '../support/services.js';
 
@@ -27,17 +27,18 @@ interface SagaCase extends StepGraph {
 }
 
 const sagaCase: fc.Arbitrary<SagaCase> = fc.integer({ min: 1, max: 6 }).chain((n) =>
-  fc.record({
-    graph: stepGraph(n),
-    actionAnswers: fc.array(script, { minLength: n, maxLength: n }),
-    compensateAnswers: fc.array(script, { minLength: n, maxLength: n }),
-    timeoutMs: fc.integer({ min: 1500, max: 5000 }),
-    wait: fc.boolean(),
-  }).map(({ graph, ...rest }) => ({ ...graph, ...rest })),
+  fc
+    .record({
+      graph: stepGraph(n),
+      actionAnswers: fc.array(script, { minLength: n, maxLength: n }),
+      compensateAnswers: fc.array(script, { minLength: n, maxLength: n }),
+      timeoutMs: fc.integer({ min: 1500, max: 5000 }),
+      wait: fc.boolean(),
+    })
+    .map(({ graph, ...rest }) => ({ ...graph, ...rest })),
 );
 
 const runCase = fc.record({ sagas: fc.array(sagaCase, { minLength: 1, maxLength: 3 }), crashes: crashPlan });
-
 
 /** One (xid, step) as a participant with a barrier sees it: rows written once, effects once, every call kept. */
 interface StepLedger {
@@ -147,10 +148,8 @@ describe.each(stores)('sagas under random answers and coordinator crashes, on %s
     const begins = run.sagas.map((c, i) => {
       ledger.expect(xids[i]!, c);
       const steps = graphSteps(c).map((s) => ({ branchId: s.branchId, action: `p.${s.branchId}`, ...stage.p.sagaUrls(`p.${s.branchId}`), payload: { n: s.branchId }, ...afterField(c, s) }));
-      return api(coordinator.url, 'POST', '/v1/transactions', { mode: 'saga', xid: xids[i], timeoutMs: c.timeoutMs, wait: c.wait, steps }).then(
-        (r) => r,
-        () => null, // the coordinator died under the request
-      );
+      // null: the coordinator died under the request
+      return api(coordinator.url, 'POST', '/v1/transactions', { mode: 'saga', xid: xids[i], timeoutMs: c.timeoutMs, wait: c.wait, steps }).catch(() => null);
     });
     const settled = Promise.all(begins);
     await coordinator.crash(run.crashes, stage.p, xids, settled);
