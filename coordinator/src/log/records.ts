@@ -26,6 +26,8 @@ export interface TxRecord {
   traceState: string | null;
   /** Driven mode: the process calling the tries holds them until then (a repeated driven begin waits it out). */
   driveUntil: number | null;
+  /** Begun through the DTM-compatible surface: its DTM options (dtm/dialect.ts), so every caller speaks DTM's dialect to its branches. */
+  dtmJson: string | null;
 }
 
 export interface BranchRecord {
@@ -62,6 +64,7 @@ export function newTxRecord(t: {
   mode?: TxMode;
   /** A saga's forward path is held by its driver until then (its next_retry_at); default the deadline. */
   heldUntil?: number;
+  dtmJson?: string | null;
 }): TxRecord {
   const deadline = t.now + t.timeoutMs;
   return {
@@ -83,6 +86,7 @@ export function newTxRecord(t: {
     traceParent: t.trace?.traceParent ?? null,
     traceState: t.trace?.traceState ?? null,
     driveUntil: t.driveUntil ?? null,
+    dtmJson: t.dtmJson ?? null,
   };
 }
 
@@ -100,7 +104,7 @@ export const BRANCH_TABLE = 'dtx_branch';
 /** The columns txToRow and branchToRow fill, in the order the raw INSERTs list them. */
 export const TX_COLUMNS = [
   'xid', 'status', 'stuck', 'reason', 'timeout_ms', 'branch_order', 'attempts', 'next_retry_at',
-  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state', 'drive_until', 'tx_mode',
+  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state', 'drive_until', 'tx_mode', 'dtm_options',
 ] as const;
 export const BRANCH_COLUMNS = [
   'xid', 'branch_id', 'seq', 'action', 'try_url', 'confirm_url', 'cancel_url', 'payload',
@@ -135,6 +139,7 @@ export function txFromRow(r: Row): TxRecord {
     traceParent: strOrNull(r.trace_parent),
     traceState: strOrNull(r.trace_state),
     driveUntil: numOrNull(r.drive_until),
+    dtmJson: strOrNull(r.dtm_options),
   };
 }
 
@@ -158,6 +163,7 @@ export function txToRow(t: TxRecord): TxRow {
     trace_state: t.traceState,
     drive_until: t.driveUntil,
     tx_mode: t.mode,
+    dtm_options: t.dtmJson,
   };
 }
 

@@ -9,6 +9,7 @@ import { recordSagaStep } from '../log/transitions/recordSagaStep.js';
 import { rollBackSaga } from '../log/transitions/rollBackSaga.js';
 import { startSagaSteps } from '../log/transitions/startSagaSteps.js';
 import type { Phase2Deps } from '../phase2/run-phase2.js';
+import { parseDtmOptions } from '../dtm/dialect.js';
 import { callStep, HOLD_MARGIN_MS, type StepRun } from './call-step.js';
 
 /** How a forward path ended: the saga's status, and whether this path took its decision (and so drives what follows). */
@@ -29,13 +30,14 @@ export interface ForwardEnd {
  */
 export async function runForward(
   deps: Phase2Deps,
-  tx: Pick<TxRecord, 'xid' | 'deadline'>,
+  tx: Pick<TxRecord, 'xid' | 'deadline'> & Partial<Pick<TxRecord, 'dtmJson'>>,
   steps: readonly BranchRecord[],
   parent: Context = ROOT_CONTEXT,
   /** Steps already marked called and held for by the write that logged the saga (its begin). */
   preStarted: readonly string[] = [],
 ): Promise<ForwardEnd> {
   const xid = tx.xid;
+  const dtm = parseDtmOptions(tx.dtmJson);
   const graph = steps.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] }));
   const byId = new Map(steps.map((s) => [s.branchId, s]));
   const results: Record<string, Json> = {};
@@ -63,7 +65,7 @@ export async function runForward(
         for (const id of ready) {
           started.delete(id);
           // a retry's wait does not keep a stopping process alive: the step's hold lapses and recovery resumes it
-          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }) };
+          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }), dtm };
           running.set(id, callStep(deps, call));
         }
       }

@@ -66,14 +66,17 @@ export class CoordinatorService {
     this.#driven = { log, caller, options, now, metrics, logger, rounds: this.#rounds };
   }
 
-  /** Begin; `trace` is the trace context its callbacks will carry (PROTOCOL.md v1.1 "Trace context"). */
-  async begin(req: BeginRequest, trace?: StoredTrace): Promise<Created<unknown>> {
+  /**
+   * Begin; `trace` is the trace context its callbacks will carry (PROTOCOL.md v1.1 "Trace context");
+   * `dtmJson` the DTM options of one begun through the DTM-compatible surface (dtm/dialect.ts).
+   */
+  async begin(req: BeginRequest, trace?: StoredTrace, dtmJson: string | null = null): Promise<Created<unknown>> {
     const now = this.#now();
     const xid = req.xid ?? newXid(now);
     const timeoutMs = req.timeoutMs ?? LIMITS.defaultTimeoutMs;
     const metaJson = req.meta === undefined ? null : canonicalJson(req.meta);
     if (metaJson !== null && Buffer.byteLength(metaJson) > LIMITS.metaBytes) throw new PayloadTooLargeError('meta', LIMITS.metaBytes);
-    if (req.mode === 'saga') return beginSaga(this.#driven, { xid, timeoutMs, metaJson, waitTrueMs: WAIT_TRUE_MS }, req, trace);
+    if (req.mode === 'saga') return beginSaga(this.#driven, { xid, timeoutMs, metaJson, waitTrueMs: WAIT_TRUE_MS, dtmJson }, req, trace);
     if (req.steps !== undefined) throw new InvalidRequestError('steps belong to a saga', [{ path: '/steps', message: 'needs "mode": "saga"' }]);
     const branchReqs = req.branches ?? [];
     if (req.drive && branchReqs.length === 0) {
@@ -88,13 +91,13 @@ export class CoordinatorService {
     });
     const order = req.order ?? 'parallel';
     const driveUntil = req.drive ? now + triesHeldFor(branches, order, this.deps.options.callTimeoutMs) : undefined;
-    const tx = newTxRecord({ xid, timeoutMs, order, metaJson, now, trace, ...(driveUntil !== undefined ? { driveUntil } : {}) });
+    const tx = newTxRecord({ xid, timeoutMs, order, metaJson, now, trace, dtmJson, ...(driveUntil !== undefined ? { driveUntil } : {}) });
     const inserted = await this.deps.log.apply(insertTransactionWrite, { tx, branches });
     if (!inserted.created) {
       const existing = inserted.existing;
       if (existing.status !== 'trying') throw new TxExistsError(xid, existing.status, `it is ${existing.status}`);
       if (existing.mode !== 'tcc') throw new TxExistsError(xid, existing.status, `it is a ${existing.mode}`);
-      if (existing.timeoutMs !== timeoutMs || existing.metaJson !== metaJson || existing.order !== tx.order) {
+      if (existing.timeoutMs !== timeoutMs || existing.metaJson !== metaJson || existing.order !== tx.order || existing.dtmJson !== dtmJson) {
         throw new TxExistsError(xid, existing.status, 'with other settings');
       }
       if (!req.branches) return { created: false, view: beginView(existing) };
@@ -200,11 +203,11 @@ export class CoordinatorService {
   }
 }
 
-function encodeCursor(t: TxRecord): string {
+export function encodeCursor(t: TxRecord): string {
   return Buffer.from(`${t.createdAt}:${t.xid}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: number; xid: string } {
+export function decodeCursor(cursor: string): { createdAt: number; xid: string } {
   const text = Buffer.from(cursor, 'base64url').toString();
   const m = /^(\d{1,16}):([A-Za-z0-9._:-]{1,128})$/.exec(text);
   if (!m) throw new InvalidRequestError('cursor is not one this API gave out', [{ path: '/cursor', message: 'invalid cursor' }]);

@@ -1,0 +1,41 @@
+/**
+ * What a transaction begun through the DTM-compatible surface keeps of DTM's options
+ * (the log's `dtm_options` column, docs/coming-from-dtm.md). Stored under DTM's own
+ * field names, so `query` can hand them back as DTM's `options` string.
+ */
+export const DTM_TRANS_TYPES = ['tcc', 'xa', 'saga', 'msg'] as const;
+export type DtmTransType = (typeof DTM_TRANS_TYPES)[number];
+
+export interface DtmOptions {
+  trans_type: DtmTransType;
+  /** Added to every branch call. */
+  branch_headers?: Record<string, string>;
+  /** Per-call timeout, seconds. */
+  request_timeout?: number;
+  /** Seconds between retries of an ONGOING answer. */
+  retry_interval?: number;
+  timeout_to_fail?: number;
+  retry_limit?: number;
+  /** Saga `{"concurrent","orders"}`, msg `{"delay"}`: DTM's JSON text as sent. */
+  custom_data?: string;
+  query_prepared?: string;
+  concurrent?: boolean;
+}
+
+export const isDtmTransType = (v: unknown): v is DtmTransType => typeof v === 'string' && (DTM_TRANS_TYPES as readonly string[]).includes(v);
+
+/** The options of a DTM-begun transaction, null for one begun through /v1. */
+export function parseDtmOptions(json: string | null | undefined): DtmOptions | null {
+  if (json === null || json === undefined) return null;
+  return JSON.parse(json) as DtmOptions;
+}
+
+/** The column's text: keys in a fixed order, so a repeated prepare compares as a string. */
+export function dtmOptionsJson(o: DtmOptions): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(o).sort()) {
+    const v = o[key as keyof DtmOptions];
+    if (v !== undefined) ordered[key] = v;
+  }
+  return JSON.stringify(ordered);
+}

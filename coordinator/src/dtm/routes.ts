@@ -1,0 +1,151 @@
+import { newXid } from '@dtx/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LIMITS, type ResolvedOptions } from '../config/options.js';
+import { isFinal } from '../core/transitions.js';
+import { readAttempts } from '../log/queries/readAttempts.js';
+import { readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
+import type { TxRecord } from '../log/records.js';
+import type { TransactionLog } from '../log/transaction-log.js';
+import type { CoordinatorService } from '../service/coordinator-service.js';
+import { traceOfRequest } from '../tracing/request-spans.js';
+import { failure, ongoing, serverError, SUCCESS } from './answers.js';
+import { dtmOptionsJson, parseDtmOptions, type DtmOptions } from './dialect.js';
+import { listDtm } from './list.js';
+import { dtmBranches, dtmTransaction } from './query-view.js';
+import { sagaStepRequests } from './saga-steps.js';
+import { checkBranchId, checkGid, parseTrans, payloadOf, type DtmTrans } from './trans-body.js';
+
+export interface DtmDeps {
+  service: CoordinatorService;
+  /** Read only: the surface writes through the service's use cases. */
+  log: TransactionLog;
+  options: ResolvedOptions;
+}
+
+const PREFIX = '/api/dtmsvr';
+
+/** DTM's HTTP API (docs/coming-from-dtm.md), mapped onto the coordinator's use cases. */
+export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
+  const { service, log, options } = deps;
+  const read = (gid: string) => log.read((db) => readTx(db, gid));
+
+  app.all('/api/ping', async () => ({ msg: 'pong' }));
+  app.get(`${PREFIX}/version`, async () => ({ version: 'dtx-0.2.0 (DTM-compatible)' }));
+  app.get(`${PREFIX}/newGid`, async () => ({ gid: newXid(), ...SUCCESS }));
+
+  app.post(`${PREFIX}/prepare`, async (req) => {
+    const t = parseTrans(req.body);
+    if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`prepare of a ${t.transType} is not served yet`, 'INVALID_REQUEST');
+    await begin(req, t);
+    return SUCCESS;
+  });
+
+  app.post(`${PREFIX}/submit`, async (req) => {
+    const t = parseTrans(req.body);
+    if (t.transType === 'saga') return submitSaga(req, t);
+    if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`submit of a ${t.transType} is not served yet`, 'INVALID_REQUEST');
+    // DTM saves a submit of an unknown TCC as a transaction with no branches: begun here, it commits at once
+    const tx = (await read(t.gid)) ?? (await begin(req, t));
+    dtmOf(tx, t.transType);
+    const wait = t.waitResult;
+    const d = await service.decide(t.gid, 'commit', { wait });
+    if (!wait || d.status === 'committed') return SUCCESS;
+    const now = await read(t.gid);
+    if (d.status === 'rolled_back' || d.status === 'rolling_back') throw failure(now?.reason ?? 'rolled back');
+    throw ongoing(now?.lastError ?? `transaction ${t.gid} is ${d.status}`);
+  });
+
+  app.post(`${PREFIX}/abort`, async (req) => {
+    const t = parseTrans(req.body);
+    // DTM checks the request's trans_type: an abort of a tcc or xa must say so
+    if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`trans type: '${t.transType}' current status 'prepared', cannot abort`);
+    const tx = await read(t.gid);
+    if (!tx) throw serverError(`no transaction with gid ${t.gid}`, 'TX_NOT_FOUND');
+    dtmOf(tx, t.transType);
+    await service.decide(t.gid, 'rollback', t.rollbackReason === null ? {} : { reason: t.rollbackReason });
+    return SUCCESS;
+  });
+
+  for (const name of ['registerBranch', 'registerTccBranch', 'registerXaBranch']) {
+    app.post(`${PREFIX}/${name}`, async (req) => {
+      const b = stringFields(req.body);
+      const gid = checkGid(b.gid);
+      const branchId = checkBranchId(b.branch_id);
+      const tx = await read(gid);
+      const o = tx && tx.status === 'trying' ? parseDtmOptions(tx.dtmJson) : null;
+      if (!tx || !o || (o.trans_type !== 'tcc' && o.trans_type !== 'xa')) throw failure(`no trans with gid: ${gid} status: prepared found`, 'TX_NOT_TRYING');
+      if (b.trans_type !== undefined && b.trans_type !== o.trans_type) throw failure(`transaction ${gid} is a ${o.trans_type}, not a ${b.trans_type}`, 'INVALID_REQUEST');
+      const [confirmUrl, cancelUrl] = o.trans_type === 'xa' ? [b.url, b.url] : [b.confirm, b.cancel];
+      if (!confirmUrl || !cancelUrl) throw failure(o.trans_type === 'xa' ? 'url is required' : 'confirm and cancel are required', 'INVALID_REQUEST');
+      await service.register(gid, { branchId, confirmUrl, cancelUrl, timeoutMs: requestTimeoutMs(o, options), ...withPayload(b.data) });
+      return SUCCESS;
+    });
+  }
+
+  app.get<{ Querystring: { gid?: string } }>(`${PREFIX}/query`, async (req) => {
+    const gid = checkGid(req.query.gid);
+    const found = await log.read((db) => readTxWithBranches(db, gid));
+    if (!found) return { transaction: null, branches: [] };
+    const attempts = found.tx.mode === 'saga' ? await log.read((db) => readAttempts(db, gid)) : [];
+    return { transaction: dtmTransaction(found.tx), branches: dtmBranches(found.tx, found.branches, attempts) };
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>(`${PREFIX}/all`, async (req) => listDtm(log, req.query));
+
+  app.post(`${PREFIX}/forceStop`, async (req) => {
+    const gid = checkGid((req.body as { gid?: unknown } | null)?.gid);
+    const tx = await read(gid);
+    if (!tx) throw serverError(`no transaction with gid ${gid}`, 'TX_NOT_FOUND');
+    if (isFinal(tx.status)) throw failure(`transaction ${gid} is ${tx.status}`, 'TX_FINISHED');
+    throw failure(`forceStop is refused: transaction ${gid} is ${tx.status} and would be left half-applied; DTX finishes it (see its stuck flag and attempts)`, 'FORCE_STOP_REFUSED');
+  });
+
+  app.post(`${PREFIX}/resetNextCronTime`, async (req) => {
+    const gid = checkGid((req.body as { gid?: unknown } | null)?.gid);
+    await service.retry(gid);
+    return SUCCESS;
+  });
+
+  async function begin(req: FastifyRequest, t: DtmTrans): Promise<TxRecord> {
+    await service.begin({ xid: t.gid, timeoutMs: timeoutToFailMs(t) }, traceOfRequest(req), dtmOptionsJson(t.options));
+    return (await read(t.gid))!;
+  }
+
+  /** A saga runs as DTX's saga mode; with `wait_result` the answer waits for its end: 200 succeed, 409 failed, 425 still running. */
+  async function submitSaga(req: FastifyRequest, t: DtmTrans): Promise<unknown> {
+    const { steps, concurrent } = sagaStepRequests(t, requestTimeoutMs(t.options, options));
+    const dtm = { ...t.options, ...(concurrent ? { concurrent: true } : {}) };
+    const wait = t.waitResult;
+    const a = await service.begin({ xid: t.gid, timeoutMs: timeoutToFailMs(t), mode: 'saga', steps, wait }, traceOfRequest(req), dtmOptionsJson(dtm));
+    if (!wait) return SUCCESS;
+    const view = a.view as { status: string; reason: string | null };
+    if (view.status === 'committed') return SUCCESS;
+    if (view.status === 'rolled_back' || view.status === 'rolling_back') throw failure(view.reason ?? 'rolled back');
+    throw ongoing(`saga ${t.gid} is still running`);
+  }
+
+  function timeoutToFailMs(t: DtmTrans): number {
+    return Math.max(LIMITS.minTimeoutMs, Math.min(LIMITS.maxTimeoutMs, t.options.timeout_to_fail ? t.options.timeout_to_fail * 1000 : options.dtmTimeoutToFailMs));
+  }
+}
+
+/** The stored DTM options of `tx`, refused as DTM would when it was begun elsewhere or as another type. */
+function dtmOf(tx: TxRecord, transType: string): DtmOptions {
+  const o = parseDtmOptions(tx.dtmJson);
+  if (!o) throw failure(`transaction ${tx.xid} was not begun through the DTM API`, 'TX_EXISTS');
+  if (o.trans_type !== transType) throw failure(`transaction ${tx.xid} is a ${o.trans_type}, not a ${transType}`, 'TX_EXISTS');
+  return o;
+}
+
+const requestTimeoutMs = (o: DtmOptions, options: ResolvedOptions): number => (o.request_timeout ? o.request_timeout * 1000 : options.dtmRequestTimeoutMs);
+
+function withPayload(data: string | undefined): { payload?: string } {
+  const p = payloadOf(data ?? '');
+  return p === undefined ? {} : { payload: p };
+}
+
+/** registerBranch's body: DTM binds it to a map of strings, so only string fields count. */
+function stringFields(body: unknown): Record<string, string | undefined> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw serverError('the body must be a JSON object', 'INVALID_REQUEST');
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
