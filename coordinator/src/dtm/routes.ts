@@ -97,7 +97,20 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     const tx = await read(gid);
     if (!tx) throw serverError(`no transaction with gid ${gid}`, 'TX_NOT_FOUND');
     if (isFinal(tx.status)) throw failure(`transaction ${gid} is ${tx.status}`, 'TX_FINISHED');
-    throw failure(`forceStop is refused: transaction ${gid} is ${tx.status} and would be left half-applied; DTX finishes it (see its stuck flag and attempts)`, 'FORCE_STOP_REFUSED');
+    if (options.dtmForceStop !== 'abandon') {
+      throw failure(`forceStop is refused: transaction ${gid} is ${tx.status} and would be left half-applied; DTX finishes it (see its stuck flag and attempts)`, 'FORCE_STOP_REFUSED');
+    }
+    const why = (req.body as { reason?: unknown }).reason;
+    const reason = `abandoned by operator${typeof why === 'string' && why !== '' ? `: ${why}` : ''}`;
+    if (!(await service.abandon(gid, reason))) throw failure(`transaction ${gid} finished meanwhile`, 'TX_FINISHED');
+    return SUCCESS;
+  });
+
+  app.get<{ Querystring: { timeout?: string; limit?: string } }>(`${PREFIX}/resetCronTime`, async (req) => {
+    const timeoutS = whole(req.query.timeout, 'timeout', Math.ceil((3 * options.dtmTimeoutToFailMs) / 1000));
+    const limit = whole(req.query.limit, 'limit', 100);
+    const r = await service.retryDueLater(Date.now() + timeoutS * 1000, limit);
+    return { has_remaining: r.more, succeed_count: r.moved };
   });
 
   app.post(`${PREFIX}/resetNextCronTime`, async (req) => {
@@ -135,6 +148,13 @@ function dtmOf(tx: TxRecord, transType: string): DtmOptions {
   if (!o) throw failure(`transaction ${tx.xid} was not begun through the DTM API`, 'TX_EXISTS');
   if (o.trans_type !== transType) throw failure(`transaction ${tx.xid} is a ${o.trans_type}, not a ${transType}`, 'TX_EXISTS');
   return o;
+}
+
+function whole(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0 || (name === 'limit' && (n < 1 || n > 10_000))) throw failure(`${name} must be a whole number`, 'INVALID_REQUEST');
+  return n;
 }
 
 const requestTimeoutMs = (o: DtmOptions, options: ResolvedOptions): number => (o.request_timeout ? o.request_timeout * 1000 : options.dtmRequestTimeoutMs);

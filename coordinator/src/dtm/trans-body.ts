@@ -1,4 +1,4 @@
-import { TEXT_LIMITS, type Json } from '@dtx/protocol';
+import { TEXT_LIMITS } from '@dtx/protocol';
 import { LIMITS } from '../config/options.js';
 import { failure, serverError } from './answers.js';
 import { isDtmTransType, type DtmOptions, type DtmTransType } from './dialect.js';
@@ -98,4 +98,4 @@ function parsePayloads(v: unknown, steps: DtmStep[]): string[] {
 }
 
 /** How a DTM branch's raw payload is logged: a JSON string (so /v1 shows it, and the call sends its bytes back). */
-export const payloadOf = (raw: string): Json | undefined => (raw === '' ? undefined : raw);
+export const payloadOf = (raw: string): string | undefined => (raw === '' ? undefined : raw);

@@ -13,6 +13,8 @@ import { insertBranchWrite, sameRegistration } from '../log/transitions/insertBr
 import { insertTransactionWrite } from '../log/transitions/insertTransaction.js';
 import { recordTryReportWrite } from '../log/transitions/recordTryReport.js';
 import { requestRetry } from '../log/transitions/requestRetry.js';
+import { abandonTransaction } from '../log/transitions/abandonTransaction.js';
+import { retryDueLater } from '../log/transitions/retryDueLater.js';
 import type { DtxLogger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ParticipantCaller } from '../phase2/participant-caller.js';
@@ -195,6 +197,20 @@ export class CoordinatorService {
     if (this.deps.enqueueRecovery) await this.deps.enqueueRecovery(xid);
     else void this.recover(xid);
     return { xid, status: tx.status, retried: true };
+  }
+
+  /** Operator abandon (DTM's forceStop, when allowed): ends it with no call, `reason` kept; false when it was already finished. */
+  async abandon(xid: string, reason: string): Promise<boolean> {
+    const now = this.#now();
+    const done = await this.deps.log.write((trx) => abandonTransaction(trx, xid, reason, now));
+    if (done) this.deps.logger?.warn({ xid, reason }, 'abandoned by operator');
+    return done;
+  }
+
+  /** Operator retry in bulk: decided transactions due later than `laterThan` become due now, up to `limit`. */
+  retryDueLater(laterThan: number, limit: number): Promise<{ moved: number; more: boolean }> {
+    const now = this.#now();
+    return this.deps.log.write((trx) => retryDueLater(trx, { laterThan, limit, now }));
   }
 
   /** Waits for this process's phase-2 rounds, at most `timeoutMs`; what is left is recovery's. */
