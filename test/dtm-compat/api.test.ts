@@ -32,6 +32,8 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM API routes on %s', 
     const b = await dtmCall(f.dtm, 'newGid');
     expect(a.json.dtm_result).toBe('SUCCESS');
     expect(a.json.gid).not.toBe(b.json.gid);
+    const openapi = (await (await fetch(`${f.dtm}/docs`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/dtmsvr/prepare', '/api/dtmsvr/submit', '/api/dtmsvr/registerTccBranch', '/api/dtmsvr/query', '/api/ping']));
   });
 
   it('query (TestAPIQuery): an unknown gid is 200 with a null transaction, no gid is 500; a known one has DTM’s fields and no empty ones', async () => {

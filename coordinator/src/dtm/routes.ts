@@ -24,23 +24,26 @@ export interface DtmDeps {
 
 const PREFIX = '/api/dtmsvr';
 
+/** A route's entry in the surface's OpenAPI document (`GET /docs` on its listener). */
+const doc = (summary: string) => ({ schema: { summary, tags: ['DTM-compatible'] } });
+
 /** DTM's HTTP API (docs/coming-from-dtm.md), mapped onto the coordinator's use cases. */
 export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
   const { service, log, options } = deps;
   const read = (gid: string) => log.read((db) => readTx(db, gid));
 
-  app.all('/api/ping', async () => ({ msg: 'pong' }));
-  app.get(`${PREFIX}/version`, async () => ({ version: 'dtx-0.2.0 (DTM-compatible)' }));
-  app.get(`${PREFIX}/newGid`, async () => ({ gid: newXid(), ...SUCCESS }));
+  app.all('/api/ping', doc('Liveness, as DTM answers it: {"msg":"pong"}'), async () => ({ msg: 'pong' }));
+  app.get(`${PREFIX}/version`, doc('The server version'), async () => ({ version: 'dtx-0.2.0 (DTM-compatible)' }));
+  app.get(`${PREFIX}/newGid`, doc('A new gid (a DTX xid)'), async () => ({ gid: newXid(), ...SUCCESS }));
 
-  app.post(`${PREFIX}/prepare`, async (req) => {
+  app.post(`${PREFIX}/prepare`, doc('Begin a tcc or xa transaction (DTM trans body)'), async (req) => {
     const t = parseTrans(req.body);
     if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`prepare of a ${t.transType} is not served yet`, 'INVALID_REQUEST');
     await begin(req, t);
     return SUCCESS;
   });
 
-  app.post(`${PREFIX}/submit`, async (req) => {
+  app.post(`${PREFIX}/submit`, doc('Commit a tcc/xa transaction, or run a saga (DTM trans body); wait_result answers after the end'), async (req) => {
     const t = parseTrans(req.body);
     if (t.transType === 'saga') return submitSaga(req, t);
     if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`submit of a ${t.transType} is not served yet`, 'INVALID_REQUEST');
@@ -55,7 +58,7 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     throw ongoing(now?.lastError ?? `transaction ${t.gid} is ${d.status}`);
   });
 
-  app.post(`${PREFIX}/abort`, async (req) => {
+  app.post(`${PREFIX}/abort`, doc('Roll back a prepared tcc/xa transaction ({gid, trans_type, rollback_reason?}); refused after a commit'), async (req) => {
     const t = parseTrans(req.body);
     // DTM checks the request's trans_type: an abort of a tcc or xa must say so
     if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`trans type: '${t.transType}' current status 'prepared', cannot abort`);
@@ -67,7 +70,7 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
   });
 
   for (const name of ['registerBranch', 'registerTccBranch', 'registerXaBranch']) {
-    app.post(`${PREFIX}/${name}`, async (req) => {
+    app.post(`${PREFIX}/${name}`, doc('Register a branch: {gid, branch_id, trans_type, data, confirm, cancel} (tcc) or {…, url} (xa), string values'), async (req) => {
       const b = stringFields(req.body);
       const gid = checkGid(b.gid);
       const branchId = checkBranchId(b.branch_id);
@@ -82,7 +85,7 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     });
   }
 
-  app.get<{ Querystring: { gid?: string } }>(`${PREFIX}/query`, async (req) => {
+  app.get<{ Querystring: { gid?: string } }>(`${PREFIX}/query`, doc('A transaction and its two rows per branch, in DTM’s shape, with stuck, attempts and last_error'), async (req) => {
     const gid = checkGid(req.query.gid);
     const found = await log.read((db) => readTxWithBranches(db, gid));
     if (!found) return { transaction: null, branches: [] };
@@ -90,9 +93,9 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     return { transaction: dtmTransaction(found.tx), branches: dtmBranches(found.tx, found.branches, attempts) };
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>(`${PREFIX}/all`, async (req) => listDtm(log, req.query));
+  app.get<{ Querystring: Record<string, string | undefined> }>(`${PREFIX}/all`, doc('Transactions newest first: gid, status, transType, limit, position; answers next_position'), async (req) => listDtm(log, req.query));
 
-  app.post(`${PREFIX}/forceStop`, async (req) => {
+  app.post(`${PREFIX}/forceStop`, doc('Refused (409) unless dtmForceStop is abandon: then ends it with no call, reason "abandoned by operator"'), async (req) => {
     const gid = checkGid((req.body as { gid?: unknown } | null)?.gid);
     const tx = await read(gid);
     if (!tx) throw serverError(`no transaction with gid ${gid}`, 'TX_NOT_FOUND');
@@ -106,14 +109,14 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     return SUCCESS;
   });
 
-  app.get<{ Querystring: { timeout?: string; limit?: string } }>(`${PREFIX}/resetCronTime`, async (req) => {
+  app.get<{ Querystring: { timeout?: string; limit?: string } }>(`${PREFIX}/resetCronTime`, doc('Decided transactions due later than now+timeout (s) become due now, up to limit'), async (req) => {
     const timeoutS = whole(req.query.timeout, 'timeout', Math.ceil((3 * options.dtmTimeoutToFailMs) / 1000));
     const limit = whole(req.query.limit, 'limit', 100);
     const r = await service.retryDueLater(Date.now() + timeoutS * 1000, limit);
     return { has_remaining: r.more, succeed_count: r.moved };
   });
 
-  app.post(`${PREFIX}/resetNextCronTime`, async (req) => {
+  app.post(`${PREFIX}/resetNextCronTime`, doc('One transaction ({gid}) due now'), async (req) => {
     const gid = checkGid((req.body as { gid?: unknown } | null)?.gid);
     await service.retry(gid);
     return SUCCESS;

@@ -1,3 +1,4 @@
+import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { requestSpans } from '../tracing/request-spans.js';
 import { sendDtmAnswer, serverError, toDtmAnswer } from './answers.js';
@@ -33,6 +34,10 @@ export async function buildDtmServer(deps: DtmDeps): Promise<FastifyInstance> {
     return sendDtmAnswer(reply, a);
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  await app.register(swagger, {
+    openapi: { info: { title: 'DTX: DTM-compatible API', version: '1', description: 'DTM’s /api/dtmsvr routes served by DTX (docs/coming-from-dtm.md)' } },
+  });
+  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
   dtmRoutes(app, deps);
   return app;
 }
