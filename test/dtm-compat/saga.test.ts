@@ -150,6 +150,18 @@ describe.each(await storeKinds(['sqlite', 'mysql']))('DTM saga on %s', (kind) =>
     expect(await globalStatus(f.dtm, bad.gid)).toBe('failed');
   });
 
+  it('wait_result while an action is still ONGOING (TestSagaOptionsCommittedOngoingWait): 425 after one round’s time, and the saga goes on to succeed', async () => {
+    const { gid, at, path } = fresh();
+    f.p.schedule(path('TransIn'), 'ONGOING');
+    const t0 = Date.now();
+    const r = await dtmCall(f.dtm, 'submit', transfer(gid, at, { wait_result: true, request_timeout: 1 }));
+    expect(r.status).toBe(425);
+    expect(r.json.dtm_result).toBe('ONGOING');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(3000);
+    f.p.schedule(path('TransIn'), 'SUCCESS');
+    await eventually(async () => (await globalStatus(f.dtm, gid)) === 'succeed');
+  });
+
   it('retry_limit (TestSagaGlobalTransWithRetryLimit): an action erroring past its retry limit rolls the saga back', async () => {
     const { gid, at, path } = fresh();
     f.p.schedule(path('TransOut'), 'ERROR');

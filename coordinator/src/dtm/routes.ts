@@ -127,13 +127,14 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     return (await read(t.gid))!;
   }
 
-  /** A saga runs as DTX's saga mode; with `wait_result` the answer waits for its end: 200 succeed, 409 failed, 425 still running. */
+  /** A saga runs as DTX's saga mode; with `wait_result` the answer waits for its end (one DTM round at most): 200 succeed, 409 failed, 425 still running. */
   async function submitSaga(req: FastifyRequest, t: DtmTrans): Promise<unknown> {
     const { steps, concurrent } = sagaStepRequests(t, requestTimeoutMs(t.options, options));
     const dtm = { ...t.options, ...(concurrent ? { concurrent: true } : {}) };
-    const wait = t.waitResult;
+    // DTM answers a wait_result after one processing round, which lasts at most request_timeout + 2 s
+    const wait = t.waitResult ? requestTimeoutMs(t.options, options) + 2000 : false;
     const a = await service.begin({ xid: t.gid, timeoutMs: timeoutToFailMs(t), mode: 'saga', steps, wait }, traceOfRequest(req), dtmOptionsJson(dtm));
-    if (!wait) return SUCCESS;
+    if (wait === false) return SUCCESS;
     const view = a.view as { status: string; reason: string | null };
     if (view.status === 'committed') return SUCCESS;
     if (view.status === 'rolled_back' || view.status === 'rolling_back') throw failure(view.reason ?? 'rolled back');
