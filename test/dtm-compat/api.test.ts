@@ -72,7 +72,7 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM API routes on %s', 
     expect((await dtmCall(f.dtm, 'resetNextCronTime', { gid: 'unknown-gid' })).status).toBe(500);
   });
 
-  it('all (TestAPIAll): newest first, pages of limit with next_position, "" after the last; filters by status and transType', async () => {
+  it('all (TestAPIAll): newest first, pages of limit with next_position, "" after the last; filters by status, transType and creation time', async () => {
     const gids = [0, 1, 2].map((i) => `all-${kind}-${Date.now()}-${i}`);
     for (const gid of gids) {
       await committedTcc(gid);
@@ -90,6 +90,10 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM API routes on %s', 
     expect((await dtmCall(f.dtm, 'all?status=prepared&limit=500')).json.transactions.map((t: any) => t.gid)).not.toContain(gids[0]);
     expect((await dtmCall(f.dtm, `all?gid=${gids[1]}`)).json.transactions.map((t: any) => t.gid)).toEqual([gids[1]]);
     expect((await dtmCall(f.dtm, 'all?position=not-a-position')).status).toBe(409);
+    const created = (await api(f.running.url, 'GET', `/v1/transactions/${gids[1]}`)).body.createdAt as string;
+    const from = Date.parse(created);
+    const window = await dtmCall(f.dtm, `all?limit=500&createTimeStart=${from}&createTimeEnd=${from + 1}`);
+    expect(window.json.transactions.map((t: any) => t.gid)).toEqual([gids[1]]);
   });
 
   it('forceStop (TestAPIForceStopped*) is refused by default: 409, the transaction goes on; a finished one is 409, an unknown gid 500', async () => {

@@ -10,8 +10,8 @@ import { dtxStatusesOf } from './status.js';
 
 /**
  * DTM's `all`: newest first, `limit` (default 100) a page, `next_position` the opaque
- * position of the next page or "" after the last. Filters: `gid`, `status`, `transType`.
- * `createTimeStart`/`createTimeEnd` are not served.
+ * position of the next page or "" after the last. Filters: `gid`, `status`, `transType`,
+ * `createTimeStart`/`createTimeEnd` (epoch ms, the end excluded).
  */
 export async function listDtm(log: TransactionLog, q: Record<string, string | undefined>): Promise<{ transactions: Record<string, unknown>[]; next_position: string }> {
   if (q.gid) {
@@ -25,7 +25,9 @@ export async function listDtm(log: TransactionLog, q: Record<string, string | un
   if (q.transType && !isDtmTransType(q.transType)) throw failure(`transType ${q.transType} is not one of tcc, xa, saga, msg`, 'INVALID_REQUEST');
   const mode: TxMode | undefined = q.transType === 'saga' ? 'saga' : q.transType === 'tcc' || q.transType === 'xa' ? 'tcc' : undefined;
   const after = q.position ? decodeCursor(q.position) : undefined;
-  const page = await log.read((db) => listTransactions(db, { mode, limit, after, ...(statuses?.length === 1 ? { status: statuses[0] } : {}) }));
+  const createdFrom = epochMs(q.createTimeStart, 'createTimeStart');
+  const createdBefore = epochMs(q.createTimeEnd, 'createTimeEnd');
+  const page = await log.read((db) => listTransactions(db, { mode, limit, after, createdFrom, createdBefore, ...(statuses?.length === 1 ? { status: statuses[0] } : {}) }));
   const last = page.items.at(-1);
   const transactions = page.items
     .filter((tx) => !q.transType || transTypeOf(tx) === q.transType)
@@ -34,3 +36,9 @@ export async function listDtm(log: TransactionLog, q: Record<string, string | un
   return { transactions, next_position: page.more && last ? encodeCursor(last) : '' };
 }
 
+function epochMs(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw failure(`${name} must be epoch milliseconds`, 'INVALID_REQUEST');
+  return n;
+}
