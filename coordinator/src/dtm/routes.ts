@@ -1,4 +1,5 @@
 import { newXid } from '@dtx/protocol';
+import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { isFinal } from '../core/transitions.js';
@@ -23,6 +24,8 @@ export interface DtmDeps {
 }
 
 const PREFIX = '/api/dtmsvr';
+/** The coordinator package's version (its package.json is as far from src/dtm as from dist/dtm). */
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** A route's entry in the surface's OpenAPI document (`GET /docs` on its listener). */
 const doc = (summary: string) => ({ schema: { summary, tags: ['DTM-compatible'] } });
@@ -33,7 +36,7 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
   const read = (gid: string) => log.read((db) => readTx(db, gid));
 
   app.all('/api/ping', doc('Liveness, as DTM answers it: {"msg":"pong"}'), async () => ({ msg: 'pong' }));
-  app.get(`${PREFIX}/version`, doc('The server version'), async () => ({ version: 'dtx-0.2.0 (DTM-compatible)' }));
+  app.get(`${PREFIX}/version`, doc('The server version'), async () => ({ version: `dtx-${VERSION}` }));
   app.get(`${PREFIX}/newGid`, doc('A new gid (a DTX xid)'), async () => ({ gid: newXid(), ...SUCCESS }));
 
   app.post(`${PREFIX}/prepare`, doc('Begin a tcc or xa transaction (DTM trans body)'), async (req) => {
