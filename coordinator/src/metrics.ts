@@ -5,7 +5,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly decisions = new Counter({ name: 'dtx_decisions_total', help: 'Decisions taken by this process', labelNames: ['decision', 'reason', 'mode'] as const, registers: [this.registry] });
   readonly finished = new Counter({ name: 'dtx_transactions_finished_total', help: 'Transactions that reached a final status here', labelNames: ['status'] as const, registers: [this.registry] });
-  readonly phase2Calls = new Counter({ name: 'dtx_phase2_calls_total', help: 'Confirm and cancel calls to participants', labelNames: ['phase', 'outcome'] as const, registers: [this.registry] });
+  readonly phase2Calls = new Counter({ name: 'dtx_phase2_calls_total', help: 'Phase-2 calls to participants (confirm, cancel, compensate, a message step\'s action) and message check-backs', labelNames: ['phase', 'outcome'] as const, registers: [this.registry] });
   readonly tryCalls = new Counter({ name: 'dtx_try_calls_total', help: 'Try calls made in driven mode', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly recovered = new Counter({ name: 'dtx_recovery_claims_total', help: 'Transactions claimed by recovery in this process', registers: [this.registry] });
   /** Every API request answered, by route template (never the raw path, whose xids would grow without bound). */

@@ -1,21 +1,31 @@
 /** Types of the wire protocol, PROTOCOL.md v1. */
 
 export type TxStatus = 'trying' | 'committing' | 'rolling_back' | 'committed' | 'rolled_back';
-export type BranchStatus = 'registered' | 'tried' | 'try_failed' | 'confirmed' | 'cancelled' | SagaStepStatus;
+export type BranchStatus = 'registered' | 'tried' | 'try_failed' | 'confirmed' | 'cancelled' | SagaStepStatus | MsgStepStatus;
 /** A saga step's statuses (v1.2): `registered` → `done` | `failed` → `compensated`. */
 export type SagaStepStatus = 'done' | 'failed' | 'compensated';
+/** A message step's statuses (v1.2): `registered` → `delivered`. */
+export type MsgStepStatus = 'delivered';
 export type Phase = 'try' | 'confirm' | 'cancel';
-/** A saga's callback phases (v1.2). */
+/** A saga's callback phases (v1.2); a message's steps are delivered with `action` too. */
 export type SagaPhase = 'action' | 'compensate';
+/** A message's check-back to its producer (v1.2). */
+export type CheckPhase = 'check';
 /** Every phase a callback (and the attempt history) may name. */
-export type CallPhase = Phase | SagaPhase;
-/** A transaction's mode (v1.2); `msg` is in the protocol but not served yet. */
-export type TxMode = 'tcc' | 'saga';
-export const TX_MODES: readonly TxMode[] = ['tcc', 'saga'];
+export type CallPhase = Phase | SagaPhase | CheckPhase;
+/** A transaction's mode (v1.2). */
+export type TxMode = 'tcc' | 'saga' | 'msg';
+export const TX_MODES: readonly TxMode[] = ['tcc', 'saga', 'msg'];
+
+/**
+ * The branch id of a message's own rows (v1.2): the producer's barrier keeps `(xid, "msg", op)`,
+ * and a check-back carries it in `dtx-branch-id` and in the attempt history.
+ */
+export const MSG_BRANCH_ID = 'msg';
 
 export const TX_STATUSES: readonly TxStatus[] = ['trying', 'committing', 'rolling_back', 'committed', 'rolled_back'];
 export const PHASES: readonly Phase[] = ['try', 'confirm', 'cancel'];
-export const CALL_PHASES: readonly CallPhase[] = [...PHASES, 'action', 'compensate'];
+export const CALL_PHASES: readonly CallPhase[] = [...PHASES, 'action', 'compensate', 'check'];
 
 /**
  * Longest texts the protocol carries: an error (a failed try's, a branch's or a
@@ -30,7 +40,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export interface CallbackBody {
   xid: string;
   branchId: string;
-  phase: CallPhase;
+  /** A branch's phase; a check-back has its own body (CheckBody). */
+  phase: Phase | SagaPhase;
   /** The action the branch was registered with (v1.1), so the body cannot be replayed to another one. */
   action?: string;
   payload: Json | undefined;
@@ -39,6 +50,12 @@ export interface CallbackBody {
   results?: Record<string, Json>;
   /** A saga compensation (v1.2): what this step's action answered. */
   result?: Json;
+}
+
+/** Body of a message's check-back (v1.2): did the producer's local transaction commit? */
+export interface CheckBody {
+  xid: string;
+  phase: CheckPhase;
 }
 
 export type ErrorCode =
@@ -70,17 +87,19 @@ export interface BeginRequest {
   drive?: boolean;
   order?: 'parallel' | 'sequential';
   wait?: boolean | number;
-  /** v1.2: `saga` runs `steps` (default `tcc`). */
+  /** v1.2: `saga` runs `steps`, `msg` delivers them once committed (default `tcc`). */
   mode?: TxMode;
   steps?: SagaStepRequest[];
+  /** v1.2, a message: where recovery asks whether the producer's local transaction committed. */
+  checkUrl?: string;
 }
 
-/** One step of a saga's begin (PROTOCOL.md v1.2 "Saga"). */
+/** One step of a saga's begin (PROTOCOL.md v1.2 "Saga"); a message's step has no compensateUrl. */
 export interface SagaStepRequest {
   branchId: string;
   action?: string;
   actionUrl: string;
-  compensateUrl: string;
+  compensateUrl?: string;
   payload?: Json;
   /** Steps that must be done first; absent: the step before it in the array. */
   after?: string[];

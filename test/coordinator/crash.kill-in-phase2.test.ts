@@ -1,53 +1,32 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { crashStage, latch } from '../support/crash-stage.js';
 import { api, eventually } from '../support/http.js';
-import { spawnDtx, type DtxProcess } from '../support/coordinator-process.js';
-import { startParticipant, type TestParticipant } from '../support/participant.js';
-import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
+import type { TestParticipant } from '../support/participant.js';
+import { storeKinds } from '../support/services.js';
 
 const stores = await storeKinds(['sqlite', 'mysql', 'postgres']);
 
-const ENV = { DTX_PHASE2_LEASE_MS: '1500', DTX_SWEEP_INTERVAL_MS: '100', DTX_RETRY_BASE_MS: '100', DTX_RETRY_MAX_MS: '500', DTX_CALL_TIMEOUT_MS: '2000' };
-
 /** A participant whose phase-2 answers can be held back until the test lets them go. */
 function gate(p: TestParticipant, phase: 'confirm' | 'cancel', held: (branchId: string) => boolean) {
-  let open = false;
-  const waiting: (() => void)[] = [];
+  const gateOpen = latch();
   const effects = new Map<string, number>();
   p.on(phase, async (call) => {
-    if (!open && held(call.body.branchId)) await new Promise<void>((r) => waiting.push(r));
+    if (held(call.body.branchId)) await gateOpen.pass();
     const key = `${call.body.xid}/${call.body.branchId}`;
     effects.set(key, (effects.get(key) ?? 0) + 1);
     return { status: 200, body: {} };
   });
-  return {
-    effects,
-    release() {
-      open = true;
-      for (const r of waiting.splice(0)) r();
-    },
-  };
+  return { effects, release: gateOpen.release };
 }
 
 describe.each(stores)('a coordinator killed in phase 2 on %s', (kind) => {
-  let db: FreshDatabase;
-  let p: TestParticipant;
-  const procs: DtxProcess[] = [];
-  const spawn = async () => {
-    const proc = await spawnDtx(['serve'], { ...ENV, DTX_DATABASE_URL: db.url });
-    procs.push(proc);
-    return proc;
-  };
-
-  afterEach(async () => {
-    for (const proc of procs.splice(0)) await proc.kill('SIGKILL');
-    await p?.close();
-    await db?.drop();
-  });
+  const stage = crashStage(kind, 'crash');
+  const spawn = () => stage.spawn();
 
   async function startTx(url: string, verb: 'commit' | 'rollback'): Promise<string> {
     const b = await api(url, 'POST', '/v1/transactions', {
       timeoutMs: 60_000,
-      branches: ['a', 'b', 'c'].map((id) => ({ branchId: id, action: `w.${id}`, ...p.urls(`w.${id}`), payload: { id } })),
+      branches: ['a', 'b', 'c'].map((id) => ({ branchId: id, action: `w.${id}`, ...stage.p.urls(`w.${id}`), payload: { id } })),
     });
     expect(b.status).toBe(201);
     const d = await api(url, 'POST', `/v1/transactions/${b.body.xid}/${verb}`, {});
@@ -60,8 +39,8 @@ describe.each(stores)('a coordinator killed in phase 2 on %s', (kind) => {
     const final = verb === 'commit' ? 'committed' : 'rolled_back';
 
     test(`killed right after the ${verb} decision, a restarted coordinator finishes it`, async () => {
-      db = await freshDatabase(kind, 'crash');
-      p = await startParticipant();
+      await stage.open();
+      const p = stage.p;
       const g = gate(p, phase, () => true); // nothing answers: the decision is durable, no branch done
       const first = await spawn();
       const xid = await startTx(first.url, verb);
@@ -80,8 +59,8 @@ describe.each(stores)('a coordinator killed in phase 2 on %s', (kind) => {
     });
 
     test(`killed in the middle of ${phase}s, a restarted coordinator finishes what is left`, async () => {
-      db = await freshDatabase(kind, 'crash');
-      p = await startParticipant();
+      await stage.open();
+      const p = stage.p;
       const g = gate(p, phase, (branchId) => branchId === 'b'); // a and c answer, b hangs
       const first = await spawn();
       const xid = await startTx(first.url, verb);
@@ -98,8 +77,8 @@ describe.each(stores)('a coordinator killed in phase 2 on %s', (kind) => {
 
   if (kind !== 'sqlite') {
     test('on a server store a second live coordinator finishes the dead one’s transactions', async () => {
-      db = await freshDatabase(kind, 'crash');
-      p = await startParticipant();
+      await stage.open();
+      const p = stage.p;
       const g = gate(p, 'confirm', () => true);
       const first = await spawn();
       const survivor = await spawn();

@@ -1,10 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** The phases a test participant serves: TCC's, a saga's and a message's (v1.2). */
+export type TestPhase = 'try' | 'confirm' | 'cancel' | 'action' | 'compensate' | 'check';
+const SERVED: readonly string[] = ['try', 'confirm', 'cancel', 'action', 'compensate', 'check'];
+
 /** One callback a test participant received. */
-/** The phases a test participant serves: TCC's, and a saga's (v1.2). */
-export type TestPhase = 'try' | 'confirm' | 'cancel' | 'action' | 'compensate';
-const SERVED: readonly string[] = ['try', 'confirm', 'cancel', 'action', 'compensate'];
 
 export interface ReceivedCall {
   action: string;
@@ -44,6 +45,11 @@ export class TestParticipant {
 
   urls(action: string): { tryUrl: string; confirmUrl: string; cancelUrl: string } {
     return { tryUrl: `${this.url}/${action}/try`, confirmUrl: `${this.url}/${action}/confirm`, cancelUrl: `${this.url}/${action}/cancel` };
+  }
+
+  /** A message's check-back URL (v1.2): its calls are `callsOf('check')`. */
+  get checkUrl(): string {
+    return `${this.url}/_msg/check`;
   }
 
   /** A saga step's URLs for `action` (v1.2). */

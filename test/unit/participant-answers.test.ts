@@ -1,8 +1,8 @@
-import { classifyAnswer, type AnswerKind, type Phase } from '@dtx/protocol';
+import { classifyAnswer, type AnswerKind, type CallPhase } from '@dtx/protocol';
 import { describe, expect, test } from 'vitest';
 
 // PROTOCOL.md "How the caller reads the answer"
-const table: [Phase, number | null, AnswerKind][] = [
+const table: [CallPhase, number | null, AnswerKind][] = [
   ['try', 200, 'ok'],
   ['try', 201, 'ok'],
   ['try', 204, 'ok'],
@@ -28,6 +28,14 @@ const table: [Phase, number | null, AnswerKind][] = [
   ['cancel', 400, 'retry'],
   ['cancel', 429, 'retry'],
   ['cancel', null, 'retry'],
+  // a message's check-back (v1.2): exactly 200 committed, 409 never will, anything else asked again
+  ['check', 200, 'ok'],
+  ['check', 409, 'rejected'],
+  ['check', 204, 'retry'],
+  ['check', 422, 'retry'],
+  ['check', 404, 'retry'],
+  ['check', 500, 'retry'],
+  ['check', null, 'retry'],
 ];
 
 describe('classifying a participant answer', () => {

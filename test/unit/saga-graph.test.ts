@@ -61,4 +61,12 @@ describe('the round plan', () => {
     expect(plan).toMatchObject({ phase: 'compensate', order: 'sequential' });
     expect(plan.pending.map((p) => p.branchId)).toEqual(['c', 'a']);
   });
+
+  test('message: every step not delivered, by its after lists; delivered ones left out', () => {
+    const steps = [b('a', 1, { afterIds: [], status: 'delivered' }), b('c', 3, { afterIds: ['b'] }), b('b', 2, { afterIds: ['a'] })];
+    const plan = planRound('msg', 'committing', 'parallel', steps);
+    expect(plan).toMatchObject({ phase: 'action', order: 'after' });
+    expect(plan.pending.map((p) => p.branchId)).toEqual(['b', 'c']);
+    expect(planRound('msg', 'committing', 'parallel', steps.map((s) => ({ ...s, status: 'delivered' as const }))).pending).toEqual([]);
+  });
 });

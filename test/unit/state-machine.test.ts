@@ -1,6 +1,6 @@
 import type { BranchStatus, TxStatus } from '@dtx/protocol';
 import { describe, expect, test } from 'vitest';
-import { canTransition, canTransitionBranch, isFinal, txSourcesOf, verbAgainst } from '../../coordinator/src/core/transitions.js';
+import { canTransition, canTransitionBranch, doneBranchStatus, isFinal, modesWith, phaseOf, txSourcesOf, verbAgainst } from '../../coordinator/src/core/transitions.js';
 
 describe('global transaction transitions', () => {
   const table: [TxStatus, TxStatus, boolean][] = [
@@ -39,6 +39,29 @@ describe('global transaction transitions', () => {
     expect(canTransition(from, to, 'saga')).toBe(legal);
   });
 
+  // v1.2: a message commits into delivery (committing), or rolls back at once with nothing to call
+  const msg: [TxStatus, TxStatus, boolean][] = [
+    ['trying', 'committing', true],
+    ['trying', 'rolled_back', true],
+    ['trying', 'rolling_back', false],
+    ['trying', 'committed', false],
+    ['committing', 'committed', true],
+    ['committing', 'rolled_back', false],
+    ['committed', 'rolled_back', false],
+    ['rolled_back', 'committing', false],
+  ];
+  test.each(msg)('msg: %s → %s is %s', (from, to, legal) => {
+    expect(canTransition(from, to, 'msg')).toBe(legal);
+  });
+
+  test('a message never takes the rolling_back decision; the modes each guard lets through come from the table', () => {
+    expect(modesWith('trying', 'rolling_back')).toEqual(['tcc', 'saga']);
+    expect(modesWith('trying', 'committing')).toEqual(['tcc', 'msg']);
+    expect(txSourcesOf('rolled_back', 'msg')).toEqual(['trying']);
+    expect(phaseOf('committing', 'msg')).toBe('action');
+    expect(doneBranchStatus('committing', 'msg')).toBe('delivered');
+  });
+
   test('the guards come from the tables: commit from trying for a saga only', () => {
     expect(txSourcesOf('committed', 'saga')).toEqual(['trying']);
     expect(txSourcesOf('committed')).toEqual(['committing']);
@@ -75,6 +98,11 @@ describe('branch transitions', () => {
     ['compensated', 'done', false],
     ['tried', 'compensated', false],
     ['done', 'cancelled', false],
+    // message steps (v1.2): registered → delivered, never compensated
+    ['registered', 'delivered', true],
+    ['delivered', 'compensated', false],
+    ['delivered', 'registered', false],
+    ['tried', 'delivered', false],
   ];
   test.each(table)('%s → %s is %s', (from, to, legal) => {
     expect(canTransitionBranch(from, to)).toBe(legal);

@@ -1,4 +1,4 @@
-import type { BranchStatus, TxMode, TxStatus } from '@dtx/protocol';
+import { TX_MODES, type BranchStatus, type TxMode, type TxStatus } from '@dtx/protocol';
 
 /** The global transaction's state machine, PROTOCOL.md "States", per mode. */
 const TX_NEXT: Record<TxMode, Record<TxStatus, readonly TxStatus[]>> = {
@@ -17,6 +17,14 @@ const TX_NEXT: Record<TxMode, Record<TxStatus, readonly TxStatus[]>> = {
     committed: [],
     rolled_back: [],
   },
+  // v1.2: a message is delivered once committed (by its producer or a check-back); rolled back, nothing is called
+  msg: {
+    trying: ['committing', 'rolled_back'],
+    committing: ['committed'],
+    rolling_back: [],
+    committed: [],
+    rolled_back: [],
+  },
 };
 
 const BRANCH_NEXT: Record<BranchStatus, readonly BranchStatus[]> = {
@@ -30,17 +38,21 @@ const BRANCH_NEXT: Record<BranchStatus, readonly BranchStatus[]> = {
   done: ['compensated'],
   failed: ['compensated'],
   compensated: [],
+  // a message step (v1.2): `registered` → `delivered`, never compensated
+  delivered: [],
 };
 
-const SAGA_FROM_REGISTERED: readonly BranchStatus[] = ['done', 'failed', 'compensated'];
+const STEP_FROM_REGISTERED: readonly BranchStatus[] = ['done', 'failed', 'compensated', 'delivered'];
 
 export const canTransition = (from: TxStatus, to: TxStatus, mode: TxMode = 'tcc'): boolean => TX_NEXT[mode][from].includes(to);
 export const canTransitionBranch = (from: BranchStatus, to: BranchStatus): boolean =>
-  BRANCH_NEXT[from].includes(to) || (from === 'registered' && SAGA_FROM_REGISTERED.includes(to));
+  BRANCH_NEXT[from].includes(to) || (from === 'registered' && STEP_FROM_REGISTERED.includes(to));
 
 /** The statuses a guarded UPDATE may move from to reach `to`: the log's guards come from these tables. */
 export const txSourcesOf = (to: TxStatus, mode: TxMode = 'tcc'): TxStatus[] =>
   (Object.keys(TX_NEXT[mode]) as TxStatus[]).filter((from) => canTransition(from, to, mode));
+/** The modes in which `from → to` is legal: a guard that must not move another mode's rows names these. */
+export const modesWith = (from: TxStatus, to: TxStatus): TxMode[] => TX_MODES.filter((m) => canTransition(from, to, m));
 export const branchSourcesOf = (to: BranchStatus): BranchStatus[] =>
   (Object.keys(BRANCH_NEXT) as BranchStatus[]).filter((from) => canTransitionBranch(from, to));
 
@@ -48,11 +60,11 @@ export const branchSourcesOf = (to: BranchStatus): BranchStatus[] =>
 export type DecidedStatus = 'committing' | 'rolling_back';
 export type FinalStatus = 'committed' | 'rolled_back';
 /** A branch whose phase 2 is done. */
-export type DoneBranchStatus = 'confirmed' | 'cancelled' | 'compensated';
+export type DoneBranchStatus = 'confirmed' | 'cancelled' | 'compensated' | 'delivered';
 
 export const DECIDED_STATUSES: readonly DecidedStatus[] = ['committing', 'rolling_back'];
 export const FINAL_STATUSES: readonly FinalStatus[] = ['committed', 'rolled_back'];
-export const DONE_BRANCH_STATUSES: readonly DoneBranchStatus[] = ['confirmed', 'cancelled', 'compensated'];
+export const DONE_BRANCH_STATUSES: readonly DoneBranchStatus[] = ['confirmed', 'cancelled', 'compensated', 'delivered'];
 
 export const isDecided = (s: TxStatus): s is DecidedStatus => (DECIDED_STATUSES as readonly TxStatus[]).includes(s);
 export const isFinal = (s: TxStatus): s is FinalStatus => (FINAL_STATUSES as readonly TxStatus[]).includes(s);
@@ -73,7 +85,8 @@ export function verbAgainst(verb: Verb, status: TxStatus): 'same' | 'opposite' |
 /** Where an operator's abandon (DTM's forceStop, when allowed) leaves a transaction: on the side it was decided, `trying` counting as a rollback. */
 export const abandonedStatus = (s: 'trying' | DecidedStatus): FinalStatus => (s === 'committing' ? 'committed' : 'rolled_back');
 export const finalStatus = (s: DecidedStatus): FinalStatus => (s === 'committing' ? 'committed' : 'rolled_back');
-export const phaseOf = (s: DecidedStatus, mode: TxMode = 'tcc'): 'confirm' | 'cancel' | 'compensate' =>
-  mode === 'saga' ? 'compensate' : s === 'committing' ? 'confirm' : 'cancel';
+/** The phase a decided transaction's rounds call: a saga only ever compensates, a message only ever delivers (its `action`). */
+export const phaseOf = (s: DecidedStatus, mode: TxMode = 'tcc'): 'confirm' | 'cancel' | 'compensate' | 'action' =>
+  mode === 'saga' ? 'compensate' : mode === 'msg' ? 'action' : s === 'committing' ? 'confirm' : 'cancel';
 export const doneBranchStatus = (s: DecidedStatus, mode: TxMode = 'tcc'): DoneBranchStatus =>
-  mode === 'saga' ? 'compensated' : s === 'committing' ? 'confirmed' : 'cancelled';
+  mode === 'saga' ? 'compensated' : mode === 'msg' ? 'delivered' : s === 'committing' ? 'confirmed' : 'cancelled';

@@ -23,10 +23,10 @@ export const branchBody = {
   },
 } as const;
 
-/** One step of a saga's begin (PROTOCOL.md v1.2 "Saga"). */
+/** One step of a saga's or a message's begin (PROTOCOL.md v1.2); a saga's needs a compensateUrl, a message's has none. */
 export const stepBody = {
   type: 'object',
-  required: ['branchId', 'actionUrl', 'compensateUrl'],
+  required: ['branchId', 'actionUrl'],
   properties: {
     branchId,
     action: { type: 'string', minLength: 1, maxLength: 256, pattern: NO_NUL },
@@ -42,8 +42,9 @@ export const beginBody = {
   type: 'object',
   properties: {
     mode: { type: 'string', enum: [...TX_MODES] },
-    // the 1–100 bound is the service's (service/saga-input.ts), so a saga with none is refused with the same issue path
+    // the 1–100 bound and which URLs each mode needs are the service's (service/steps-input.ts), so a saga or message with none is refused with the same issue path
     steps: { type: 'array', maxItems: 101, items: stepBody },
+    checkUrl: url,
     xid,
     timeoutMs: { type: 'integer', minimum: LIMITS.minTimeoutMs, maximum: LIMITS.maxTimeoutMs },
     meta: {},

@@ -1,4 +1,4 @@
-import type { Phase } from '@dtx/protocol';
+import type { CallPhase } from '@dtx/protocol';
 import type { Binding } from './raw-statements.js';
 import { clipError } from './records.js';
 
@@ -6,7 +6,7 @@ import { clipError } from './records.js';
 export interface AttemptRecord {
   xid: string;
   branchId: string;
-  phase: Phase;
+  phase: CallPhase;
   /** The `dtx-attempt` the call carried. */
   attempt: number;
   /** When the call was sent, epoch ms. */
@@ -50,7 +50,7 @@ export function attemptFromRow(r: Row): AttemptRecord {
   return {
     xid: String(r.xid),
     branchId: String(r.branch_id),
-    phase: r.phase as Phase,
+    phase: r.phase as CallPhase,
     attempt: Number(r.attempt),
     at: Number(r.called_at),
     durationMs: Number(r.duration_ms),

@@ -3,7 +3,9 @@ import {
   classifyAnswer,
   parseRetryAfter,
   type AnswerKind,
+  MSG_BRANCH_ID,
   type CallbackBody,
+  type CheckBody,
   type Json,
 } from '@dtx/protocol';
 import { Agent, request } from 'undici';
@@ -13,7 +15,8 @@ import { toError } from '../errors.js';
 
 export interface CallRequest {
   url: string;
-  body: CallbackBody;
+  /** A branch's callback, or a message's check-back (which names no branch: its headers carry MSG_BRANCH_ID). */
+  body: CallbackBody | CheckBody;
   attempt: number;
   timeoutMs: number;
   /** Sent besides the protocol's own (the trace context). */
@@ -84,14 +87,18 @@ export class HttpParticipantCaller implements ParticipantCaller {
   /** PROTOCOL.md's callback: the JSON body, signed when a secret is set. */
   #dtxWire(req: CallRequest): { method: 'POST'; url: string; body: string; headers: Record<string, string> } {
     const raw = JSON.stringify(req.body);
+    const to = { xid: req.body.xid, branchId: branchIdOf(req.body), phase: req.body.phase };
     const signing = this.signingSecret ? { secret: this.signingSecret, url: req.url } : undefined;
-    return { method: 'POST', url: req.url, body: raw, headers: { 'content-type': 'application/json', ...callbackHeaders(req.body, req.attempt, raw, signing) } };
+    return { method: 'POST', url: req.url, body: raw, headers: { 'content-type': 'application/json', ...callbackHeaders(to, req.attempt, raw, signing) } };
   }
 
   async close(): Promise<void> {
     await this.#agent.close();
   }
 }
+
+/** The branch a call is for: a check-back is the message's own (MSG_BRANCH_ID). */
+export const branchIdOf = (body: CallbackBody | CheckBody): string => ('branchId' in body ? body.branchId : MSG_BRANCH_ID);
 
 function parseMaybeJson(text: string): Json | undefined {
   if (text.trim() === '') return undefined;

@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../config/options.js';
 import { planAfterRound, type CallOutcome } from '../core/phase2-outcome.js';
 import { roundLeaseMs } from '../core/round-lease.js';
 import { planRound } from '../core/round-plan.js';
+import { readySteps } from '../core/saga-graph.js';
 import { finalStatus, isDecided } from '../core/transitions.js';
 import type { AttemptRecord } from '../log/attempt-records.js';
 import type { DtxLogger } from '../logger.js';
@@ -38,7 +39,8 @@ export type RoundTx = Pick<TxRecord, 'xid' | 'mode' | 'status' | 'order' | 'atte
  * the outcome in one write: finished, or the failed branches and when to retry.
  * Which branches, in which order, is the mode's round plan (core/round-plan.ts): a
  * sequential round stops at the first failure; a saga compensates its called steps
- * one at a time in reverse of the `after` order. A transaction that is
+ * one at a time in reverse of the `after` order; a message delivers its steps by their
+ * `after` lists, each wave once the one before it is delivered. A transaction that is
  * not decided (still trying, or finished) has nothing to drive: its status is returned.
  * Each call is a span under `parent` (recovery's span), else under the transaction's stored trace.
  */
@@ -49,7 +51,7 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
   const { phase, pending, order } = dtmRound(dtm, planRound(tx.mode, tx.status, tx.order, branches));
 
   const timeoutOf = (b: BranchRecord) => b.timeoutMs ?? deps.options.callTimeoutMs;
-  const leaseNeeded = roundLeaseMs(pending.map(timeoutOf), order);
+  const leaseNeeded = roundLeaseMs(pending.map(timeoutOf), order === 'parallel' ? 'parallel' : 'sequential');
   if (leaseNeeded > deps.leaseMs && !(await deps.log.write((trx) => extendLease(trx, tx.xid, tx.status, deps.now() + leaseNeeded)))) {
     return tx.status; // finished by another process meanwhile
   }
@@ -58,7 +60,8 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
   const outcomes: (CallOutcome & { action: string | null })[] = [];
   const calls: AttemptRecord[] = [];
   const callOne = async (b: BranchRecord): Promise<CallOutcome & { action: string | null }> => {
-    const url = phase === 'confirm' ? b.confirmUrl : b.cancelUrl;
+    // a message's delivery calls its action's URL, kept as confirm_url
+    const url = phase === 'confirm' || phase === 'action' ? b.confirmUrl : b.cancelUrl;
     const tryResult = parseJson(b.tryResultJson);
     // a saga's compensation gets its action's `result`; a TCC confirm or cancel its `tryResult`
     const resultKey = phase === 'compensate' ? 'result' : 'tryResult';
@@ -87,6 +90,17 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
       const o = await callOne(b);
       outcomes.push(o);
       if (!o.ok) break;
+    }
+  } else if (order === 'after') {
+    // steps done before this round count as done: only the pending ones wait for each other
+    const byId = new Map(pending.map((b) => [b.branchId, b]));
+    const graph = pending.map((b) => ({ branchId: b.branchId, after: (b.afterIds ?? []).filter((id) => byId.has(id)) }));
+    const done = new Set<string>();
+    for (let wave = readySteps(graph, done, new Set()); wave.length > 0; wave = readySteps(graph, done, new Set())) {
+      const answered = await Promise.all(wave.map((id) => callOne(byId.get(id)!)));
+      outcomes.push(...answered);
+      if (answered.some((o) => !o.ok)) break;
+      for (const o of answered) done.add(o.branchId);
     }
   } else {
     outcomes.push(...(await Promise.all(pending.map(callOne))));

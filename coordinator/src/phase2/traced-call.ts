@@ -1,10 +1,9 @@
-import type { Phase } from '@dtx/protocol';
 import { SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
 import type { AttemptRecord } from '../log/attempt-records.js';
 import type { DtxLogger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { callbackTraceHeaders, tracer } from '../tracing/trace-context.js';
-import type { CallAnswer, CallRequest, ParticipantCaller } from './participant-caller.js';
+import { branchIdOf, type CallAnswer, type CallRequest, type ParticipantCaller } from './participant-caller.js';
 
 export interface TracedCallDeps {
   caller: ParticipantCaller;
@@ -25,7 +24,8 @@ export interface TracedCall {
  * in the histogram, a log line when it fails, and its attempt record for the history.
  */
 export async function tracedCall(deps: TracedCallDeps, req: CallRequest, action: string | null, parent: Context): Promise<TracedCall> {
-  const { xid, branchId, phase } = req.body;
+  const { xid, phase } = req.body;
+  const branchId = branchIdOf(req.body);
   const span = tracer.startSpan(
     `dtx ${phase} ${action ?? branchId}`,
     { kind: SpanKind.CLIENT, attributes: { 'dtx.xid': xid, 'dtx.branch_id': branchId, 'dtx.phase': phase, 'dtx.attempt': req.attempt, 'http.request.method': 'POST', 'url.full': req.url } },
@@ -41,5 +41,5 @@ export async function tracedCall(deps: TracedCallDeps, req: CallRequest, action:
   span.end();
   deps.metrics?.callSeconds.observe({ phase, outcome: answer.kind }, durationMs / 1000);
   if (!ok) deps.logger?.warn({ xid, branchId, phase, attempt: req.attempt, httpStatus: answer.status, error: answer.error, url: req.url }, 'participant call failed');
-  return { answer, record: { xid, branchId, phase: phase as Phase, attempt: req.attempt, at, durationMs, httpStatus: answer.status, ok, error: ok ? null : (answer.error ?? 'failed') } };
+  return { answer, record: { xid, branchId, phase, attempt: req.attempt, at, durationMs, httpStatus: answer.status, ok, error: ok ? null : (answer.error ?? 'failed') } };
 }

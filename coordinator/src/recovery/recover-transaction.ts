@@ -7,6 +7,7 @@ import { claimForRecovery } from '../log/transitions/claimForRecovery.js';
 import { markRollingBack } from '../log/transitions/markRollingBack.js';
 import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
 import { driveSaga } from '../saga/drive-saga.js';
+import { checkBack } from './check-back.js';
 import { contextOf, inSpan } from '../tracing/trace-context.js';
 
 /**
@@ -15,7 +16,8 @@ import { contextOf, inSpan } from '../tracing/trace-context.js';
  * time), roll back a `trying` one whose deadline passed, then run a phase-2 round.
  * A claim on a `trying` transaction only entitles recovery to try that rollback: if
  * the initiator decided first, the decider drives it. A `trying` saga before its
- * deadline is different: its forward path is resumed (saga/drive-saga.ts). Returns null when another
+ * deadline is different: its forward path is resumed (saga/drive-saga.ts); and a `trying`
+ * message past its deadline is checked back (check-back.ts). Returns null when another
  * process holds it or it is no longer due. The recovery is a span in the transaction's trace.
  */
 export async function recoverTransaction(deps: Phase2Deps, xid: string): Promise<TxStatus | null> {
@@ -40,6 +42,8 @@ async function recoverClaimed(deps: Phase2Deps, tx: TxRecord, ctx: Context): Pro
     const found = await deps.log.read((db) => readTxWithBranches(db, xid));
     return found ? driveSaga(deps, found.tx, found.branches, ctx) : null;
   }
+  // a message is never rolled back by its deadline: its producer is asked
+  if (seen === 'trying' && tx.mode === 'msg') return checkBack(deps, tx, ctx);
   if (seen === 'trying') {
     const at = deps.now();
     const won = await deps.log.write((trx) => markRollingBack(trx, xid, 'timeout', at, at + deps.leaseMs));

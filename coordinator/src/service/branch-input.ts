@@ -19,7 +19,7 @@ export function branchRecord(
   const urls = { tryUrl: req.tryUrl, confirmUrl: req.confirmUrl, cancelUrl: req.cancelUrl };
   for (const [name, url] of Object.entries(urls)) {
     if (url === undefined) continue;
-    checkUrl(url, `${path}/${name}`, options.allowedOrigins);
+    checkParticipantUrl(url, `${path}/${name}`, options.allowedOrigins);
   }
   const payloadJson = req.payload === undefined ? null : canonicalJson(req.payload);
   if (payloadJson !== null && Buffer.byteLength(payloadJson) > LIMITS.payloadBytes) {
@@ -41,7 +41,8 @@ export function branchRecord(
   );
 }
 
-function checkUrl(url: string, path: string, allowed: string[]): void {
+/** An absolute http(s) URL without credentials, inside the allowlist when there is one; else refused before anything is written. */
+export function checkParticipantUrl(url: string, path: string, allowed: string[]): void {
   let u: URL;
   try {
     u = new URL(url);

@@ -1,7 +1,7 @@
 import { newXid, type AttemptView, type BeginRequest, type DecideRequest, type RegisterBranchRequest, type TryReportBody, type TxMode, type TxStatus, type TxSummary, type TxView } from '@dtx/protocol';
 import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { isFinal, type Verb } from '../core/transitions.js';
+import { isDecided, isFinal, type Verb } from '../core/transitions.js';
 import { InvalidRequestError, PayloadTooLargeError, TxCommittedError, TxExistsError, TxNotFoundError, TxRolledBackError } from '../errors.js';
 import { listTransactions } from '../log/queries/listTransactions.js';
 import { readAttempts } from '../log/queries/readAttempts.js';
@@ -25,6 +25,7 @@ import { repeatDriven, runDriven, triesHeldFor, type DrivenDeps } from './driven
 import type { StoredTrace } from '../tracing/trace-context.js';
 import { attemptView, beginView, drivenView, traceIdOf, txSummary, txView } from './views.js';
 import { beginSaga } from './saga-begin.js';
+import { beginMessage } from './msg-begin.js';
 
 /** Longest a `"wait": true` request waits for phase 2. */
 const WAIT_TRUE_MS = 30_000;
@@ -78,8 +79,10 @@ export class CoordinatorService {
     const timeoutMs = req.timeoutMs ?? LIMITS.defaultTimeoutMs;
     const metaJson = req.meta === undefined ? null : canonicalJson(req.meta);
     if (metaJson !== null && Buffer.byteLength(metaJson) > LIMITS.metaBytes) throw new PayloadTooLargeError('meta', LIMITS.metaBytes);
+    if (req.checkUrl !== undefined && req.mode !== 'msg') throw new InvalidRequestError('checkUrl belongs to a message', [{ path: '/checkUrl', message: 'needs "mode": "msg"' }]);
     if (req.mode === 'saga') return beginSaga(this.#driven, { xid, timeoutMs, metaJson, waitTrueMs: WAIT_TRUE_MS, dtmJson }, req, trace);
-    if (req.steps !== undefined) throw new InvalidRequestError('steps belong to a saga', [{ path: '/steps', message: 'needs "mode": "saga"' }]);
+    if (req.mode === 'msg') return beginMessage(this.#driven, { xid, timeoutMs, metaJson, dtmJson }, req, trace);
+    if (req.steps !== undefined) throw new InvalidRequestError('steps belong to a saga or a message', [{ path: '/steps', message: 'needs "mode": "saga" or "msg"' }]);
     const branchReqs = req.branches ?? [];
     if (req.drive && branchReqs.length === 0) {
       throw new InvalidRequestError('drive needs branches', [{ path: '/branches', message: 'must list at least one branch when drive is true' }]);
@@ -141,13 +144,15 @@ export class CoordinatorService {
     if (!d.won && d.sagaCommit) throw new InvalidRequestError('a saga commits itself when its last step is done', [{ path: '/commit', message: `transaction ${xid} is a saga` }]);
     // a label from a fixed set: d.reason names a branch, and client-chosen labels would grow without bound
     if (d.won) {
-      // only a rollback may be a saga's (a commit request on one is refused above): read its mode then
-      const mode = verb === 'commit' ? 'tcc' : ((await this.deps.log.read((db) => readTx(db, xid)))?.mode ?? 'tcc');
+      // a message's decision names its mode; else only a rollback may be a saga's (a commit request on one is refused above): read its mode then
+      const mode = d.mode ?? (verb === 'commit' ? 'tcc' : ((await this.deps.log.read((db) => readTx(db, xid)))?.mode ?? 'tcc'));
       this.deps.metrics.decisions.inc({ decision: d.decided, reason: verb === d.decided ? 'requested' : d.reason === 'timeout' ? 'timeout' : 'try failed', mode });
       this.deps.logger?.info({ xid, decision: d.decided, reason: d.reason, requested: verb }, 'decision');
+      if (d.status === 'rolled_back') this.deps.metrics.finished.inc({ status: 'rolled_back' });
     }
     let status = d.status;
-    const running = d.won ? this.#rounds.start(xid) : this.#rounds.running(xid);
+    // a message rolled back is final at once: no round to run
+    const running = d.won && isDecided(d.status) ? this.#rounds.start(xid) : this.#rounds.running(xid);
     if (d.refused && verb === 'commit') throw new TxRolledBackError(xid, status, d.reason);
     if (d.refused) throw new TxCommittedError(xid, status);
     const waitMs = opts.wait === true ? WAIT_TRUE_MS : typeof opts.wait === 'number' ? opts.wait : 0;

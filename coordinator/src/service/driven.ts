@@ -3,7 +3,7 @@ import type { DtxLogger } from '../logger.js';
 import { contextOf } from '../tracing/trace-context.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { roundLeaseMs } from '../core/round-lease.js';
-import { doneBranchStatus, isFinal } from '../core/transitions.js';
+import { doneBranchStatus, isDecided, isFinal } from '../core/transitions.js';
 import { triedStatus } from '../core/try-outcome.js';
 import { readTx, readTxWithBranches } from '../log/queries/readTransaction.js';
 import type { BranchRecord, TxRecord } from '../log/records.js';
@@ -66,7 +66,8 @@ export async function runDriven(deps: DrivenDeps, tx: TxRecord, branches: Branch
   const d = commit
     ? await deps.log.apply(commitWrite, { xid: tx.xid, now, leaseMs: o.phase2LeaseMs, tries: outcomes.map((r) => ({ xid: tx.xid, branchId: r.branchId, resultJson: r.resultJson })), calls })
     : await deps.log.write((trx) => rollBackAfterTries(trx, tx.xid, outcomes, calls, reason, now, o.phase2LeaseMs));
-  if (!d.won) return readView(deps.log, tx.xid); // recovery rolled it back first (deadline)
+  // not won: recovery rolled it back first (deadline); a driven transaction is TCC, so a won decision is never final at once
+  if (!d.won || !isDecided(d.status)) return readView(deps.log, tx.xid);
   deps.metrics.decisions.inc({ decision: d.decided, reason: d.decided === 'commit' ? 'requested' : 'try failed', mode: 'tcc' });
   deps.logger?.info({ xid: tx.xid, decision: d.decided, reason: d.reason, by: 'driven' }, 'decision');
 

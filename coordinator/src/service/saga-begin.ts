@@ -8,17 +8,18 @@ import { newTxRecord, type TxRecord } from '../log/records.js';
 import { insertTransactionWrite } from '../log/transitions/insertTransaction.js';
 import type { StoredTrace } from '../tracing/trace-context.js';
 import type { DrivenDeps } from './driven.js';
-import { sagaSteps, sameSteps } from './saga-input.js';
-import { sagaView } from './views.js';
+import { sameSteps, stepRecords } from './steps-input.js';
+import { stepsView } from './views.js';
 
 /** A saga's begin answer: 200 once it ended within the request's time, 202 while it still runs (or was not waited for). */
 export interface SagaAnswer {
   created: boolean;
   code: 200 | 202;
-  view: ReturnType<typeof sagaView>;
+  view: ReturnType<typeof stepsView>;
 }
 
-export interface SagaBegin {
+/** A saga's or a message's begin, as the service resolved it. */
+export interface StepsBegin {
   xid: string;
   timeoutMs: number;
   metaJson: string | null;
@@ -35,10 +36,10 @@ export interface SagaBegin {
  * leaves it to recovery once the hold lapses. A repeat with the same steps answers the
  * saga's state (waiting as the first request would have); other settings are TX_EXISTS.
  */
-export async function beginSaga(deps: DrivenDeps, b: SagaBegin, req: BeginRequest, trace?: StoredTrace): Promise<SagaAnswer> {
+export async function beginSaga(deps: DrivenDeps, b: StepsBegin, req: BeginRequest, trace?: StoredTrace): Promise<SagaAnswer> {
   const now = deps.now();
   // the steps that run first are marked called, and the saga held for their calls, by the begin's own write
-  const checked = sagaSteps(b.xid, req, now, deps.options);
+  const checked = stepRecords(b.xid, 'saga', req, now, deps.options);
   const first = new Set(readySteps(checked.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] })), new Set(), new Set()));
   const steps = checked.map((s) => (first.has(s.branchId) ? { ...s, calledAt: now } : s));
   const callsMs = Math.max(...steps.filter((s) => first.has(s.branchId)).map((s) => s.timeoutMs ?? deps.options.callTimeoutMs));
@@ -62,5 +63,5 @@ export async function beginSaga(deps: DrivenDeps, b: SagaBegin, req: BeginReques
 
 async function answer(deps: DrivenDeps, xid: string, created: boolean): Promise<SagaAnswer> {
   const found = (await deps.log.read((db) => readTxWithBranches(db, xid)))!;
-  return { created, code: isFinal(found.tx.status) ? 200 : 202, view: sagaView(found.tx, found.branches) };
+  return { created, code: isFinal(found.tx.status) ? 200 : 202, view: stepsView(found.tx, found.branches) };
 }

@@ -23,7 +23,7 @@ export function txSummary(t: TxRecord): TxSummary {
   };
 }
 
-/** A branch; a saga step's action result is its `result`, a TCC branch's try result its `tryResult`. */
+/** A branch; a step's action result is its `result`, a TCC branch's try result its `tryResult`. */
 export function branchView(b: BranchRecord, mode: TxRecord['mode'] = 'tcc'): BranchView {
   const tryResult = parseJson(b.tryResultJson);
   return {
@@ -33,7 +33,7 @@ export function branchView(b: BranchRecord, mode: TxRecord['mode'] = 'tcc'): Bra
     attempts: b.attempts,
     lastError: b.lastError,
     updatedAt: iso(b.updatedAt),
-    ...(tryResult !== undefined ? { [mode === 'saga' ? 'result' : 'tryResult']: tryResult } : {}),
+    ...(tryResult !== undefined ? { [mode === 'tcc' ? 'tryResult' : 'result']: tryResult } : {}),
   };
 }
 
@@ -65,8 +65,8 @@ export function drivenView(t: TxRecord, branches: BranchRecord[]) {
   };
 }
 
-/** A saga begin's answer (v1.2): its current (or final) status and each step's status and result. */
-export function sagaView(t: TxRecord, steps: BranchRecord[]) {
+/** A saga's or a message's begin answer (v1.2): its current (or final) status and each step's status (and a saga step's result). */
+export function stepsView(t: TxRecord, steps: BranchRecord[]) {
   return {
     ...beginView(t),
     mode: t.mode,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { TxStatus } from '@dtx/protocol';
+import type { TxMode, TxStatus } from '@dtx/protocol';
 import { verbAgainst, type DecidedStatus, type Verb } from '../../core/transitions.js';
 import type { TryOutcome } from '../../core/try-outcome.js';
 import type { AttemptRecord } from '../attempt-records.js';
@@ -7,6 +7,8 @@ import { failedTry, readStatus } from '../queries/readStatus.js';
 import { NotCoalesced, type BatchableWrite } from '../write-batcher.js';
 import { markCommitting, markCommittingAll } from './markCommitting.js';
 import { markRollingBack } from './markRollingBack.js';
+import { commitMessage } from './commitMessage.js';
+import { rollBackMessage } from './rollBackMessage.js';
 import { recordAttempts } from './recordAttempts.js';
 import { recordDrivenTries, recordDrivenTriesAll, type SucceededTry } from './recordDrivenTries.js';
 import { recordCommitReports, recordCommitReportsAll } from './recordTryReport.js';
@@ -17,7 +19,8 @@ import { recordCommitReports, recordCommitReportsAll } from './recordTryReport.j
  * `refused`: decided the other way already (or a commit that had to roll back): the API answers 409.
  */
 export type Decision =
-  | { won: true; decided: Verb; status: DecidedStatus; refused: boolean; reason: string | null }
+  // a message rolled back is final at once (nothing to call); `mode` when the decision had to read it
+  | { won: true; decided: Verb; status: DecidedStatus | 'rolled_back'; refused: boolean; reason: string | null; mode?: TxMode }
   | { won: false; status: TxStatus; refused: boolean; reason: string | null; sagaCommit?: true };
 
 const committed = (): Decision => ({ won: true, refused: false, status: 'committing', decided: 'commit', reason: null });
@@ -45,6 +48,8 @@ export async function decide(
   const { status, reason: decidedReason, mode } = await readStatus(trx, xid);
   // a saga commits itself when its last step is done: a commit request is refused, whatever its status
   if (verb === 'commit' && mode === 'saga') return { won: false, refused: false, status, reason: decidedReason, sagaCommit: true };
+  // a message takes neither guarded update above; its own decisions are taken whatever its deadline
+  if (mode === 'msg' && status === 'trying') return decideMessage(trx, xid, verb, reason, now, leaseMs);
   const against = verbAgainst(verb, status);
   if (against !== 'undecided') return { won: false, refused: against === 'opposite', status, reason: decidedReason };
   // still trying, yet the commit was refused: the deadline passed or a try failed
@@ -54,6 +59,15 @@ export async function decide(
   return won
     ? { won, refused: true, status: 'rolling_back', decided: 'rollback', reason: why }
     : { won, refused: true, status: 'rolling_back', reason: why };
+}
+
+async function decideMessage(trx: Knex.Transaction, xid: string, verb: Verb, reason: string | undefined, now: number, leaseMs: number): Promise<Decision> {
+  const why = reason ?? 'rollback requested';
+  const won = verb === 'commit' ? await commitMessage(trx, xid, now, now + leaseMs) : await rollBackMessage(trx, xid, why, now);
+  if (won) return { won, refused: false, decided: verb, status: verb === 'commit' ? 'committing' : 'rolled_back', reason: verb === 'commit' ? null : why, mode: 'msg' };
+  // lost to a decision taken between the read and this update (a check-back's): the winner's status answers
+  const after = await readStatus(trx, xid);
+  return { won: false, refused: verbAgainst(verb, after.status) === 'opposite', status: after.status, reason: after.reason };
 }
 
 /** Driven mode's rollback: the outcomes of the tries the coordinator called (and their calls, for the history), and the decision, in one write. */

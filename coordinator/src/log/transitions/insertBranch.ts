@@ -21,7 +21,7 @@ export async function insertBranch(trx: Knex.Transaction, b: Omit<BranchRecord, 
   if (existing && sameRegistration(branchFromRow(existing), b)) return { created: false };
   if (!locked) {
     const tx = await readStatus(trx, b.xid);
-    if (tx.mode === 'saga') throw new InvalidRequestError('a saga’s steps are given at its begin', [{ path: '/branchId', message: `transaction ${b.xid} is a saga` }]);
+    if (tx.mode !== 'tcc') throw new InvalidRequestError(`a ${tx.mode}’s steps are given at its begin`, [{ path: '/branchId', message: `transaction ${b.xid} is a ${tx.mode}` }]);
     throw new TxNotTryingError(b.xid, tx.status);
   }
   if (existing) throw new BranchConflictError(b.xid, b.branchId);

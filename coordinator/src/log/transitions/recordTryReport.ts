@@ -38,7 +38,7 @@ export async function recordTryReport(trx: Knex.Transaction, xid: string, report
     return;
   }
   const tx = await readStatus(trx, xid);
-  if (tx.mode === 'saga') throw new InvalidRequestError('a saga step’s outcome is its action’s answer', [{ path: '/branchId', message: `transaction ${xid} is a saga` }]);
+  if (tx.mode !== 'tcc') throw new InvalidRequestError(`a ${tx.mode} step’s outcome is its action’s answer`, [{ path: '/branchId', message: `transaction ${xid} is a ${tx.mode}` }]);
   const branch = await trx(BRANCH_TABLE).where({ xid, branch_id: r.branchId }).first('status', 'try_result');
   if (!branch) throw new BranchNotFoundError(xid, r.branchId);
   if (isRepeatReport({ status: branch.status, tryResultJson: branch.try_result ?? null }, r)) return;

@@ -5,26 +5,30 @@ import { InvalidRequestError } from '../errors.js';
 import type { BranchRecord } from '../log/records.js';
 import { branchRecord } from './branch-input.js';
 
-/** Most steps a saga may have (PROTOCOL.md v1.2). */
-export const MAX_SAGA_STEPS = 100;
+/** Most steps a saga or a message may have (PROTOCOL.md v1.2). */
+export const MAX_STEPS = 100;
 
 /**
- * Checks a saga's begin beyond its JSON schema (1–100 steps, unique ids, an `after`
- * graph without unknown steps or cycles, URLs and payloads as for branches) and turns
- * its steps into branch records: the action's URL as try_url (and confirm_url), the
- * compensation's as cancel_url, the effective `after` list. Refuses before anything is written.
+ * Checks the steps of a saga's or a message's begin beyond their JSON schema (1–100
+ * steps, unique ids, an `after` graph without unknown steps or cycles, URLs and payloads
+ * as for branches; a saga's steps each with a compensateUrl, a message's with none) and
+ * turns them into branch records: the action's URL as try_url and confirm_url, a saga's
+ * compensation's as cancel_url (a message's is empty: never called), the effective
+ * `after` list. Refuses before anything is written.
  */
-export function sagaSteps(xid: string, req: BeginRequest, now: number, options: Pick<ResolvedOptions, 'allowedOrigins'>): BranchRecord[] {
+export function stepRecords(xid: string, mode: 'saga' | 'msg', req: BeginRequest, now: number, options: Pick<ResolvedOptions, 'allowedOrigins'>): BranchRecord[] {
   const invalid = (message: string, path: string, detail: string) => new InvalidRequestError(message, [{ path, message: detail }]);
   if (req.branches !== undefined || req.drive !== undefined || req.order !== undefined) {
-    throw invalid('a saga lists steps, not branches', '/branches', 'branches, drive and order are TCC fields: a saga takes steps');
+    throw invalid(`a ${mode} lists steps, not branches`, '/branches', `branches, drive and order are TCC fields: a ${mode} takes steps`);
   }
   const steps: SagaStepRequest[] = req.steps ?? [];
-  if (steps.length < 1 || steps.length > MAX_SAGA_STEPS) throw invalid(`a saga has 1–${MAX_SAGA_STEPS} steps`, '/steps', `must list 1–${MAX_SAGA_STEPS} steps`);
+  if (steps.length < 1 || steps.length > MAX_STEPS) throw invalid(`a ${mode} has 1–${MAX_STEPS} steps`, '/steps', `must list 1–${MAX_STEPS} steps`);
   const seen = new Set<string>();
   steps.forEach((s, i) => {
     if (seen.has(s.branchId)) throw invalid(`step ${s.branchId} is listed twice`, `/steps/${i}/branchId`, 'must be unique');
     seen.add(s.branchId);
+    if (mode === 'saga' && s.compensateUrl === undefined) throw invalid('a saga step needs a compensateUrl', `/steps/${i}/compensateUrl`, 'is required in a saga');
+    if (mode === 'msg' && s.compensateUrl !== undefined) throw invalid('a message step is never compensated', `/steps/${i}/compensateUrl`, 'is not allowed in a message');
   });
   const graph = topologicalOrder(steps);
   if ('problems' in graph) {
@@ -32,8 +36,9 @@ export function sagaSteps(xid: string, req: BeginRequest, now: number, options: 
   }
   const after = effectiveAfter(steps);
   return steps.map((s, i) => {
-    const branch = { branchId: s.branchId, action: s.action, tryUrl: s.actionUrl, confirmUrl: s.actionUrl, cancelUrl: s.compensateUrl, payload: s.payload, timeoutMs: s.timeoutMs };
-    return { ...branchRecord(xid, branch, i + 1, now, options, `/steps/${i}`), afterIds: after[i]! };
+    const branch = { branchId: s.branchId, action: s.action, tryUrl: s.actionUrl, confirmUrl: s.actionUrl, cancelUrl: s.compensateUrl ?? s.actionUrl, payload: s.payload, timeoutMs: s.timeoutMs };
+    const record = branchRecord(xid, branch, i + 1, now, options, `/steps/${i}`);
+    return { ...record, cancelUrl: s.compensateUrl ?? '', afterIds: after[i]! };
   });
 }
 
