@@ -22,6 +22,12 @@ describe('DTM’s branch-call dialect (pure)', () => {
     ['tcc', 'cancel', 200, '{"dtm_result":"FAILURE"}', 'retry'],
     ['xa', 'confirm', 204, '', 'retry'],
     ['msg', 'action', 409, '', 'retry'],
+    // a message's check-back: FAILURE is final, ONGOING and errors ask again
+    ['msg', 'check', 409, '', 'rejected'],
+    ['msg', 'check', 200, '{"dtm_result":"FAILURE"}', 'rejected'],
+    ['msg', 'check', 425, '', 'retry'],
+    ['msg', 'check', 500, '', 'retry'],
+    ['msg', 'check', 200, '', 'ok'],
   ] as const)('%s %s answered %s %s is %s', (type, phase, status, text, kind) => {
     expect(classifyDtmAnswer(type, phase, status, text)).toBe(kind);
   });
@@ -36,6 +42,7 @@ describe('DTM’s branch-call dialect (pure)', () => {
     expect(call).toEqual({ method: 'POST', url: 'http://p/confirm?keep=1&gid=g1&trans_type=tcc&branch_id=01&op=confirm', body: '{"amount": 30}', headers: { 'content-type': 'application/json', 'x-a': '1' } });
     expect(dtmWireCall(o, { url: 'http://p/c', xid: 'g1', branchId: '01', phase: 'cancel', payload: undefined })).toMatchObject({ method: 'GET', body: undefined });
     expect(dtmWireCall({ trans_type: 'xa' }, { url: 'http://p/x', xid: 'g', branchId: '01', phase: 'confirm', payload: undefined })).toMatchObject({ method: 'POST', body: '', url: 'http://p/x?gid=g&trans_type=xa&branch_id=01&op=commit' });
+    expect(dtmWireCall({ trans_type: 'msg' }, { url: 'http://p/qp', xid: 'g', phase: 'check' })).toMatchObject({ method: 'GET', body: undefined, url: 'http://p/qp?gid=g&trans_type=msg&branch_id=00&op=msg' });
   });
 
   test('statuses as DTM names them; a trying saga is already submitted', () => {

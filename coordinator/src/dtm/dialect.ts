@@ -18,7 +18,6 @@ export interface DtmOptions {
   retry_limit?: number;
   /** Saga `{"concurrent","orders"}`, msg `{"delay"}`: DTM's JSON text as sent. */
   custom_data?: string;
-  query_prepared?: string;
   concurrent?: boolean;
 }
 

@@ -23,7 +23,7 @@ export async function listDtm(log: TransactionLog, q: Record<string, string | un
   const statuses = q.status ? dtxStatusesOf(q.status) : null;
   if (q.status && !statuses) throw failure(`status ${q.status} is not one of DTM's`, 'INVALID_REQUEST');
   if (q.transType && !isDtmTransType(q.transType)) throw failure(`transType ${q.transType} is not one of tcc, xa, saga, msg`, 'INVALID_REQUEST');
-  const mode: TxMode | undefined = q.transType === 'saga' ? 'saga' : q.transType === 'tcc' || q.transType === 'xa' ? 'tcc' : undefined;
+  const mode: TxMode | undefined = q.transType === 'tcc' || q.transType === 'xa' ? 'tcc' : (q.transType as TxMode | undefined);
   const after = q.position ? decodeCursor(q.position) : undefined;
   const createdFrom = epochMs(q.createTimeStart, 'createTimeStart');
   const createdBefore = epochMs(q.createTimeEnd, 'createTimeEnd');

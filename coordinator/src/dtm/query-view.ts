@@ -33,7 +33,7 @@ export function dtmTransaction(tx: TxRecord): Record<string, unknown> {
   };
   if (o !== null) row.options = JSON.stringify(o);
   if (o?.custom_data) row.custom_data = o.custom_data;
-  if (o?.query_prepared) row.query_prepared = o.query_prepared;
+  if (tx.checkUrl !== null) row.query_prepared = tx.checkUrl;
   if (tx.reason !== null && (status === 'aborting' || status === 'failed')) row.rollback_reason = tx.reason;
   if (tx.finishedAt !== null) row[status === 'succeed' ? 'finish_time' : 'rollback_time'] = iso(tx.finishedAt);
   if (tx.nextRetryAt !== null && tx.finishedAt === null) row.next_cron_time = iso(tx.nextRetryAt);
@@ -44,9 +44,10 @@ export function dtmTransaction(tx: TxRecord): Record<string, unknown> {
 type RowStatus = 'prepared' | 'succeed' | 'failed';
 
 /**
- * DTM's two rows per branch, in registration order: TCC `[cancel, confirm]`, XA
- * `[rollback, commit]`, saga `[compensate, action]`. `bin_data` is the payload's bytes in
- * base64. A compensated saga step's action row says how its action ended by its last call.
+ * DTM's rows per branch, in registration order: TCC `[cancel, confirm]`, XA
+ * `[rollback, commit]`, saga `[compensate, action]`, a message's step `[action]` alone.
+ * `bin_data` is the payload's bytes in base64. A compensated saga step's action row says
+ * how its action ended by its last call.
  */
 export function dtmBranches(tx: TxRecord, branches: readonly BranchRecord[], attempts: readonly AttemptRecord[]): Record<string, unknown>[] {
   const transType = transTypeOf(tx);
@@ -56,13 +57,16 @@ export function dtmBranches(tx: TxRecord, branches: readonly BranchRecord[], att
     const raw = payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload);
     const [undo, doIt] = rowStatuses(transType, b, attempts);
     const saga = transType === 'saga';
-    const pair: [string, string, RowStatus][] = [
-      [saga ? 'compensate' : dtmOp(transType, 'cancel'), b.cancelUrl, undo],
-      [saga ? 'action' : dtmOp(transType, 'confirm'), saga ? (b.tryUrl ?? b.confirmUrl) : b.confirmUrl, doIt],
-    ];
+    const pair: [string, string, RowStatus][] =
+      transType === 'msg'
+        ? [['action', b.confirmUrl, doIt]]
+        : [
+            [saga ? 'compensate' : dtmOp(transType, 'cancel'), b.cancelUrl, undo],
+            [saga ? 'action' : dtmOp(transType, 'confirm'), saga ? (b.tryUrl ?? b.confirmUrl) : b.confirmUrl, doIt],
+          ];
     pair.forEach(([op, url, status], i) => {
       const row: Record<string, unknown> = {
-        id: b.seq * 2 - 1 + i,
+        id: rows.length + 1,
         create_time: iso(b.createdAt),
         update_time: iso(b.updatedAt),
         gid: tx.xid,
@@ -86,6 +90,7 @@ function rowStatuses(transType: DtmTransType, b: BranchRecord, attempts: readonl
     case 'cancelled':
       return ['succeed', 'prepared'];
     case 'done':
+    case 'delivered':
       return ['prepared', 'succeed'];
     case 'failed':
       return ['prepared', 'failed'];

@@ -13,6 +13,7 @@ import { failure, ongoing, serverError, SUCCESS } from './answers.js';
 import { dtmOptionsJson, parseDtmOptions, type DtmOptions } from './dialect.js';
 import { listDtm } from './list.js';
 import { dtmBranches, dtmTransaction } from './query-view.js';
+import { msgStepRequests } from './msg-steps.js';
 import { sagaStepRequests } from './saga-steps.js';
 import { checkBranchId, checkGid, parseTrans, payloadOf, type DtmTrans } from './trans-body.js';
 
@@ -39,18 +40,17 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
   app.get(`${PREFIX}/version`, doc('The server version'), async () => ({ version: `dtx-${VERSION}` }));
   app.get(`${PREFIX}/newGid`, doc('A new gid (a DTX xid)'), async () => ({ gid: newXid(), ...SUCCESS }));
 
-  app.post(`${PREFIX}/prepare`, doc('Begin a tcc or xa transaction (DTM trans body)'), async (req) => {
+  app.post(`${PREFIX}/prepare`, doc('Begin a tcc, xa or msg transaction (DTM trans body)'), async (req) => {
     const t = parseTrans(req.body);
-    if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`prepare of a ${t.transType} is not served yet`, 'INVALID_REQUEST');
+    if (t.transType === 'saga') throw failure('a saga is not prepared: submit it', 'INVALID_REQUEST');
     await begin(req, t);
     return SUCCESS;
   });
 
-  app.post(`${PREFIX}/submit`, doc('Commit a tcc/xa transaction, or run a saga (DTM trans body); wait_result answers after the end'), async (req) => {
+  app.post(`${PREFIX}/submit`, doc('Commit a tcc, xa or msg transaction, or run a saga (DTM trans body); wait_result answers after one round'), async (req) => {
     const t = parseTrans(req.body);
     if (t.transType === 'saga') return submitSaga(req, t);
-    if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`submit of a ${t.transType} is not served yet`, 'INVALID_REQUEST');
-    // DTM saves a submit of an unknown TCC as a transaction with no branches: begun here, it commits at once
+    // DTM saves a submit of an unknown gid as it is (a TCC with no branches, a msg not prepared) and processes it
     const tx = (await read(t.gid)) ?? (await begin(req, t));
     dtmOf(tx, t.transType);
     const wait = t.waitResult;
@@ -61,10 +61,10 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     throw ongoing(now?.lastError ?? `transaction ${t.gid} is ${d.status}`);
   });
 
-  app.post(`${PREFIX}/abort`, doc('Roll back a prepared tcc/xa transaction ({gid, trans_type, rollback_reason?}); refused after a commit'), async (req) => {
+  app.post(`${PREFIX}/abort`, doc('Roll back a prepared tcc, xa or msg transaction ({gid, trans_type, rollback_reason?}); refused after a commit'), async (req) => {
     const t = parseTrans(req.body);
-    // DTM checks the request's trans_type: an abort of a tcc or xa must say so
-    if (t.transType !== 'tcc' && t.transType !== 'xa') throw failure(`trans type: '${t.transType}' current status 'prepared', cannot abort`);
+    // DTM checks the request's trans_type: an abort must name the transaction's
+    if (t.transType === 'saga') throw failure(`trans type: '${t.transType}' current status 'submitted', cannot abort`);
     const tx = await read(t.gid);
     if (!tx) throw serverError(`no transaction with gid ${t.gid}`, 'TX_NOT_FOUND');
     dtmOf(tx, t.transType);
@@ -125,8 +125,16 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
     return SUCCESS;
   });
 
+  /** A tcc or xa transaction begun with no branches, or a message with its steps (checked back at query_prepared). */
   async function begin(req: FastifyRequest, t: DtmTrans): Promise<TxRecord> {
-    await service.begin({ xid: t.gid, timeoutMs: timeoutToFailMs(t) }, traceOfRequest(req), dtmOptionsJson(t.options));
+    const timeoutMs = timeoutToFailMs(t);
+    if (t.transType === 'msg') {
+      if (t.queryPrepared === null) throw failure('a msg needs query_prepared: DTX checks back a message whose producer went quiet', 'INVALID_REQUEST');
+      const steps = msgStepRequests(t, requestTimeoutMs(t.options, options));
+      await service.begin({ xid: t.gid, timeoutMs, mode: 'msg', checkUrl: t.queryPrepared, steps }, traceOfRequest(req), dtmOptionsJson(t.options));
+    } else {
+      await service.begin({ xid: t.gid, timeoutMs }, traceOfRequest(req), dtmOptionsJson(t.options));
+    }
     return (await read(t.gid))!;
   }
 

@@ -20,6 +20,8 @@ export interface DtmTrans {
   rollbackReason: string | null;
   /** Answer once the transaction ended (per request, so not kept with it). */
   waitResult: boolean;
+  /** A message's check-back URL (kept as its checkUrl). */
+  queryPrepared: string | null;
 }
 
 const XID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -62,17 +64,19 @@ export function parseTrans(body: unknown): DtmTrans {
     }
     if (Object.keys(headers).length > 0) options.branch_headers = headers as Record<string, string>;
   }
-  for (const name of ['custom_data', 'query_prepared'] as const) {
+  const text = (name: 'custom_data' | 'query_prepared'): string | undefined => {
     const v = b[name];
-    if (v === null || v === undefined || v === '') continue;
+    if (v === null || v === undefined || v === '') return undefined;
     if (typeof v !== 'string') throw failure(`${name} must be a string`, 'INVALID_REQUEST');
-    options[name] = v;
-  }
+    return v;
+  };
+  const customData = text('custom_data');
+  if (customData !== undefined) options.custom_data = customData;
   if (b.concurrent === true) options.concurrent = true;
   const steps = parseSteps(b.steps);
   const payloads = parsePayloads(b.payloads, steps);
   const reason = typeof b.rollback_reason === 'string' && b.rollback_reason !== '' ? b.rollback_reason.slice(0, TEXT_LIMITS.reasonChars) : null;
-  return { gid, transType, options, steps, payloads, rollbackReason: reason, waitResult: b.wait_result === true };
+  return { gid, transType, options, steps, payloads, rollbackReason: reason, waitResult: b.wait_result === true, queryPrepared: text('query_prepared') ?? null };
 }
 
 function parseSteps(v: unknown): DtmStep[] {

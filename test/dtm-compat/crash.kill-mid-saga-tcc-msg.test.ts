@@ -9,7 +9,7 @@ const ENV = { DTX_PHASE2_LEASE_MS: '1500', DTX_SWEEP_INTERVAL_MS: '100', DTX_RET
 const DTM_READY = /DTM-compatible API listening on (http:\/\/\S+)\/api\/dtmsvr/;
 
 /**
- * A coordinator SIGKILLed in the middle of a DTM-begun saga or TCC: a restarted one (with
+ * A coordinator SIGKILLed in the middle of a DTM-begun saga, TCC or message: a restarted one (with
  * no DTM listener at all) finishes it from the log, calling the branches in DTM's dialect,
  * since the dialect is the transaction's, not the process's.
  */
@@ -78,6 +78,40 @@ describe.each(await storeKinds(['sqlite', 'mysql']))('a coordinator killed mid-w
       ['POST', '02', 'confirm', '{"amount":2}'],
       ['POST', '02', 'confirm', '{"amount":2}'],
       ['POST', '01', 'confirm', '{"amount":1}'],
+    ]);
+  });
+
+  test('a message: one prepared and left by a killed coordinator is checked back by a restarted one (DTM’s GET of query_prepared), one killed mid-delivery is delivered again', async () => {
+    const a = await serveWithDtm();
+    const quiet = `crash-msg-quiet-${kind}`;
+    const busy = `crash-msg-busy-${kind}`;
+    p.schedule('/busy/TransIn', 'HANG', 'SUCCESS');
+    const msg = (gid: string, base: string, extra: Record<string, unknown> = {}) => ({
+      gid,
+      trans_type: 'msg',
+      steps: [{ action: `${p.url}/${base}/TransOut` }, { action: `${p.url}/${base}/TransIn` }],
+      payloads: ['{"amount":30}', '{"amount":30}'],
+      query_prepared: `${p.url}/${base}/QueryPrepared`,
+      ...extra,
+    });
+    expect(await dtmCall(a.url, 'prepare', msg(quiet, 'quiet', { timeout_to_fail: 2 }))).toMatchObject({ status: 200 });
+    expect(await dtmCall(a.url, 'prepare', msg(busy, 'busy', { request_timeout: 2 }))).toMatchObject({ status: 200 });
+    expect(await dtmCall(a.url, 'submit', msg(busy, 'busy', { request_timeout: 2 }))).toMatchObject({ status: 200 });
+    await eventually(async () => p.callsTo('/busy/TransIn').length === 1);
+    await a.kill('SIGKILL');
+    const b = await serve();
+    for (const gid of [quiet, busy]) await eventually(async () => (await api(b.url, 'GET', `/v1/transactions/${gid}`)).body.status === 'committed', 30_000);
+    expect(p.callsTo(undefined, quiet).map((c) => [c.method, c.path, c.query.branch_id, c.query.op])).toEqual([
+      ['GET', '/quiet/QueryPrepared', '00', 'msg'],
+      ['POST', '/quiet/TransOut', '01', 'action'],
+      ['POST', '/quiet/TransIn', '02', 'action'],
+    ]);
+    // a delivery round logs its outcome when it ends: the dead round's TransOut is delivered again (the barrier answers the repeat)
+    expect(p.callsTo(undefined, busy).map((c) => [c.path, c.query.branch_id, c.query.op, c.rawBody])).toEqual([
+      ['/busy/TransOut', '01', 'action', '{"amount":30}'],
+      ['/busy/TransIn', '02', 'action', '{"amount":30}'],
+      ['/busy/TransOut', '01', 'action', '{"amount":30}'],
+      ['/busy/TransIn', '02', 'action', '{"amount":30}'],
     ]);
   });
 });
