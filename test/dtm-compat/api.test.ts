@@ -139,7 +139,7 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM API routes on %s', 
     expect(await globalStatus(f.dtm, `semicolon-${kind}`)).toBe('prepared');
     expect((await dtmCall(f.dtm, 'registerBranch', { gid: 'never-prepared', branch_id: '01', trans_type: 'tcc', confirm: 'http://x/c', cancel: 'http://x/k' })).status).toBe(409);
     expect((await dtmCall(f.dtm, 'registerBranch', { gid: `semicolon-${kind}`, branch_id: '01', trans_type: 'tcc', confirm: 'not a url', cancel: 'http://x/k' })).json).toMatchObject({ dtm_result: 'FAILURE', code: 'INVALID_REQUEST' });
-    expect((await dtmCall(f.dtm, 'submit', { gid: `s-${kind}`, trans_type: 'saga', steps: [{ action: 'http://x/a' }], payloads: [''] })).json).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect((await dtmCall(f.dtm, 'submit', { gid: `s-${kind}`, trans_type: 'saga', steps: [{ action: 'no url', compensate: '' }], payloads: [''] })).json).toMatchObject({ code: 'INVALID_REQUEST' });
     expect((await dtmCall(f.dtm, `query?gid=s-${kind}`)).json.transaction).toBeNull();
     const notFound = await fetch(`${f.dtm}/api/dtmsvr/nope`);
     expect(notFound.status).toBe(404);

@@ -175,6 +175,20 @@ describe.each(await storeKinds(['sqlite', 'mysql']))('DTM saga on %s', (kind) =>
     await eventually(async () => (await globalStatus(f.dtm, yes.gid)) === 'succeed', 15_000);
   });
 
+  it('empty URLs (TestSagaEmptyUrl): an empty action is done without a call, an empty compensate too', async () => {
+    const ok = fresh();
+    const body = { gid: ok.gid, trans_type: 'saga', steps: [{ action: ok.at('TransOut'), compensate: '' }, { action: '', compensate: ok.at('TransInCompensate') }], payloads: ['{"amount":30}', '{"amount":30}'] };
+    expect(await dtmCall(f.dtm, 'submit', body)).toMatchObject({ status: 200, text: SUCCESS });
+    await eventually(async () => (await globalStatus(f.dtm, ok.gid)) === 'succeed');
+    expect(f.p.callsTo(undefined, ok.gid).map((c) => c.path)).toEqual([ok.path('TransOut')]);
+    const bad = fresh();
+    f.p.schedule(bad.path('TransIn'), 'FAILURE');
+    const failing = { gid: bad.gid, trans_type: 'saga', steps: [{ action: bad.at('TransOut'), compensate: '' }, { action: bad.at('TransIn'), compensate: bad.at('TransInCompensate') }], payloads: ['{}', '{}'] };
+    expect(await dtmCall(f.dtm, 'submit', failing)).toMatchObject({ status: 200 });
+    await eventually(async () => (await globalStatus(f.dtm, bad.gid)) === 'failed');
+    expect(f.p.callsTo(undefined, bad.gid).map((c) => c.path)).toEqual([bad.path('TransOut'), bad.path('TransIn'), bad.path('TransInCompensate')]);
+  });
+
   it('the Python client’s whole TransBase (nulls, zeros, unknown fields) runs; branch_headers and an empty payload (GET) as DTM sends them', async () => {
     const { gid, at, path } = fresh();
     const body = pythonClient.transBase(gid, 'saga', {

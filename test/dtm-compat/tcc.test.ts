@@ -205,6 +205,17 @@ describe.each(await storeKinds(['sqlite', 'mysql']))('DTM TCC on %s', (kind) => 
     expect((await dtmCall(f.dtm, `query?gid=${gid2}`)).json.transaction.rollback_reason).toBe('business said no');
   });
 
+  it('an empty cancel URL is DTM’s "no call": the abort ends failed with only the other branch cancelled', async () => {
+    const gid = await newGid();
+    expect(await dtmCall(f.dtm, 'prepare', { gid, trans_type: 'tcc' })).toMatchObject({ status: 200 });
+    expect(await dtmCall(f.dtm, 'registerBranch', { gid, branch_id: '01', trans_type: 'tcc', data: '{}', confirm: `${f.p.url}/e/confirm`, cancel: '' })).toMatchObject({ status: 200, text: SUCCESS });
+    expect(await dtmCall(f.dtm, 'registerBranch', { gid, branch_id: '02', trans_type: 'tcc', data: '{}', confirm: `${f.p.url}/e/confirm`, cancel: `${f.p.url}/e/cancel` })).toMatchObject({ status: 200 });
+    expect(await dtmCall(f.dtm, 'abort', { gid, trans_type: 'tcc' })).toMatchObject({ status: 200 });
+    await eventually(async () => (await globalStatus(f.dtm, gid)) === 'failed');
+    expect(f.p.callsTo(undefined, gid).map((c) => [c.path, c.query.branch_id])).toEqual([['/e/cancel', '02']]);
+    expect(await branchStatuses(f.dtm, gid)).toEqual(['succeed', 'prepared', 'succeed', 'prepared']);
+  });
+
   it('an abort without trans_type is refused (409), as DTM checks the request’s type', async () => {
     const gid = await newGid();
     expect(await dtmCall(f.dtm, 'prepare', { gid, trans_type: 'tcc' })).toMatchObject({ status: 200 });

@@ -82,8 +82,8 @@ export function dtmRoutes(app: FastifyInstance, deps: DtmDeps): void {
       if (!tx || !o || (o.trans_type !== 'tcc' && o.trans_type !== 'xa')) throw failure(`no trans with gid: ${gid} status: prepared found`, 'TX_NOT_TRYING');
       if (b.trans_type !== undefined && b.trans_type !== o.trans_type) throw failure(`transaction ${gid} is a ${o.trans_type}, not a ${b.trans_type}`, 'INVALID_REQUEST');
       const [confirmUrl, cancelUrl] = o.trans_type === 'xa' ? [b.url, b.url] : [b.confirm, b.cancel];
-      if (!confirmUrl || !cancelUrl) throw failure(o.trans_type === 'xa' ? 'url is required' : 'confirm and cancel are required', 'INVALID_REQUEST');
-      await service.register(gid, { branchId, confirmUrl, cancelUrl, timeoutMs: requestTimeoutMs(o, options), ...withPayload(b.data) });
+      // an empty (or absent) URL is DTM's "no call"
+      await service.register(gid, { branchId, confirmUrl: confirmUrl ?? '', cancelUrl: cancelUrl ?? '', timeoutMs: requestTimeoutMs(o, options), ...withPayload(b.data) }, true);
       return SUCCESS;
     });
   }

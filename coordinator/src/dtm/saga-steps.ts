@@ -38,13 +38,12 @@ function sagaCustomData(text: string | undefined, steps: number): SagaCustomData
 /**
  * A DTM saga's steps as DTX saga steps: branch ids `01`, `02`…, the raw payloads, one after
  * another; with `custom_data.concurrent` all at once except as `orders` says (DTX's `after`).
- * An empty URL (DTM's "no call") is refused: DTX needs both.
+ * An empty URL is DTM's "no call": that action or compensation is done without one.
  */
 export function sagaStepRequests(t: DtmTrans, timeoutMs: number): { steps: SagaStepRequest[]; concurrent: boolean } {
   if (t.steps.length === 0) throw failure('a saga needs steps', 'INVALID_REQUEST');
   const custom = sagaCustomData(t.options.custom_data, t.steps.length);
   const steps = t.steps.map((s, i): SagaStepRequest => {
-    if (!s.action || !s.compensate) throw failure(`steps[${i}]: an empty action or compensate URL is not served (DTX calls both)`, 'INVALID_REQUEST');
     const payload = payloadOf(t.payloads[i]!);
     return {
       branchId: stepBranchId(i),

@@ -55,6 +55,8 @@ export class HttpParticipantCaller implements ParticipantCaller {
   constructor(private readonly signingSecret?: string) {}
 
   async call(req: CallRequest): Promise<CallAnswer> {
+    // DTM's rule: a branch registered with an empty URL is done without a call
+    if (req.dtm && req.url === '') return { kind: 'ok', status: null, retryAfterMs: null };
     const wire = req.dtm ? dtmWireCall(req.dtm, { url: req.url, ...req.body }) : this.#dtxWire(req);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);

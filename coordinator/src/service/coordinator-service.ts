@@ -117,9 +117,10 @@ export class CoordinatorService {
     return { created: true, view: await runDriven(this.#driven, tx, branches, req.wait ?? true) };
   }
 
-  async register(xid: string, req: RegisterBranchRequest): Promise<Created<{ xid: string; branchId: string; status: 'registered' }>> {
+  /** Register; `emptyUrlMeansNoCall` for a branch of a transaction begun through the DTM surface (DTM's rule). */
+  async register(xid: string, req: RegisterBranchRequest, emptyUrlMeansNoCall = false): Promise<Created<{ xid: string; branchId: string; status: 'registered' }>> {
     const now = this.#now();
-    const record = branchRecord(xid, req, 0, now, this.deps.options);
+    const record = branchRecord(xid, req, 0, now, { ...this.deps.options, emptyUrlMeansNoCall });
     const { created } = await this.deps.log.apply(insertBranchWrite, record);
     return { created, view: { xid, branchId: req.branchId, status: 'registered' } };
   }

@@ -39,7 +39,7 @@ export interface StepsBegin {
 export async function beginSaga(deps: DrivenDeps, b: StepsBegin, req: BeginRequest, trace?: StoredTrace): Promise<SagaAnswer> {
   const now = deps.now();
   // the steps that run first are marked called, and the saga held for their calls, by the begin's own write
-  const checked = stepRecords(b.xid, 'saga', req, now, deps.options);
+  const checked = stepRecords(b.xid, 'saga', req, now, { ...deps.options, emptyUrlMeansNoCall: (b.dtmJson ?? null) !== null });
   const first = new Set(readySteps(checked.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] })), new Set(), new Set()));
   const steps = checked.map((s) => (first.has(s.branchId) ? { ...s, calledAt: now } : s));
   const callsMs = Math.max(...steps.filter((s) => first.has(s.branchId)).map((s) => s.timeoutMs ?? deps.options.callTimeoutMs));
