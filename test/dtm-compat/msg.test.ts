@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually } from '../support/http.js';
 import { storeKinds } from '../support/services.js';
 import { branchStatuses, dtmCall, globalStatus, pythonClient } from './support/dtm-client.js';
-import { startDtmFixture, type DtmFixture } from './support/dtm-fixture.js';
+import { freshGids, startDtmFixture, type DtmFixture } from './support/dtm-fixture.js';
 
 const SUCCESS = '{"dtm_result":"SUCCESS"}';
 
@@ -14,11 +14,7 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM msg on %s', (kind) 
   });
   afterAll(() => f.close());
 
-  let n = 0;
-  function fresh(): { gid: string; at: (name: string) => string; path: (name: string) => string } {
-    const gid = `msg-${kind}-${++n}-${Date.now()}`;
-    return { gid, at: (name) => `${f.p.url}/${gid}/${name}`, path: (name) => `/${gid}/${name}` };
-  }
+  const fresh = freshGids(() => f, `msg-${kind}`);
 
   /** What dtmcli-node's Msg sends to prepare and to submit (typedjson: only its decorated fields). */
   const nodeMsg = (gid: string, at: (n: string) => string, extra: Record<string, unknown> = {}) => ({

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually } from '../support/http.js';
 import { storeKinds } from '../support/services.js';
 import { branchStatuses, dtmCall, globalStatus, pythonClient } from './support/dtm-client.js';
-import { startDtmFixture, type DtmFixture } from './support/dtm-fixture.js';
+import { freshGids, startDtmFixture, type DtmFixture } from './support/dtm-fixture.js';
 
 const SUCCESS = '{"dtm_result":"SUCCESS"}';
 
@@ -14,12 +14,7 @@ describe.each(await storeKinds(['sqlite', 'mysql']))('DTM saga on %s', (kind) =>
   });
   afterAll(() => f.close());
 
-  let n = 0;
-  /** A fresh gid and per-test participant paths, so schedules never leak between tests. */
-  function fresh(): { gid: string; at: (name: string) => string; path: (name: string) => string } {
-    const gid = `saga-${kind}-${++n}-${Date.now()}`;
-    return { gid, at: (name) => `${f.p.url}/${gid}/${name}`, path: (name) => `/${gid}/${name}` };
-  }
+  const fresh = freshGids(() => f, `saga-${kind}`);
 
   /** The two-step transfer of DTM's samples, as dtmcli-node sends it. */
   const transfer = (gid: string, at: (n: string) => string, extra: Record<string, unknown> = {}) => ({

@@ -23,3 +23,21 @@ export async function startDtmFixture(options: StartOptions = {}): Promise<DtmFi
     },
   };
 }
+
+/** A test's own gid, and URLs and paths of the participant under it, so schedules and recorded calls never mix between tests. */
+export interface FreshGid {
+  gid: string;
+  /** `http://participant/<gid>/<name>` */
+  at: (name: string) => string;
+  /** `/<gid>/<name>`, as the participant records it */
+  path: (name: string) => string;
+}
+
+/** Makes FreshGids named `<prefix>-<n>-<time>` on the participant of the fixture `f()` returns (set in beforeAll). */
+export function freshGids(f: () => DtmFixture, prefix: string): () => FreshGid {
+  let n = 0;
+  return () => {
+    const gid = `${prefix}-${++n}-${Date.now()}`;
+    return { gid, at: (name) => `${f().p.url}/${gid}/${name}`, path: (name) => `/${gid}/${name}` };
+  };
+}
