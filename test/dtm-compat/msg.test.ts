@@ -111,6 +111,21 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM msg on %s', (kind) 
     expect(calls.filter((c) => c.path === path('TransOut'))).toHaveLength(2);
   });
 
+  it('delay (custom_data {"delay": 2}, as dtmcli-node sends it): the actions are held until two seconds after the prepare', async () => {
+    const { gid, at, path } = fresh();
+    const t0 = Date.now();
+    const body = nodeMsg(gid, at, { custom_data: '{"delay": 2}' });
+    expect(await dtmCall(f.dtm, 'prepare', body)).toMatchObject({ status: 200 });
+    expect(await dtmCall(f.dtm, 'submit', body)).toMatchObject({ status: 200, text: SUCCESS });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(f.p.callsTo(undefined, gid)).toEqual([]);
+    expect(await globalStatus(f.dtm, gid)).toBe('submitted');
+    await eventually(async () => (await globalStatus(f.dtm, gid)) === 'succeed', 15_000);
+    const calls = f.p.callsTo(undefined, gid);
+    expect(calls.map((c) => c.path)).toEqual([path('TransOut'), path('TransIn')]);
+    expect(calls[0]!.at - t0).toBeGreaterThanOrEqual(2000);
+  });
+
   it('abort of a prepared message ends it failed with no call; an abort after submit is 409 (the commit wins)', async () => {
     const a = fresh();
     expect(await dtmCall(f.dtm, 'prepare', nodeMsg(a.gid, a.at))).toMatchObject({ status: 200 });
@@ -124,7 +139,7 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM msg on %s', (kind) 
     await eventually(async () => (await globalStatus(f.dtm, b.gid)) === 'succeed');
   });
 
-  it('a submit without prepare (dtmcli’s fire-and-forget) delivers at once; one with no query_prepared, a delay or a topic step is refused', async () => {
+  it('a submit without prepare (dtmcli’s fire-and-forget) delivers at once; one with no query_prepared, a bad delay or a topic step is refused', async () => {
     const { gid, at, path } = fresh();
     expect(await dtmCall(f.dtm, 'submit', nodeMsg(gid, at))).toMatchObject({ status: 200, text: SUCCESS });
     await eventually(async () => (await globalStatus(f.dtm, gid)) === 'succeed');
@@ -135,8 +150,8 @@ describe.each(await storeKinds(['sqlite', 'postgres']))('DTM msg on %s', (kind) 
     expect(py.status).toBe(409);
     expect(py.json).toMatchObject({ dtm_result: 'FAILURE', code: 'INVALID_REQUEST' });
     expect(await globalStatus(f.dtm, bare.gid)).toBeUndefined();
-    const delayed = fresh();
-    const r = await dtmCall(f.dtm, 'prepare', nodeMsg(delayed.gid, delayed.at, { custom_data: '{"delay": 5}' }));
+    const badDelay = fresh();
+    const r = await dtmCall(f.dtm, 'prepare', nodeMsg(badDelay.gid, badDelay.at, { custom_data: '{"delay": "soon"}' }));
     expect(r.status).toBe(409);
     expect(r.json.code).toBe('INVALID_REQUEST');
     const topic = fresh();

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { classifyDtmAnswer, dtmOp, dtmWireCall } from '../../coordinator/src/dtm/branch-call.js';
+import { deliveryNotBefore } from '../../coordinator/src/dtm/dialect.js';
 import { dtmRound } from '../../coordinator/src/dtm/round-order.js';
 import { dtmStatus } from '../../coordinator/src/dtm/status.js';
 
@@ -43,6 +44,14 @@ describe('DTM’s branch-call dialect (pure)', () => {
     expect(dtmWireCall(o, { url: 'http://p/c', xid: 'g1', branchId: '01', phase: 'cancel', payload: undefined })).toMatchObject({ method: 'GET', body: undefined });
     expect(dtmWireCall({ trans_type: 'xa' }, { url: 'http://p/x', xid: 'g', branchId: '01', phase: 'confirm', payload: undefined })).toMatchObject({ method: 'POST', body: '', url: 'http://p/x?gid=g&trans_type=xa&branch_id=01&op=commit' });
     expect(dtmWireCall({ trans_type: 'msg' }, { url: 'http://p/qp', xid: 'g', phase: 'check' })).toMatchObject({ method: 'GET', body: undefined, url: 'http://p/qp?gid=g&trans_type=msg&branch_id=00&op=msg' });
+  });
+
+  test('a message’s delay counts from its creation; none without one, or for other types', () => {
+    expect(deliveryNotBefore({ trans_type: 'msg', custom_data: '{"delay": 5}' }, 1000)).toBe(6000);
+    expect(deliveryNotBefore({ trans_type: 'msg', custom_data: '{"delay": 0}' }, 1000)).toBeNull();
+    expect(deliveryNotBefore({ trans_type: 'msg' }, 1000)).toBeNull();
+    expect(deliveryNotBefore({ trans_type: 'saga', custom_data: '{"delay": 5}' }, 1000)).toBeNull();
+    expect(deliveryNotBefore(null, 1000)).toBeNull();
   });
 
   test('statuses as DTM names them; a trying saga is already submitted', () => {

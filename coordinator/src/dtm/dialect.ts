@@ -29,6 +29,16 @@ export function parseDtmOptions(json: string | null | undefined): DtmOptions | n
   return JSON.parse(json) as DtmOptions;
 }
 
+/**
+ * When a DTM message's deliveries may start: its creation plus `custom_data.delay`
+ * seconds (checked at its begin); null when it has none.
+ */
+export function deliveryNotBefore(o: DtmOptions | null, createdAt: number): number | null {
+  if (o?.trans_type !== 'msg' || o.custom_data === undefined) return null;
+  const delay = (JSON.parse(o.custom_data) as { delay?: unknown } | null)?.delay;
+  return typeof delay === 'number' && delay > 0 ? createdAt + delay * 1000 : null;
+}
+
 /** The column's text: keys in a fixed order, so a repeated prepare compares as a string. */
 export function dtmOptionsJson(o: DtmOptions): string {
   const ordered: Record<string, unknown> = {};

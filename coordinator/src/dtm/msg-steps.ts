@@ -5,12 +5,12 @@ import { payloadOf, type DtmTrans } from './trans-body.js';
 
 /**
  * A DTM message's steps as DTX message steps: branch ids `01`, `02`…, the raw payloads,
- * delivered one after another, or all at once with `concurrent`. A `delay` in
- * `custom_data` and `topic://` steps are refused: not served yet.
+ * delivered one after another, or all at once with `concurrent`. `custom_data` may hold
+ * `{"delay": seconds}` (dialect.ts deliveryNotBefore); `topic://` steps are refused: not served yet.
  */
 export function msgStepRequests(t: DtmTrans, timeoutMs: number): SagaStepRequest[] {
   if (t.steps.length === 0) throw failure('a msg needs steps', 'INVALID_REQUEST');
-  if (t.options.custom_data !== undefined && hasDelay(t.options.custom_data)) throw failure('a msg delay (custom_data.delay) is not served yet', 'INVALID_REQUEST');
+  if (t.options.custom_data !== undefined) checkDelay(t.options.custom_data);
   return t.steps.map((s, i): SagaStepRequest => {
     if (!s.action) throw failure(`steps[${i}]: an action URL is required`, 'INVALID_REQUEST');
     if (s.action.startsWith('topic://')) throw failure(`steps[${i}]: topics (${s.action}) are not served yet`, 'INVALID_REQUEST');
@@ -25,11 +25,15 @@ export function msgStepRequests(t: DtmTrans, timeoutMs: number): SagaStepRequest
   });
 }
 
-function hasDelay(text: string): boolean {
+function checkDelay(text: string): void {
+  let v: { delay?: unknown } | null;
   try {
-    const v = JSON.parse(text) as { delay?: unknown } | null;
-    return typeof v?.delay === 'number' && v.delay > 0;
+    v = JSON.parse(text) as { delay?: unknown } | null;
   } catch {
     throw failure('custom_data is not JSON', 'INVALID_REQUEST');
+  }
+  const delay = v?.delay;
+  if (delay !== undefined && delay !== null && (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || delay > 86_400)) {
+    throw failure('custom_data.delay must be 0–86400 seconds', 'INVALID_REQUEST');
   }
 }

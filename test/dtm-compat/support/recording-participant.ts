@@ -10,6 +10,8 @@ export interface RecordedCall {
   query: Record<string, string>;
   rawBody: string;
   headers: IncomingHttpHeaders;
+  /** When it arrived, epoch ms. */
+  at: number;
 }
 
 /** How a route answers one call: DTM's three results, an error, or no answer at all. */
@@ -54,7 +56,7 @@ export class RecordingParticipant {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const u = new URL(req.url ?? '/', 'http://participant');
-        const call: RecordedCall = { method: req.method ?? '', path: u.pathname, query: Object.fromEntries(u.searchParams), rawBody: Buffer.concat(chunks).toString(), headers: req.headers };
+        const call: RecordedCall = { method: req.method ?? '', path: u.pathname, query: Object.fromEntries(u.searchParams), rawBody: Buffer.concat(chunks).toString(), headers: req.headers, at: Date.now() };
         this.calls.push(call);
         const list = this.#schedules.get(call.path) ?? ['SUCCESS'];
         const next = list.length > 1 ? list.shift()! : list[0]!;
