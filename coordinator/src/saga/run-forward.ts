@@ -9,6 +9,7 @@ import { recordSagaStep } from '../log/transitions/recordSagaStep.js';
 import { rollBackSaga } from '../log/transitions/rollBackSaga.js';
 import { startSagaSteps } from '../log/transitions/startSagaSteps.js';
 import type { Phase2Deps } from '../phase2/run-phase2.js';
+import { parseDtmOptions } from '../dtm/dialect.js';
 import { callStep, HOLD_MARGIN_MS, type StepRun } from './call-step.js';
 
 /** Steps the write that logged the saga (its begin, in this process) marked called, at `markedAt`, and held for. */
@@ -37,12 +38,13 @@ export interface ForwardEnd {
  */
 export async function runForward(
   deps: Phase2Deps,
-  tx: Pick<TxRecord, 'xid' | 'deadline'>,
+  tx: Pick<TxRecord, 'xid' | 'deadline'> & Partial<Pick<TxRecord, 'dtmJson'>>,
   steps: readonly BranchRecord[],
   parent: Context = ROOT_CONTEXT,
   preStarted: PreStarted = { branchIds: [], markedAt: 0 },
 ): Promise<ForwardEnd> {
   const xid = tx.xid;
+  const dtm = parseDtmOptions(tx.dtmJson);
   const graph = steps.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] }));
   const byId = new Map(steps.map((s) => [s.branchId, s]));
   const results: Record<string, Json> = {};
@@ -73,7 +75,7 @@ export async function runForward(
         for (const id of ready) {
           started.delete(id);
           // a retry's wait does not keep a stopping process alive: the step's hold lapses and recovery resumes it
-          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }) };
+          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }), dtm };
           running.set(id, callStep(deps, call));
         }
       }
