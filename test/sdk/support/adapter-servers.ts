@@ -1,0 +1,102 @@
+import { participantPlugin, type ParticipantOptions } from '@dtx/participant-sdk';
+import { participantRouter } from '@dtx/participant-sdk/express';
+import { participantMiddleware } from '@dtx/participant-sdk/koa';
+import { participantHandler } from '@dtx/participant-sdk/node';
+import express, { type ErrorRequestHandler } from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A participant served by one framework on a real port, its callbacks below `/dtx`, beside a route of the service's own. */
+export interface AdapterServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export type AdapterName = 'fastify' | 'node' | 'express' | 'koa';
+export type StartAdapter = (opts: Omit<ParticipantOptions, 'log'>) => Promise<AdapterServer>;
+
+/**
+ * Each service also has its own JSON route, `POST /echo` (parsed by the framework's JSON
+ * parser), and `POST /boom`, which fails into the framework's error handling: what the
+ * adapter must leave alone.
+ */
+export const ADAPTERS: Record<AdapterName, StartAdapter> = {
+  async fastify(opts) {
+    const app = Fastify();
+    await app.register(participantPlugin, opts);
+    app.post('/echo', async (request) => ({ echoed: request.body }));
+    app.post('/boom', async () => {
+      throw Object.assign(new Error('boom'), { statusCode: 418 });
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+  },
+
+  async node(opts) {
+    const handler = await participantHandler({ ...opts, log: quiet });
+    const server = createServer((req, res) =>
+      handler(req, res, () => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+          if (req.url !== '/echo') return void res.writeHead(req.url === '/boom' ? 418 : 404).end();
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: JSON.parse(Buffer.concat(chunks).toString()) }));
+        });
+      }),
+    );
+    return listening(server, () => handler.close());
+  },
+
+  async express(opts) {
+    const { router, close } = await participantRouter({ ...opts, log: quiet });
+    const app = express();
+    app.use('/dtx', router);
+    app.use(express.json());
+    app.post('/echo', (req, res) => void res.json({ echoed: req.body }));
+    app.post('/boom', () => {
+      throw new Error('boom');
+    });
+    const teapot: ErrorRequestHandler = (err: Error, _req, res, _next) => void res.status(418).json({ caught: err.message });
+    app.use(teapot);
+    return listening(createServer(app), close);
+  },
+
+  async koa(opts) {
+    const { middleware, close } = await participantMiddleware({ ...opts, log: quiet });
+    const app = new Koa();
+    app.on('error', () => {});
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (err) {
+        ctx.status = 418;
+        ctx.body = { caught: (err as Error).message };
+      }
+    });
+    app.use(middleware);
+    app.use(async (ctx) => {
+      if (ctx.path === '/boom') throw new Error('boom');
+      if (ctx.path !== '/echo') return;
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.req) chunks.push(c as Buffer);
+      ctx.body = { echoed: JSON.parse(Buffer.concat(chunks).toString()) };
+    });
+    return listening(createServer(app.callback()), close);
+  },
+};
+
+/** The adapters' failing-callback log lines are expected here: kept off the test output. */
+const quiet = { info() {}, warn() {}, error() {} };
+
+async function listening(server: Server, closeParticipant: () => Promise<void>): Promise<AdapterServer> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await closeParticipant();
+    },
+  };
+}
