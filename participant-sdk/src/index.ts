@@ -12,6 +12,8 @@ export {
   type StrandedBranchOptions,
 } from './http/participant-callbacks.js';
 export type { CallbackRequest, CallbackAnswer, CallbackLog } from './http/callback-answer.js';
+export { CallbackBodyTooLargeError, UnsupportedMediaTypeError } from './http/request-errors.js';
+export { FrameworkMissingError } from './adapters/framework-missing-error.js';
 export { ActionTable } from './runtime/action-table.js';
 export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
 export { runSagaPhase, type SagaBusiness } from './barrier/run-saga-phase.js';
@@ -43,9 +45,6 @@ export {
   FmtBranchWaitingError,
   FmtRowsMovedError,
   MessageNotCommittableError,
-  CallbackBodyTooLargeError,
-  UnsupportedMediaTypeError,
-  FrameworkMissingError,
   type DirtyRow,
   toError,
 } from './errors.js';

@@ -1,4 +1,4 @@
-import { FrameworkMissingError } from '../errors.js';
+import { FrameworkMissingError } from './framework-missing-error.js';
 
 /** Loads an adapter's framework, an optional peer dependency: missing, it fails naming the package to install. */
 export async function importPeer<M>(packageName: string, adapter: string): Promise<M> {

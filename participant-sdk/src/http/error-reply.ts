@@ -2,7 +2,6 @@ import { errorBody } from '@dtx/protocol';
 import {
   BadSignatureError,
   BranchBusyError,
-  CallbackBodyTooLargeError,
   FmtBranchWaitingError,
   FmtDirtyRollbackError,
   FmtLockBusyError,
@@ -14,8 +13,8 @@ import {
   toError,
   TrySuspendedError,
   UnknownActionError,
-  UnsupportedMediaTypeError,
 } from '../errors.js';
+import { CallbackBodyTooLargeError, UnsupportedMediaTypeError } from './request-errors.js';
 import type { CallbackAnswer, CallbackLog } from './callback-answer.js';
 
 /**

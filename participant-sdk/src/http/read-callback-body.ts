@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { CallbackBodyTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import { CallbackBodyTooLargeError, UnsupportedMediaTypeError } from './request-errors.js';
 
 /** fastify's default body limit, which the fastify plugin has always had. @default 1 MiB */
 export const DEFAULT_BODY_LIMIT = 1_048_576;
