@@ -104,13 +104,11 @@ describe.each(Object.keys(ADAPTERS) as AdapterName[])('the callback matrix serve
   let db: FreshDatabase;
   let knex: Knex;
   let server: AdapterServer;
-  let probe: Probe;
   beforeAll(async () => {
     db = await freshDatabase('sqlite', `adapter_${adapter}`);
     knex = knexFromUrl(db.url);
     await ensureBarrierTable(knex);
-    probe = new Probe();
-    server = await ADAPTERS[adapter]({ knex, participants: [probe], signingSecret: SECRET });
+    server = await ADAPTERS[adapter]({ knex, participants: [new Probe()], signingSecret: SECRET });
   });
   afterAll(async () => {
     await server?.close();
@@ -123,6 +121,8 @@ describe.each(Object.keys(ADAPTERS) as AdapterName[])('the callback matrix serve
   });
 
   it('ran each phase 2 once: confirms and cancels that ran, none of the duplicates or refusals', () => {
+    const probe = server.participants[0] as Probe;
+    expect(probe).toBeInstanceOf(Probe);
     expect(probe.phase2.map((p) => p.phase).sort()).toEqual(['cancel', 'confirm']);
   });
 

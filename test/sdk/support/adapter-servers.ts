@@ -1,7 +1,10 @@
 import { participantPlugin, type ParticipantOptions } from '@dtx/participant-sdk';
 import { participantRouter } from '@dtx/participant-sdk/express';
 import { participantMiddleware } from '@dtx/participant-sdk/koa';
+import { DtxParticipantModule } from '@dtx/participant-sdk/nest';
 import { participantHandler } from '@dtx/participant-sdk/node';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type ErrorRequestHandler } from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
@@ -11,10 +14,12 @@ import type { AddressInfo } from 'node:net';
 /** A participant served by one framework on a real port, its callbacks below `/dtx`, beside a route of the service's own. */
 export interface AdapterServer {
   url: string;
+  /** The participant instances serving: the ones given, or under Nest the providers it made of their classes. */
+  participants: readonly object[];
   close(): Promise<void>;
 }
 
-export type AdapterName = 'fastify' | 'node' | 'express' | 'koa';
+export type AdapterName = 'fastify' | 'node' | 'express' | 'koa' | 'nest';
 export type StartAdapter = (opts: Omit<ParticipantOptions, 'log'>) => Promise<AdapterServer>;
 
 /**
@@ -31,7 +36,7 @@ export const ADAPTERS: Record<AdapterName, StartAdapter> = {
       throw Object.assign(new Error('boom'), { statusCode: 418 });
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, participants: opts.participants, close: () => app.close() };
   },
 
   async node(opts) {
@@ -45,7 +50,7 @@ export const ADAPTERS: Record<AdapterName, StartAdapter> = {
         });
       }),
     );
-    return listening(server, () => handler.close());
+    return listening(server, opts.participants, () => handler.close());
   },
 
   async express(opts) {
@@ -59,7 +64,7 @@ export const ADAPTERS: Record<AdapterName, StartAdapter> = {
     });
     const teapot: ErrorRequestHandler = (err: Error, _req, res, _next) => void res.status(418).json({ caught: err.message });
     app.use(teapot);
-    return listening(createServer(app), close);
+    return listening(createServer(app), opts.participants, close);
   },
 
   async koa(opts) {
@@ -82,17 +87,32 @@ export const ADAPTERS: Record<AdapterName, StartAdapter> = {
       for await (const c of ctx.req) chunks.push(c as Buffer);
       ctx.body = { echoed: JSON.parse(Buffer.concat(chunks).toString()) };
     });
-    return listening(createServer(app.callback()), close);
+    return listening(createServer(app.callback()), opts.participants, close);
+  },
+
+  async nest(opts) {
+    // a module without decorators (the test runs under standard ones): the participant has no constructor dependencies
+    class AppModule {}
+    const app = await NestFactory.create<NestExpressApplication>({ module: AppModule, imports: [DtxParticipantModule.forRoot({ ...opts, participants: opts.participants.map((p) => p.constructor as new () => object), log: quiet })] }, { logger: false });
+    const server = app.getHttpAdapter().getInstance() as express.Express;
+    server.post('/echo', express.json(), (req, res) => void res.json({ echoed: req.body }));
+    server.post('/boom', () => {
+      throw new Error('boom');
+    });
+    server.use(((err: Error, _req, res, _next) => void res.status(418).json({ caught: err.message })) as ErrorRequestHandler);
+    await app.listen(0, '127.0.0.1');
+    return { url: (await app.getUrl()).replace('[::1]', '127.0.0.1'), participants: opts.participants.map((p) => app.get(p.constructor)), close: () => app.close() };
   },
 };
 
 /** The adapters' failing-callback log lines are expected here: kept off the test output. */
 const quiet = { info() {}, warn() {}, error() {} };
 
-async function listening(server: Server, closeParticipant: () => Promise<void>): Promise<AdapterServer> {
+async function listening(server: Server, participants: readonly object[], closeParticipant: () => Promise<void>): Promise<AdapterServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    participants,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
