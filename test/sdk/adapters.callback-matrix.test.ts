@@ -1,6 +1,9 @@
 import { ensureBarrierTable, knexFromUrl } from '@dtx/participant-sdk';
+import { participantRouter } from '@dtx/participant-sdk/express';
 import { HEADER_SIGNATURE, newXid, signCallback } from '@dtx/protocol';
+import express, { type ErrorRequestHandler } from 'express';
 import type { Knex } from 'knex';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type FreshDatabase } from '../support/services.js';
 import { ADAPTERS, type AdapterName, type AdapterServer } from './support/adapter-servers.js';
@@ -26,10 +29,12 @@ interface Send {
   signedFor?: string;
   secret?: string;
   action?: string;
+  /** Another route below /dtx than the phase's of probe.act. */
+  route?: string;
 }
 
 async function send(base: string, s: Send): Promise<Seen> {
-  const url = `${base}/dtx/probe.act/${s.phase}`;
+  const url = `${base}/dtx${s.route ?? `/probe.act/${s.phase}`}`;
   const raw = s.raw ?? JSON.stringify({ xid: s.xid, branchId: 'b1', phase: s.phase, payload: s.payload ?? { do: 'ok' }, ...(s.action ? { action: s.action } : {}) });
   const signature = signCallback(s.secret ?? SECRET, s.signedFor ?? url, raw);
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': s.contentType ?? 'application/json', [HEADER_SIGNATURE]: signature }, body: raw });
@@ -90,6 +95,11 @@ const MATRIX: { name: string; run(base: string): Promise<Seen[]>; expected: Seen
     expected: [{ status: 401, code: 'BAD_SIGNATURE' }, { status: 400, code: 'INVALID_CALLBACK' }],
   },
   {
+    name: "a message's check-back for a local transaction that never committed",
+    run: async (base) => [await send(base, { phase: 'check', xid: newXid(), route: '/_msg/check' })],
+    expected: [{ status: 409, code: 'MSG_ROLLED_BACK' }],
+  },
+  {
     name: 'an oversized body, a non-JSON body, a body of another media type',
     run: async (base) => [
       await send(base, { phase: 'try', xid: newXid(), payload: { do: 'ok', pad: 'x'.repeat(1_100_000) } }),
@@ -131,5 +141,34 @@ describe.each(Object.keys(ADAPTERS) as AdapterName[])('the callback matrix serve
     expect(echo.status).toBe(200);
     expect(await echo.json()).toEqual({ echoed: { a: 1 } });
     expect((await fetch(`${server.url}/boom`, { method: 'POST' })).status).toBe(418);
+  });
+});
+
+describe('Express: a router mounted after express.json()', () => {
+  it("hands BODY_ALREADY_READ to the app's error middleware rather than checking a signature over re-serialised JSON", async () => {
+    const db = await freshDatabase('sqlite', 'adapter_express_late');
+    const knex = knexFromUrl(db.url);
+    const dtx = await participantRouter({ knex, participants: [new Probe()], signingSecret: SECRET });
+    const app = express();
+    app.use(express.json());
+    app.use('/dtx', dtx.router);
+    const caught: string[] = [];
+    app.use(((err: { code?: string }, _req, res, _next) => {
+      caught.push(err.code ?? '?');
+      res.status(500).json({ error: { code: err.code } });
+    }) as ErrorRequestHandler);
+    const server = createServer(app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const seen = await send(`http://127.0.0.1:${(server.address() as { port: number }).port}`, { phase: 'try', xid: newXid() });
+      expect(seen).toEqual({ status: 500, code: 'BODY_ALREADY_READ' });
+      expect(caught).toEqual(['BODY_ALREADY_READ']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await dtx.close();
+      await knex.destroy();
+      await db.drop();
+    }
   });
 });
