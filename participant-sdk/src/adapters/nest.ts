@@ -1,10 +1,12 @@
 import type { DynamicModule, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { createRequire } from 'node:module';
 import { CoordinatorClient, type CoordinatorClientOptions } from '../client/coordinator-client.js';
 import { createParticipantCallbacks, type ParticipantCallbacks, type ParticipantOptions } from '../http/participant-callbacks.js';
+import { serveCallbacks } from '../http/participant-plugin.js';
 import { FrameworkMissingError } from './framework-missing-error.js';
 import { DEFAULT_PREFIX, requestFromNode, routeBelow, sendToNode } from './request-from-node.js';
 
@@ -29,8 +31,8 @@ export const DTX_PARTICIPANT_CALLBACKS = 'DTX_PARTICIPANT_CALLBACKS';
 /**
  * The NestJS adapter: `DtxParticipantModule.forRoot({ knex, participants: [Wallet] })` in a
  * module's imports. The participant classes become injectable providers; their callbacks
- * are served on Nest's HTTP adapter (the express platform), registered before Nest's body
- * parsers so the signature is checked against the raw bytes; shutting the app down (with
+ * are served on Nest's HTTP adapter (express or fastify platform), read raw so the
+ * signature is checked against the exact bytes; shutting the app down (with
  * `app.close()` or `enableShutdownHooks()`) stops what the module started.
  */
 export class DtxParticipantModule {
@@ -53,16 +55,25 @@ export class DtxParticipantModule {
   }
 }
 
-/** Registers the callback routes on the express instance under Nest, and closes the participant with the app. */
+/**
+ * Registers the callback routes on Nest's HTTP server, and closes the participant with the
+ * app. Express: routes added now come before the body parsers Nest adds at init. fastify:
+ * a plugin scope of their own, with the raw-body parser, as the fastify plugin has.
+ */
 function servedCallbacks(host: HttpAdapterHost, prefix: string, callbacks: ParticipantCallbacks): ParticipantCallbacks & { onApplicationShutdown(): Promise<void> } {
   const adapter = host.httpAdapter;
-  if (adapter?.getType() !== 'express') {
-    throw new FrameworkMissingError('@nestjs/platform-express', `NestJS (${adapter?.getType() ?? 'no HTTP adapter'} platform: only express is served so far)`);
-  }
-  for (const route of callbacks.routes) {
-    adapter.post(`${prefix.replace(/\/+$/, '')}${route}`, (req: Request, res: Response) => {
-      void callbacks.answer(requestFromNode(req, routeBelow(prefix, req.originalUrl) ?? route, req.originalUrl)).then((answer) => sendToNode(res, answer));
-    });
+  const base = prefix.replace(/\/+$/, '');
+  const platform = adapter?.getType();
+  if (platform === 'express') {
+    for (const route of callbacks.routes) {
+      adapter.post(`${base}${route}`, (req: Request, res: Response) => {
+        void callbacks.answer(requestFromNode(req, routeBelow(prefix, req.originalUrl) ?? route, req.originalUrl)).then((answer) => sendToNode(res, answer));
+      });
+    }
+  } else if (platform === 'fastify') {
+    void (adapter.getInstance() as FastifyInstance).register(async (scope) => serveCallbacks(scope, callbacks, base));
+  } else {
+    throw new FrameworkMissingError('@nestjs/platform-express', `NestJS (${platform ?? 'no HTTP'} platform: express and fastify are served)`);
   }
   return Object.assign(callbacks, { onApplicationShutdown: () => callbacks.close() });
 }

@@ -2,7 +2,7 @@ import { DEFAULT_CALLBACK_PREFIX } from '@dtx/protocol';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallbackAnswer } from './callback-answer.js';
 import { errorAnswer } from './error-reply.js';
-import { createParticipantCallbacks, type ParticipantOptions } from './participant-callbacks.js';
+import { createParticipantCallbacks, type ParticipantCallbacks, type ParticipantOptions } from './participant-callbacks.js';
 
 export interface ParticipantPluginOptions extends Omit<ParticipantOptions, 'bodyLimit' | 'log'> {
   /** fastify's route prefix. @default '/dtx' */
@@ -20,8 +20,15 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
   const callbacks = await createParticipantCallbacks({ ...rest, log: app.log });
   app.addHook('onClose', () => callbacks.close());
   // fastify applies an explicit `prefix` itself; without one the protocol's default applies.
-  const base = prefix === undefined ? DEFAULT_CALLBACK_PREFIX : '';
+  serveCallbacks(app, callbacks, prefix === undefined ? DEFAULT_CALLBACK_PREFIX : '');
+};
 
+/**
+ * Serves `callbacks` at `<base><route>` in the fastify scope `app` (this plugin's, or one
+ * Nest's fastify platform registers): the raw-body JSON parser and the error handler it
+ * sets stay in that scope.
+ */
+export function serveCallbacks(app: FastifyInstance, callbacks: ParticipantCallbacks, base: string): void {
   // The signature covers the exact bytes sent, so the body is kept raw and parsed after checking it.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -46,7 +53,7 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
       ),
     );
   }
-};
+}
 
 function send(reply: FastifyReply, answer: CallbackAnswer): FastifyReply {
   return reply.code(answer.status).headers(answer.headers).send(answer.body);

@@ -5,6 +5,7 @@ import { DtxParticipantModule } from '@dtx/participant-sdk/nest';
 import { participantHandler } from '@dtx/participant-sdk/node';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import express, { type ErrorRequestHandler } from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
@@ -19,7 +20,7 @@ export interface AdapterServer {
   close(): Promise<void>;
 }
 
-export type AdapterName = 'fastify' | 'node' | 'express' | 'koa' | 'nest';
+export type AdapterName = 'fastify' | 'node' | 'express' | 'koa' | 'nest' | 'nest-fastify';
 export type StartAdapter = (opts: Omit<ParticipantOptions, 'log'>) => Promise<AdapterServer>;
 
 /**
@@ -100,6 +101,19 @@ export const ADAPTERS: Record<AdapterName, StartAdapter> = {
       throw new Error('boom');
     });
     server.use(((err: Error, _req, res, _next) => void res.status(418).json({ caught: err.message })) as ErrorRequestHandler);
+    await app.listen(0, '127.0.0.1');
+    return { url: (await app.getUrl()).replace('[::1]', '127.0.0.1'), participants: opts.participants.map((p) => app.get(p.constructor)), close: () => app.close() };
+  },
+
+  async 'nest-fastify'(opts) {
+    class AppModule {}
+    const module = { module: AppModule, imports: [DtxParticipantModule.forRoot({ ...opts, participants: opts.participants.map((p) => p.constructor as new () => object), log: quiet })] };
+    const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), { logger: false });
+    const server = app.getHttpAdapter().getInstance();
+    server.post('/echo', async (request) => ({ echoed: request.body }));
+    server.post('/boom', async () => {
+      throw Object.assign(new Error('boom'), { statusCode: 418 });
+    });
     await app.listen(0, '127.0.0.1');
     return { url: (await app.getUrl()).replace('[::1]', '127.0.0.1'), participants: opts.participants.map((p) => app.get(p.constructor)), close: () => app.close() };
   },
