@@ -24,6 +24,10 @@ export default defineConfig({
   resolve: {
     alias: {
       '@dtx/protocol': source('./protocol/src/index.ts'),
+      '@dtx/participant-sdk/node': source('./participant-sdk/src/adapters/node-http.ts'),
+      '@dtx/participant-sdk/express': source('./participant-sdk/src/adapters/express.ts'),
+      '@dtx/participant-sdk/koa': source('./participant-sdk/src/adapters/koa.ts'),
+      '@dtx/participant-sdk/nest': source('./participant-sdk/src/adapters/nest.ts'),
       '@dtx/participant-sdk': source('./participant-sdk/src/index.ts'),
       '@dtx/coordinator': source('./coordinator/src/index.ts'),
     },

@@ -1,7 +1,19 @@
 export { Participant, TccAction, XaAction, FmtAction, SagaAction, MsgAction } from './decorators/participant.js';
 export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf, SagaContext, SagaHandler, SagaHandlerKeys, SagaPayloadOf } from './decorators/context.js';
 export { describeParticipant, type ParticipantDefinition, type ActionDefinition } from './decorators/describe-participant.js';
-export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions, type FmtOptions, type StrandedBranchOptions } from './http/participant-plugin.js';
+export { participantPlugin, type ParticipantPluginOptions } from './http/participant-plugin.js';
+export {
+  createParticipantCallbacks,
+  HEADER_BARRIER,
+  type ParticipantCallbacks,
+  type ParticipantOptions,
+  type XaOptions,
+  type FmtOptions,
+  type StrandedBranchOptions,
+} from './http/participant-callbacks.js';
+export type { CallbackRequest, CallbackAnswer, CallbackLog } from './http/callback-answer.js';
+export { CallbackBodyTooLargeError, UnsupportedMediaTypeError } from './http/request-errors.js';
+export { FrameworkMissingError } from './adapters/framework-missing-error.js';
 export { ActionTable } from './runtime/action-table.js';
 export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
 export { runSagaPhase, type SagaBusiness } from './barrier/run-saga-phase.js';

@@ -24,6 +24,9 @@ const INSTALL_MS = 8 * 60_000;
 let work: string;
 let app: string;
 let wallets: FreshDatabase;
+let expressWallets: FreshDatabase | undefined;
+/** The coordinator and the fastify wallet the first test starts, which the Express wallet's test transfers with. */
+let running: { coordinator: string; wallet: string } | undefined;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -48,10 +51,11 @@ beforeAll(async () => {
         '@dtx/participant-sdk': `file:${tarball('participant-sdk')}`,
         '@dtx/coordinator': `file:${tarball('coordinator')}`,
         fastify: '^5.6.1',
+        express: '^5.1.0',
         knex: '^3.1.0',
         mysql2: '^3.15.2',
       },
-      devDependencies: { typescript: '~5.9.3', '@types/node': '^20.19.0' },
+      devDependencies: { typescript: '~5.9.3', '@types/node': '^20.19.0', '@types/express': '^5.0.0' },
     }),
   );
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, maxBuffer: 64 << 20, timeout: INSTALL_MS });
@@ -62,6 +66,7 @@ afterAll(async () => {
   // npx runs dtx as its child: end the whole process group
   for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL');
   await wallets?.drop();
+  await expressWallets?.drop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -102,6 +107,7 @@ describe('installed from its tarballs into a project of its own', () => {
     const coordinator = await start('npx', ['dtx', 'serve'], { DTX_DATABASE_URL: `sqlite:${join(work, 'log', 'dtx.db')}`, DTX_PORT: '0' }, /listening on (http:\/\/\S+)/);
     const wallet = await start(process.execPath, ['dist/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' }, /wallet listening on (http:\/\/\S+)/);
 
+    running = { coordinator, wallet };
     const transfer = async (amount: number) => JSON.parse((await node(['dist/transfer.js', coordinator, wallet, String(amount)])).stdout);
     const balances = async () => [(await api(wallet, 'GET', '/accounts/alice')).body, (await api(wallet, 'GET', '/accounts/bob')).body];
 
@@ -121,6 +127,17 @@ describe('installed from its tarballs into a project of its own', () => {
     expect((await fetch(`${coordinator}/ui/app.js`)).status).toBe(200);
     const calls = await api(coordinator, 'GET', `/v1/transactions/${overdraft.xid}/attempts`);
     expect(calls.body.items.map((a: { phase: string }) => a.phase)).toContain('cancel');
+  });
+
+  test('an Express service of the user\'s, on the SDK\'s Express router, takes the credit of a transfer from the fastify wallet', async () => {
+    expect(running).toBeDefined();
+    const { coordinator, wallet } = running!;
+    expressWallets = await freshDatabase('mysql', 'user_express_wallet');
+    const other = await start(process.execPath, ['dist/express-wallet.js'], { DATABASE_URL: expressWallets.url, PORT: '0' }, /express wallet listening on (http:\/\/\S+)/);
+    const moved = JSON.parse((await node(['dist/transfer.js', coordinator, wallet, '20', other])).stdout);
+    expect(moved).toMatchObject({ status: 'committed' });
+    expect((await api(wallet, 'GET', '/accounts/alice')).body).toEqual({ id: 'alice', balance: 50, frozen: 0, incoming: 0 });
+    expect((await api(other, 'GET', '/accounts/bob')).body).toEqual({ id: 'bob', balance: 20, frozen: 0, incoming: 0 });
   });
 
   test('`dtx migrate` applies the log DDL the package ships', async () => {
@@ -143,7 +160,7 @@ describe('installed from its tarballs into a project of its own', () => {
     }
   });
 
-  test('a URL whose driver is not installed names the package; legacy decorators name the setting', async () => {
+  test('a URL whose driver is not installed names the package; the same wallet built under experimentalDecorators serves its actions', async () => {
     // @dtx/coordinator brings pg (its PostgreSQL log), so a participant-only service is played by hiding it
     const pg = join(app, 'node_modules', 'pg');
     renameSync(pg, `${pg}.hidden`);
@@ -155,10 +172,12 @@ describe('installed from its tarballs into a project of its own', () => {
     }
 
     writeFileSync(join(app, 'tsconfig.legacy.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { experimentalDecorators: true, outDir: 'legacy' } }));
-    // tsc itself refuses standard decorators under experimentalDecorators, and still emits (as it does by default)
-    await expect(run('npx', ['tsc', '-p', 'tsconfig.legacy.json'], { cwd: app })).rejects.toMatchObject({ stdout: expect.stringMatching(/decorator/i) });
-    await expect(node(['legacy/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' })).rejects.toMatchObject({
-      stderr: expect.stringContaining('turn off "experimentalDecorators" in tsconfig.json'),
-    });
+    // the decorators take either flavour: tsc compiles the same source cleanly under experimentalDecorators
+    await run('npx', ['tsc', '-p', 'tsconfig.legacy.json'], { cwd: app });
+    const legacy = await start(process.execPath, ['legacy/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' }, /wallet listening on (http:\/\/\S+)/);
+    // a credit to an unknown account reaches the decorated method, which refuses it
+    const refused = await api(legacy, 'POST', '/dtx/wallet.credit/try', { xid: 'legacy-build-1', branchId: 'credit', phase: 'try', payload: { account: 'nobody', amount: 1 } });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: 'BUSINESS_REJECTED', message: 'unknown account' } });
   });
 });

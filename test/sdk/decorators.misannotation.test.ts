@@ -165,15 +165,25 @@ describe('decorators: a mis-annotated class fails when it is defined or register
     }
   });
 
-  it('decorators compiled as legacy ones (experimentalDecorators on) fail naming the setting', () => {
-    // what TypeScript emits with experimentalDecorators: (constructor) for a class, (prototype, key, descriptor) for a method
+  it('decorators applied as legacy ones (experimentalDecorators on) record the same actions and make the same checks', () => {
+    // what TypeScript emits with experimentalDecorators: (prototype, key, descriptor) for each method, then (constructor) for the class
     class Legacy {
       async pay(): Promise<void> {}
+      async settle(): Promise<void> {}
+      async undo(): Promise<void> {}
     }
     const legacyClass = Participant('legacy') as unknown as (target: Function) => void;
-    const legacyMethod = TccAction({ confirm: 'pay', cancel: 'pay' }) as unknown as (target: object, key: string, d: PropertyDescriptor) => void;
-    expect(() => legacyClass(Legacy)).toThrow(ParticipantDefinitionError);
-    expect(() => legacyClass(Legacy)).toThrow('turn off "experimentalDecorators" in tsconfig.json');
-    expect(() => legacyMethod(Legacy.prototype, 'pay', Object.getOwnPropertyDescriptor(Legacy.prototype, 'pay')!)).toThrow('@TccAction is a standard (TC39) decorator');
+    const legacyMethod = TccAction({ confirm: 'settle', cancel: 'undo' }) as unknown as (target: object, key: string, d: PropertyDescriptor) => void;
+    legacyMethod(Legacy.prototype, 'pay', Object.getOwnPropertyDescriptor(Legacy.prototype, 'pay')!);
+    legacyClass(Legacy);
+    expect(describeParticipant(Legacy)).toEqual({ name: 'legacy', className: 'Legacy', actions: [{ mode: 'tcc', action: 'legacy.pay', tryMethod: 'pay', confirmMethod: 'settle', cancelMethod: 'undo' }] });
+
+    class Missing {
+      async pay(): Promise<void> {}
+    }
+    const missing = TccAction({ confirm: 'settle', cancel: 'pay' }) as unknown as (target: object, key: string, d: PropertyDescriptor) => void;
+    missing(Missing.prototype, 'pay', Object.getOwnPropertyDescriptor(Missing.prototype, 'pay')!);
+    expect(() => legacyClass(Missing)).toThrow(ParticipantDefinitionError);
+    expect(() => legacyClass(Missing)).toThrow('Missing.pay');
   });
 });

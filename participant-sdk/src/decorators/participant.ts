@@ -1,7 +1,6 @@
 import { ParticipantDefinitionError } from '../errors.js';
-import type { SagaHandler, TccHandler } from './context.js';
 import { describeParticipant, isValidName } from './describe-participant.js';
-import { recordParticipant, recordTryMethod, requireStandardDecorators, type RecordedTry } from './metadata.js';
+import { classMetadata, methodSite, recordParticipant, recordTryMethod, type RecordedTry } from './metadata.js';
 
 /**
  * Marks a class as the participant `name`; its `@TccAction`, `@XaAction`, `@FmtAction`, `@SagaAction` and `@MsgAction` methods become the actions
@@ -9,32 +8,45 @@ import { recordParticipant, recordTryMethod, requireStandardDecorators, type Rec
  * or cancel method fails at import time rather than at the first callback.
  */
 export function Participant(name: string) {
-  return function participantDecorator<C extends abstract new (...args: never[]) => object>(value: C, context: ClassDecoratorContext<C>): void {
-    requireStandardDecorators(context, '@Participant');
-    if (context.kind !== 'class') throw new ParticipantDefinitionError('@Participant decorates classes only');
+  // standard decorators pass (class, context); experimentalDecorators the class alone
+  return function participantDecorator<C extends abstract new (...args: never[]) => object>(value: C, context?: ClassDecoratorContext<C>): void {
+    const metadata = classMetadata(value, context);
     if (!isValidName(name)) throw new ParticipantDefinitionError(`@Participant name "${name}" must be letters, digits, _ and - separated by dots`);
-    recordParticipant(value, name, context.metadata);
+    recordParticipant(value, name, metadata);
     describeParticipant(value);
   };
 }
 
-/** The method names of `This`, so `confirm` / `cancel` typos fail type checking too. */
+/** The method names of `This`, so `confirm` / `cancel` typos fail type checking too (standard decorators). */
 type MethodName<This> = { [K in keyof This]: This[K] extends Function ? K : never }[keyof This] & string;
+
+/**
+ * A method decorator of either flavour: `(method, context)` under standard decorators,
+ * `(prototype, key, descriptor)` under experimentalDecorators. TypeScript infers `This`
+ * from the standard context only; under experimentalDecorators the method names are
+ * checked when the class is defined (describeParticipant), not by the type checker.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the method under standard decorators, the prototype under legacy ones
+export type ActionDecorator<This> = (target: any, context: ClassMethodDecoratorContext<This> | string | symbol, descriptor?: PropertyDescriptor) => void;
+
+function actionDecorator<This>(decorator: string, record: (method: string) => RecordedTry): ActionDecorator<This> {
+  return function recordAction(...args: unknown[]): void {
+    const { method, metadata } = methodSite(args, decorator);
+    recordTryMethod(metadata, record(method));
+  };
+}
+
+/** The action name, when given, beside what the decorator recorded. */
+function named<R extends RecordedTry>(recorded: R, name: string | undefined): R {
+  return name === undefined ? recorded : { ...recorded, name };
+}
 
 /**
  * Marks the try method of a TCC action and names its confirm and cancel methods.
  * All three receive a TccContext; what try returns is the try result.
  */
-export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>; cancel: MethodName<This> }) {
-  return function tccActionDecorator(_value: TccHandler, context: ClassMethodDecoratorContext<This>): void {
-    requireStandardDecorators(context, '@TccAction');
-    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
-      throw new ParticipantDefinitionError(`@TccAction decorates public instance methods only (got ${String(context.name)})`);
-    }
-    const recorded: RecordedTry = { mode: 'tcc', method: context.name, confirm: spec.confirm, cancel: spec.cancel };
-    if (spec.name !== undefined) recorded.name = spec.name;
-    recordTryMethod(context.metadata, recorded);
-  };
+export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>; cancel: MethodName<This> }): ActionDecorator<This> {
+  return actionDecorator('@TccAction', (method) => named({ mode: 'tcc', method, confirm: spec.confirm, cancel: spec.cancel }, spec.name));
 }
 
 /**
@@ -43,16 +55,8 @@ export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>
  * barrier; what the action returns is the step's result, handed to later steps and to
  * the compensation.
  */
-export function SagaAction<This>(spec: { name?: string; compensate: MethodName<This> }) {
-  return function sagaActionDecorator(_value: SagaHandler, context: ClassMethodDecoratorContext<This>): void {
-    requireStandardDecorators(context, '@SagaAction');
-    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
-      throw new ParticipantDefinitionError(`@SagaAction decorates public instance methods only (got ${String(context.name)})`);
-    }
-    const recorded: RecordedTry = { mode: 'saga', method: context.name, compensate: spec.compensate };
-    if (spec.name !== undefined) recorded.name = spec.name;
-    recordTryMethod(context.metadata, recorded);
-  };
+export function SagaAction<This>(spec: { name?: string; compensate: MethodName<This> }): ActionDecorator<This> {
+  return actionDecorator('@SagaAction', (method) => named({ mode: 'saga', method, compensate: spec.compensate }, spec.name));
 }
 
 /**
@@ -61,16 +65,8 @@ export function SagaAction<This>(spec: { name?: string; compensate: MethodName<T
  * compensated. It runs in one local transaction with the barrier, so a repeated delivery
  * answers the first result without running twice.
  */
-export function MsgAction(spec: { name?: string } = {}) {
-  return function msgActionDecorator(_value: SagaHandler, context: ClassMethodDecoratorContext): void {
-    requireStandardDecorators(context, '@MsgAction');
-    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
-      throw new ParticipantDefinitionError(`@MsgAction decorates public instance methods only (got ${String(context.name)})`);
-    }
-    const recorded: RecordedTry = { mode: 'msg', method: context.name };
-    if (spec.name !== undefined) recorded.name = spec.name;
-    recordTryMethod(context.metadata, recorded);
-  };
+export function MsgAction(spec: { name?: string } = {}): ActionDecorator<unknown> {
+  return actionDecorator('@MsgAction', (method) => named({ mode: 'msg', method }, spec.name));
 }
 
 /**
@@ -78,8 +74,8 @@ export function MsgAction(spec: { name?: string } = {}) {
  * confirm or cancel method. The SDK runs it as the try inside an XA transaction that it
  * prepares; confirm commits it and cancel rolls it back (MySQL / MariaDB; see the README).
  */
-export function XaAction(spec: { name?: string } = {}) {
-  return singleMethodAction('xa', '@XaAction', spec);
+export function XaAction(spec: { name?: string } = {}): ActionDecorator<unknown> {
+  return actionDecorator('@XaAction', (method) => named({ mode: 'xa', method }, spec.name));
 }
 
 /**
@@ -88,18 +84,6 @@ export function XaAction(spec: { name?: string } = {}) {
  * and global row locks with the try; confirm forgets them, cancel restores the before
  * images (MySQL / MariaDB / PostgreSQL; see the README's FMT section).
  */
-export function FmtAction(spec: { name?: string } = {}) {
-  return singleMethodAction('fmt', '@FmtAction', spec);
-}
-
-function singleMethodAction(mode: 'xa' | 'fmt', decorator: string, spec: { name?: string }) {
-  return function singleMethodActionDecorator(_value: TccHandler, context: ClassMethodDecoratorContext): void {
-    requireStandardDecorators(context, decorator);
-    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
-      throw new ParticipantDefinitionError(`${decorator} decorates public instance methods only (got ${String(context.name)})`);
-    }
-    const recorded: RecordedTry = { mode, method: context.name };
-    if (spec.name !== undefined) recorded.name = spec.name;
-    recordTryMethod(context.metadata, recorded);
-  };
+export function FmtAction(spec: { name?: string } = {}): ActionDecorator<unknown> {
+  return actionDecorator('@FmtAction', (method) => named({ mode: 'fmt', method }, spec.name));
 }
