@@ -89,6 +89,18 @@ describe.skipIf(!installed)('the log on a three-node Galera cluster', () => {
     expect(await conflicts()).toBeGreaterThan(conflictsBefore);
   });
 
+  test('what one node acknowledged, the next read through another node sees (wsrep_sync_wait)', async () => {
+    for (let i = 0; i < 60; i++) {
+      const b = await api(viaNode0.url, 'POST', '/v1/transactions', { timeoutMs: 30_000 });
+      expect(b.status).toBe(201);
+      const g = await api(viaNode1.url, 'GET', `/v1/transactions/${b.body.xid}`);
+      expect(g.status).toBe(200);
+      const r = await api(viaNode0.url, 'POST', `/v1/transactions/${b.body.xid}/rollback`, {});
+      expect(r.status).toBeLessThan(300);
+      expect((await api(viaNode1.url, 'POST', `/v1/transactions/${b.body.xid}/commit`, {})).body.error?.code).toBe('TX_ROLLED_BACK');
+    }
+  });
+
   test('a node cut off from the cluster (1047 on every statement) answers 503 at once, and serves again once back', async () => {
     const xid = await beginWithBranches(viaNode1.url);
     await cluster.isolate(1, true);
