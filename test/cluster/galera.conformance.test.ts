@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startCoordinator, type Running } from '../support/coordinator.js';
 import { GaleraCluster, galeraInstalled, haproxyInstalled } from '../support/galera.js';
+import { expectOneDecision } from '../support/decision-race.js';
 import { api, eventually, type JsonResponse } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { requireInstalled, type FreshDatabase } from '../support/services.js';
@@ -61,7 +62,6 @@ describe.skipIf(!installed)('the log on a three-node Galera cluster', () => {
     const nodes = [viaNode0.url, viaNode1.url];
     const conflicts = () => Promise.all([0, 1].map((i) => cluster.status(i, 'wsrep_local_cert_failures'))).then(([a, b]) => a! + b!);
     const conflictsBefore = await conflicts();
-    const winners = new Set<string>();
     for (let round = 0; round < 6; round++) {
       const xid = await beginWithBranches(nodes[round % 2]!);
       const verbs = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? 'commit' : 'rollback'));
@@ -69,21 +69,7 @@ describe.skipIf(!installed)('the log on a three-node Galera cluster', () => {
       const answers = await Promise.all(verbs.map((v, i) => api(nodes[Math.floor(i / 2) % 2]!, 'POST', `/v1/transactions/${xid}/${v}`, {}).then((r) => ({ v, ...r }))));
       const final = await finalStatus(viaNode0.url, xid);
       expect((await finalStatus(viaNode1.url, xid)).status).toBe(final.status);
-      const winner = final.status === 'committed' ? 'commit' : 'rollback';
-      winners.add(winner);
-      for (const a of answers) {
-        if (a.v === winner) {
-          expect([200, 202]).toContain(a.status);
-          expect(winner === 'commit' ? ['committing', 'committed'] : ['rolling_back', 'rolled_back']).toContain(a.body.status);
-        } else {
-          expect(a.status).toBe(409);
-          expect(a.body.error.code).toBe(winner === 'commit' ? 'TX_COMMITTED' : 'TX_ROLLED_BACK');
-        }
-      }
-      // one decision: the participants saw only the winning side, each branch once settled
-      expect(p.callsOf(winner === 'commit' ? 'cancel' : 'confirm', xid)).toHaveLength(0);
-      const done = p.callsOf(winner === 'commit' ? 'confirm' : 'cancel', xid).map((c) => c.body.branchId);
-      expect(new Set(done)).toEqual(new Set(['debit', 'credit']));
+      expectOneDecision(answers, final.status, p, xid, ['debit', 'credit']);
     }
     // the races were decided by certification: losers' COMMITs failed with a deadlock and were re-read, not answered 500
     expect(await conflicts()).toBeGreaterThan(conflictsBefore);
