@@ -12,6 +12,7 @@ import { PostgresAdmin } from './postgres.js';
 import { SqliteAdmin } from './sqlite.js';
 import { memoryOf, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
 import { printReport, rowLine } from './report.js';
+import { LOG_COUNTER } from './log-counts.js';
 import { withDatabase, type StoreAdmin } from './store.js';
 
 const log = (s: string) => console.log(s);
@@ -100,7 +101,7 @@ async function startCoordinator(o: Options, admin: StoreAdmin, logDb: string, pr
   if (profileDir !== null) mkdirSync(profileDir, { recursive: true });
   const coordinator = await startProcess(
     'coordinator',
-    [...(profileDir !== null ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--import', 'tsx', 'coordinator/src/cli/main.ts', 'serve'],
+    [...(profileDir !== null ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--import', 'tsx', ...LOG_COUNTER, 'coordinator/src/cli/main.ts', 'serve'],
     { DTX_DATABASE_URL: o.databaseUrl, DTX_HOST: '127.0.0.1', DTX_PORT: '0' },
     /listening on (http:\/\/\S+)/,
   );

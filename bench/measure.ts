@@ -3,6 +3,7 @@ import { request } from 'undici';
 import type { LoadConfig, LoadResult } from './load.js';
 import { NEEDS_COORDINATOR, type ScenarioName } from './options.js';
 import { cpuSecondsOf, memoryOf, REPO_ROOT, type Child } from './processes.js';
+import { growthPerTx, logCounts } from './log-counts.js';
 import type { StoreAdmin } from './store.js';
 
 export interface Row {
@@ -14,6 +15,10 @@ export interface Row {
   storeCommitsPerTx: number | null;
   /** Commits the coordinator's group-commit writer made, per transaction. */
   logCommitsPerTx: number | null;
+  /** Log writes the coordinator asked for (transitions, before group commit batches them), per transaction, counted in the process (log-counter.ts). */
+  logWritesPerTx: number | null;
+  /** The SQL statements its knex ran per transaction, by first keyword (insert, update, select, begin, commit, …). */
+  logStatementsPerTx: Record<string, number> | null;
   /** API requests (`/v1/…`) the coordinator answered, per transaction (from its dtx_http_requests_total). */
   coordinatorRequestsPerTx: number | null;
   coordinatorRssMb: number | null;
@@ -44,6 +49,7 @@ export async function measureScenario(stage: Stage, config: LoadConfig & { scena
   const isDtx = NEEDS_COORDINATOR.has(scenario);
   const before = await admin.commits();
   const metricsBefore = coordinator && isDtx ? await scrape(coordinator.ready) : null;
+  const countsBefore = coordinator && isDtx ? await logCounts(coordinator) : null;
   const cpu = async () => ({
     // the process in the coordinator's place: the relay stands in for it in `relay`
     coordinator: scenario === 'relay' ? await cpuSecondsOf(relay!.proc.pid!) : coordinator && isDtx ? await cpuSecondsOf(coordinator.proc.pid!) : null,
@@ -56,7 +62,9 @@ export async function measureScenario(stage: Stage, config: LoadConfig & { scena
   const perTx = (a: number | null, b: number | null) => (a === null || b === null || !load.completed ? null : ((b - a) * 1000) / load.completed);
   const after = await admin.commits();
   const metricsAfter = metricsBefore ? await scrape(coordinator!.ready) : null;
+  const countsAfter = countsBefore ? await logCounts(coordinator!) : null;
   const txs = load.completed;
+  const countsPerTx = countsBefore && countsAfter && txs ? growthPerTx(countsBefore, countsAfter, txs) : null;
   const mem = isDtx && coordinator ? await memoryOf(coordinator.proc.pid!) : null;
   return {
     scenario,
@@ -65,6 +73,8 @@ export async function measureScenario(stage: Stage, config: LoadConfig & { scena
     ratio: null,
     storeCommitsPerTx: txs && before !== null && after !== null ? (after - before) / txs : null,
     logCommitsPerTx: metricsBefore && metricsAfter && txs ? (metricsAfter.get('dtx_log_commits')! - metricsBefore.get('dtx_log_commits')!) / txs : null,
+    logWritesPerTx: countsPerTx?.writes ?? null,
+    logStatementsPerTx: countsPerTx?.statements ?? null,
     coordinatorRequestsPerTx: metricsBefore && metricsAfter && txs ? ((metricsAfter.get(API_REQUESTS) ?? 0) - (metricsBefore.get(API_REQUESTS) ?? 0)) / txs : null,
     coordinatorRssMb: mem?.rssMb ?? null,
     coordinatorHeapMb: metricsAfter?.has('dtx_process_nodejs_heap_size_used_bytes') ? metricsAfter.get('dtx_process_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,

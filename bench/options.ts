@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StoreKind } from './store.js';
 
-export const ALL = ['bare', 'relay', 'driven', 'initiator', 'bank-bare', 'bank', 'bank-xa', 'bank-fmt', 'drain'] as const;
+export const ALL = ['bare', 'relay', 'driven', 'initiator', 'saga', 'msg', 'bank-bare', 'bank', 'bank-xa', 'bank-fmt', 'drain'] as const;
 export type ScenarioName = (typeof ALL)[number];
 /** The scenario each DTX figure is a ratio to. */
-export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', bank: 'bank-bare', 'bank-xa': 'bank-bare', 'bank-fmt': 'bank' };
-export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'bank', 'bank-xa', 'bank-fmt']);
+export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', saga: 'driven', msg: 'driven', bank: 'bank-bare', 'bank-xa': 'bank-bare', 'bank-fmt': 'bank' };
+export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'saga', 'msg', 'bank', 'bank-xa', 'bank-fmt']);
 export const BANK_ACCOUNTS = 1000;
 /** The bank scenarios' wallets (examples/bank) and their money check run on MySQL. */
 const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank', 'bank-fmt']);
 /** The embedded log runs the scenarios whose only database is the coordinator's log. */
-const SQLITE_SCENARIOS = new Set<ScenarioName>(['bare', 'relay', 'driven', 'initiator']);
+const SQLITE_SCENARIOS = new Set<ScenarioName>(['bare', 'relay', 'driven', 'initiator', 'saga', 'msg']);
 const DEFAULT_URL: Record<StoreKind, string> = {
   mysql: 'mysql://root@127.0.0.1:3306/dtx_bench',
   postgres: 'postgres://postgres@127.0.0.1:5432/dtx_bench',
@@ -61,7 +61,7 @@ export function options(): Options {
   --drain-count            drain: decided transactions in the backlog recovery catches up on (round 1 only)
   DTX_BENCH_REDIS_URL      drain: Redis for the workers (default redis://127.0.0.1:6379)
   --store                  the coordinator log's server (default mysql); bank-bare and bank need mysql;
-                           sqlite (the embedded log) runs bare, relay, driven and initiator
+                           sqlite (the embedded log) runs bare, relay, driven, initiator, saga and msg
   DTX_BENCH_DATABASE_URL   MySQL for the log and the wallets (default ${DEFAULT_URL.mysql})
   DTX_BENCH_POSTGRES_URL   PostgreSQL for the log with --store postgres (default ${DEFAULT_URL.postgres})
   DTX_BENCH_SQLITE_URL     the log's file with --store sqlite (default ${DEFAULT_URL.sqlite})`);

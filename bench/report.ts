@@ -47,11 +47,11 @@ export function printReport({ rows, peakRssMb, profileDir, store, drain = null }
   const drained = drain ? drainSummary(drain, pick.get('driven')?.load.tps ?? null) : null;
   const server = { mysql: 'MySQL', postgres: '   PG', sqlite: 'SQLite' }[store];
   log('');
-  log(`scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  ${server} commits/tx  log commits/tx  coord req/tx  coord RSS MB  heap MB  coord CPU ms/tx  ${server} CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx`);
+  log(`scenario     round      tx/s   p50 ms   p99 ms   ratio  errors  ${server} commits/tx  log commits/tx  log writes/tx  coord req/tx  coord RSS MB  heap MB  coord CPU ms/tx  ${server} CPU ms/tx  participants CPU ms/tx  generator CPU ms/tx`);
   for (const r of rows) {
     const shown = pick.get(r.scenario) === r ? r.ratio : null;
     log(
-      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.storeCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.coordinatorRequestsPerTx, 2).padStart(13)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.storeCpuMsPerTx, 2).padStart(16)} ${f(r.participantsCpuMsPerTx, 2).padStart(23)} ${f(r.generatorCpuMsPerTx, 2).padStart(20)}`,
+      `${r.scenario.padEnd(12)} ${String(r.round).padStart(5)} ${f(r.load.tps, 0).padStart(9)} ${f(r.load.p50Ms, 2).padStart(8)} ${f(r.load.p99Ms, 2).padStart(8)} ${(shown === null ? (BASELINE[r.scenario] ? '' : 'base') : f(shown, 2)).padStart(7)} ${String(r.load.errors).padStart(7)} ${f(r.storeCommitsPerTx, 2).padStart(17)} ${f(r.logCommitsPerTx, 2).padStart(15)} ${f(r.logWritesPerTx, 2).padStart(14)} ${f(r.coordinatorRequestsPerTx, 2).padStart(13)} ${f(r.coordinatorRssMb, 0).padStart(13)} ${f(r.coordinatorHeapMb, 0).padStart(8)} ${f(r.coordinatorCpuMsPerTx, 2).padStart(16)} ${f(r.storeCpuMsPerTx, 2).padStart(16)} ${f(r.participantsCpuMsPerTx, 2).padStart(23)} ${f(r.generatorCpuMsPerTx, 2).padStart(20)}`,
     );
   }
   log('');
@@ -63,6 +63,7 @@ export function printReport({ rows, peakRssMb, profileDir, store, drain = null }
       sqlite: 'SQLite: no server; the log\'s work is in the coordinator\'s CPU, its commits in log commits/tx.',
     }[store],
   );
+  log('log writes/tx: writes the coordinator asked its log for (each one transition, before group commit puts several in one commit and one statement), counted in its process by bench/log-counter.ts, / transactions completed; the SQL statements it ran, by kind, are in the JSON line (logStatementsPerTx).');
   log(`coordinator peak RSS (VmHWM): ${f(peakRssMb, 0)} MB`);
   if (drained) for (const line of ['', ...drainLines(drained)]) log(line);
   if (profileDir !== null) {
@@ -95,6 +96,6 @@ function scenarioJson(s: ScenarioName, r: Row, store: StoreKind): Record<string,
     ...(BASELINE[s] ? { ratio: orNull(r.ratio, 3) } : {}),
     // in relay, `coordinator` is the relay's
     cpuMsPerTx: { coordinator: orNull(r.coordinatorCpuMsPerTx, 3), [store]: orNull(r.storeCpuMsPerTx, 3), participants: orNull(r.participantsCpuMsPerTx, 3), generator: orNull(r.generatorCpuMsPerTx, 3) },
-    ...(NEEDS_COORDINATOR.has(s) ? { coordinatorRequestsPerTx: orNull(r.coordinatorRequestsPerTx, 2), logCommitsPerTx: orNull(r.logCommitsPerTx, 3), storeCommitsPerTx: orNull(r.storeCommitsPerTx, 3) } : {}),
+    ...(NEEDS_COORDINATOR.has(s) ? { coordinatorRequestsPerTx: orNull(r.coordinatorRequestsPerTx, 2), logCommitsPerTx: orNull(r.logCommitsPerTx, 3), logWritesPerTx: orNull(r.logWritesPerTx, 3), logStatementsPerTx: r.logStatementsPerTx && Object.fromEntries(Object.entries(r.logStatementsPerTx).map(([k, n]) => [k, round(n, 3)])), storeCommitsPerTx: orNull(r.storeCommitsPerTx, 3) } : {}),
   };
 }

@@ -83,6 +83,34 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
       const branches = [branchOf(actionRef(p1!, 'bench.a'), 'a', { amount: 1 }), branchOf(actionRef(p2!, 'bench.b'), 'b', { amount: 1 })];
       return { run: () => drive(c.scenario, c.coordinatorUrl!, branches, n), close: closePools };
     }
+    case 'saga': {
+      // the same two participants as driven, as a saga's two steps: each action called in turn, each logged done
+      const step = (base: string, action: string, branchId: string) => ({ branchId, action, actionUrl: `${base}/dtx/${action}/action`, compensateUrl: `${base}/dtx/${action}/compensate`, payload: { amount: 1 } });
+      const steps = [step(p1!, 'bench.a', 'a'), step(p2!, 'bench.b', 'b')];
+      return {
+        run: async () => {
+          const r = await post(c.coordinatorUrl!, '/v1/transactions', { mode: 'saga', wait: true, steps }, n);
+          expectOk('saga', r);
+          if (r.json?.status !== 'committed') throw new Error(`saga: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
+        },
+        close: closePools,
+      };
+    }
+    case 'msg': {
+      // a message to the same two participants: prepared (nothing called), then committed with wait: both steps delivered
+      const step = (base: string, action: string, branchId: string) => ({ branchId, action, actionUrl: `${base}/dtx/${action}/action`, payload: { amount: 1 } });
+      const steps = [step(p1!, 'bench.a', 'a'), step(p2!, 'bench.b', 'b')];
+      return {
+        run: async () => {
+          const xid = benchXid();
+          expectOk('msg prepare', await post(c.coordinatorUrl!, '/v1/transactions', { mode: 'msg', xid, checkUrl: `${p1}/dtx/_msg/check`, steps }, n));
+          const r = await post(c.coordinatorUrl!, `/v1/transactions/${xid}/commit`, { wait: true }, n);
+          expectOk('msg commit', r);
+          if (r.json?.status !== 'committed') throw new Error(`msg: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
+        },
+        close: closePools,
+      };
+    }
     case 'initiator': {
       const { initiatorScenario } = await import('./scenario-initiator.js');
       return initiatorScenario(c);

@@ -6,6 +6,8 @@ import type { FaultLog } from './faults.js';
 import { ACCOUNTS, OPENING_BALANCE, type Op } from './load.js';
 import type { Overlap } from './wallet-process.js';
 import { STORE_OUTAGE_ANSWER_MS } from './faults.js';
+import { checkMessages, type MsgFindings } from './msg-checks.js';
+import { checkSagas, type LogBranch, type SagaFindings } from './saga-checks.js';
 
 const FINAL = new Set<TxStatus>(['committed', 'rolled_back']);
 const side = (s: TxStatus) => (s === 'committed' || s === 'committing' ? 'commit' : s === 'trying' ? 'none' : 'rollback');
@@ -18,9 +20,18 @@ const side = (s: TxStatus) => (s === 'committed' || s === 'committing' ? 'commit
  */
 export const DRIVER_OVERLAP_MS = TIMINGS.callTimeoutMs - 600 - 300;
 
+/** A lane's transactions by how they ended. */
+export interface LaneCounts {
+  begun: number;
+  committed: number;
+  rolledBack: number;
+  neverLogged: number;
+  notTold: number;
+}
+
 export interface CheckResult {
   violations: string[];
-  counts: { begun: number; committed: number; rolledBack: number; neverLogged: number; notTold: number; initiatorThrew: number; benignOverlaps: number };
+  counts: LaneCounts & { initiatorThrew: number; benignOverlaps: number; lanes: Record<string, LaneCounts>; saga: SagaFindings; msg: MsgFindings };
 }
 
 interface BarrierRow {
@@ -34,29 +45,44 @@ export async function checkInvariants(c: Cluster, ops: Op[], faults: FaultLog): 
   const log = knexFromUrl(c.logUrl);
   const walletDbs = [knexFromUrl(c.wallets.a.databaseUrl), knexFromUrl(c.wallets.b.databaseUrl)];
   try {
-    const txs = new Map(((await log('dtx_global_tx').select('xid', 'status')) as { xid: string; status: TxStatus }[]).map((r) => [r.xid, r.status]));
-    const branches = (await log('dtx_branch').select('xid', 'branch_id', 'status')) as { xid: string; branch_id: string; status: string }[];
-    const counts = { begun: ops.length, committed: 0, rolledBack: 0, neverLogged: 0, notTold: 0, initiatorThrew: 0, benignOverlaps: 0 };
+    const logged = (await log('dtx_global_tx').select('xid', 'status', 'tx_mode')) as { xid: string; status: TxStatus; tx_mode: string }[];
+    const txs = new Map(logged.map((r) => [r.xid, r.status]));
+    const modes = new Map(logged.map((r) => [r.xid, { status: r.status as string, mode: r.tx_mode }]));
+    const branches = (await log('dtx_branch').select('xid', 'branch_id', 'status')) as LogBranch[];
+    const lanes: Record<string, LaneCounts> = {};
+    const counts = { begun: ops.length, committed: 0, rolledBack: 0, neverLogged: 0, notTold: 0, initiatorThrew: 0, benignOverlaps: 0, lanes };
+    // the whole load's counts and its lane's, together
+    const count = (lane: LaneCounts, key: Exclude<keyof LaneCounts, 'begun'>) => {
+      counts[key]++;
+      lane[key]++;
+    };
 
     for (const op of ops) {
       const status = txs.get(op.xid);
+      const lane = (lanes[op.mode] ??= { begun: 0, committed: 0, rolledBack: 0, neverLogged: 0, notTold: 0 });
+      lane.begun++;
       if (op.threw) counts.initiatorThrew++;
-      if (!op.told) counts.notTold++;
+      if (!op.told) count(lane, 'notTold');
       if (status === undefined) {
-        counts.neverLogged++;
+        count(lane, 'neverLogged');
         if (op.told) v.push(`${op.xid}: its client was told ${op.told}, yet it is not in the log`);
         continue;
       }
-      if (status === 'committed') counts.committed++;
-      if (status === 'rolled_back') counts.rolledBack++;
+      if (status === 'committed') count(lane, 'committed');
+      if (status === 'rolled_back') count(lane, 'rolledBack');
       if (op.told && side(op.told) !== side(status)) v.push(`${op.xid}: its client was told ${op.told}, the log says ${status}`);
+      const loggedAs = modes.get(op.xid)!.mode;
+      if (loggedAs !== (op.mode === 'saga' || op.mode === 'msg' ? op.mode : 'tcc')) v.push(`${op.xid}: begun as ${op.mode}, logged as ${loggedAs}`);
     }
     for (const [xid, status] of txs) if (!FINAL.has(status)) v.push(`${xid} is still ${status} after quiescence`);
-    for (const b of branches) {
+    const tcc = branches.filter((b) => modes.get(b.xid)?.mode === 'tcc');
+    for (const b of tcc) {
       const status = txs.get(b.xid);
       if (status === 'committed' && b.status !== 'confirmed') v.push(`${b.xid}/${b.branch_id} is ${b.status} in a committed transaction`);
       if (status === 'rolled_back' && b.status !== 'cancelled') v.push(`${b.xid}/${b.branch_id} is ${b.status} in a rolled-back transaction`);
     }
+    const saga = await checkSagas(modes, branches, walletDbs, v);
+    const msg = await checkMessages(ops, modes, branches, walletDbs, v);
 
     // The participants' own record: what each barrier says was confirmed or cancelled.
     const rows = (await Promise.all(walletDbs.map((k) => k('dtx_barrier').whereIn('op', ['confirm', 'cancel']).select('xid', 'branch_id', 'op')))).flat() as BarrierRow[];
@@ -66,7 +92,7 @@ export async function checkInvariants(c: Cluster, ops: Op[], faults: FaultLog): 
       ops2.set(key, (ops2.get(key) ?? new Set()).add(r.op));
     }
     for (const [key, set] of ops2) if (set.size > 1) v.push(`${key} was both confirmed and cancelled at its wallet`);
-    for (const b of branches) {
+    for (const b of tcc) {
       const done = ops2.get(`${b.xid}/${b.branch_id}`);
       const status = txs.get(b.xid);
       if (status === 'committed' && !done?.has('confirm')) v.push(`${b.xid}/${b.branch_id}: committed, but its wallet has no confirm`);
@@ -100,7 +126,7 @@ export async function checkInvariants(c: Cluster, ops: Op[], faults: FaultLog): 
       if (!ok) v.push(`a write while MariaDB was down answered ${a.status ?? 'nothing'} ${a.code ?? ''} (Retry-After ${a.retryAfter ?? 'none'}) in ${Math.round(a.ms)} ms`);
     }
     for (const child of c.all()) v.push(...child.crashes);
-    return { violations: v, counts };
+    return { violations: v, counts: { ...counts, saga, msg } };
   } finally {
     await log.destroy();
     for (const k of walletDbs) await k.destroy();

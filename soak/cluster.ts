@@ -91,7 +91,7 @@ export async function startCluster(dir: string): Promise<Cluster> {
     const child = new Child(`wallet-${name}`, {
       command: process.execPath,
       args: ['--import', 'tsx', WALLET_ENTRY],
-      env: { SOAK_WALLET_PORT: String(port), SOAK_WALLET_DATABASE_URL: databaseUrl, SOAK_OVERLAP_LOG: overlapLog },
+      env: { SOAK_WALLET_NAME: name, SOAK_WALLET_PORT: String(port), SOAK_WALLET_DATABASE_URL: databaseUrl, SOAK_OVERLAP_LOG: overlapLog },
       ready: printed(/"wallet"/),
     });
     await child.start();

@@ -1,9 +1,12 @@
-// One bank-example wallet as its own process, for the soak to kill and restart. It also
+// One bank-example wallet as its own process, for the soak to kill and restart, with the
+// saga and message lanes' routes beside the TCC ones (saga-wallet.ts, msg-service.ts). It also
 // records confirm/cancel calls of one branch that overlap in time (arrival times and
 // dtx-attempt of both), which is how the soak sees two drivers of one transaction at once.
 import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_XID } from '@dtx/protocol';
 import { appendFileSync } from 'node:fs';
 import { createWalletServer } from '../examples/bank/src/wallet-server.js';
+import { addMsgRoutes } from './msg-service.js';
+import { addSagaRoutes, SAGA_ACCOUNTS } from './saga-wallet.js';
 
 export interface PhaseCall {
   phase: string;
@@ -43,6 +46,8 @@ wallet.app.addHook('onSend', async (req, _reply, payload) => {
   return payload;
 });
 
+await addSagaRoutes(wallet.app, wallet.knex, SAGA_ACCOUNTS[process.env.SOAK_WALLET_NAME as 'a' | 'b']);
+await addMsgRoutes(wallet.app, wallet.knex);
 await wallet.start();
 console.log(JSON.stringify({ wallet: wallet.url }));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void wallet.close().then(() => process.exit(0)));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { resolveOptions, type CoordinatorOptions, type ResolvedOptions } from './config/options.js';
 import { toError } from './errors.js';
+import { buildDtmServer } from './dtm/server.js';
 import { buildServer } from './http/server.js';
 import { Pruner } from './log/pruner.js';
 import { countStuck } from './log/queries/countStuck.js';
@@ -19,6 +20,8 @@ export interface Coordinator {
   readonly options: ResolvedOptions;
   /** `http://host:port` once started. */
   readonly url: string;
+  /** `http://host:port` of the DTM-compatible surface once started; '' when `dtmPort` is unset. */
+  readonly dtmUrl: string;
   start(): Promise<void>;
   /** Stops taking requests, lets in-flight phase 2 finish for up to `timeoutMs` (the rest is recovery's), closes pools. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
@@ -29,6 +32,7 @@ export interface Coordinator {
 export function createCoordinator(options: CoordinatorOptions = {}): Coordinator {
   const resolved = resolveOptions(options);
   let app: FastifyInstance | null = null;
+  let dtmApp: FastifyInstance | null = null;
   let log: TransactionLog | null = null;
   let caller: HttpParticipantCaller | null = null;
   let sweeper: Sweeper | null = null;
@@ -36,17 +40,20 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
   let service: CoordinatorService | null = null;
   let queue: RecoveryQueue | null = null;
   let url = '';
+  let dtmUrl = '';
 
   const close = async ({ timeoutMs = 10_000 } = {}): Promise<void> => {
     await sweeper?.close();
     await pruner?.close();
     await app?.close();
+    await dtmApp?.close();
     await service?.drain(timeoutMs);
     await caller?.close();
     await log?.close();
     await settleWithin(queue?.close().catch(() => {}) ?? Promise.resolve(), 2000, undefined);
     queue = null;
     app = null;
+    dtmApp = null;
     sweeper = null;
     pruner = null;
     log = null;
@@ -57,6 +64,9 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
     options: resolved,
     get url() {
       return url;
+    },
+    get dtmUrl() {
+      return dtmUrl;
     },
     async start() {
       try {
@@ -79,8 +89,13 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
         const l = log;
         app = await buildServer({ service, ping: () => l.ping(), metrics }, resolved);
         await app.listen({ host: resolved.host, port: resolved.port });
-        const addr = app.server.address();
-        url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
+        url = listeningUrl(app);
+        if (resolved.dtmPort !== undefined) {
+          dtmApp = await buildDtmServer({ service, log, options: resolved });
+          // on `localhost` fastify binds each address it resolves to (IPv4 and IPv6), as DTM's samples expect
+          await dtmApp.listen({ host: resolved.host, port: resolved.dtmPort });
+          dtmUrl = listeningUrl(dtmApp);
+        }
         if (resolved.recovery && !resolved.redisUrl) {
           const svc = service;
           sweeper = new Sweeper({
@@ -105,4 +120,9 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
     close,
     [Symbol.asyncDispose]: () => close(),
   };
+}
+
+function listeningUrl(app: FastifyInstance): string {
+  const addr = app.server.address();
+  return typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
 }

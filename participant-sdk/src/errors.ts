@@ -29,10 +29,14 @@ export class TccRejectedError extends DtxSdkError {
   }
 }
 
-/** A try that arrived after its branch's cancel (anti-suspension): refused with 409. */
+/**
+ * A try that arrived after its branch's cancel, or a saga action after its compensate
+ * (anti-suspension): refused with 409. One code for both, as the protocol treats an
+ * action like a try.
+ */
 export class TrySuspendedError extends DtxSdkError {
-  constructor(xid: string, branchId: string) {
-    super('TRY_SUSPENDED', `try of ${xid}/${branchId} arrived after its cancel and is refused`);
+  constructor(xid: string, branchId: string, phase: 'try' | 'action' = 'try') {
+    super('TRY_SUSPENDED', `${phase} of ${xid}/${branchId} arrived after its ${phase === 'try' ? 'cancel' : 'compensate'} and is refused`);
   }
 }
 
@@ -199,5 +203,24 @@ export class FmtBranchWaitingError extends DtxSdkError {
 export class FmtRowsMovedError extends DtxSdkError {
   constructor(table: string, imaged: number, matched: number) {
     super('FMT_ROWS_MOVED', `a write to ${table} matched ${matched} rows but its before image read ${imaged}; try again`);
+  }
+}
+
+/**
+ * A message's local transaction that cannot commit: the coordinator's check-back found it
+ * missing and rolled the message back (`MSG_ROLLED_BACK`), or a local transaction of this
+ * xid committed already (`MSG_ALREADY_COMMITTED`). Thrown inside it, so it rolls back.
+ */
+export class MessageNotCommittableError extends DtxSdkError {
+  constructor(
+    readonly xid: string,
+    reason: 'rolled_back' | 'already_committed',
+  ) {
+    super(
+      reason === 'rolled_back' ? 'MSG_ROLLED_BACK' : 'MSG_ALREADY_COMMITTED',
+      reason === 'rolled_back'
+        ? `message ${xid} was rolled back by the coordinator's check-back before this local transaction: it is rolled back too`
+        : `message ${xid} already has a committed local transaction: this one is rolled back`,
+    );
   }
 }

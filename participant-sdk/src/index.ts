@@ -1,9 +1,10 @@
-export { Participant, TccAction, XaAction, FmtAction } from './decorators/participant.js';
-export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf } from './decorators/context.js';
+export { Participant, TccAction, XaAction, FmtAction, SagaAction, MsgAction } from './decorators/participant.js';
+export type { TccContext, TccHandler, HandlerKeys, PayloadOf, TryResultOf, SagaContext, SagaHandler, SagaHandlerKeys, SagaPayloadOf } from './decorators/context.js';
 export { describeParticipant, type ParticipantDefinition, type ActionDefinition } from './decorators/describe-participant.js';
 export { participantPlugin, HEADER_BARRIER, type ParticipantPluginOptions, type XaOptions, type FmtOptions, type StrandedBranchOptions } from './http/participant-plugin.js';
 export { ActionTable } from './runtime/action-table.js';
 export { runInBarrier, type BarrierOutcome } from './barrier/run-in-barrier.js';
+export { runSagaPhase, type SagaBusiness } from './barrier/run-saga-phase.js';
 export { ensureBarrierTable } from './barrier/ensure-barrier-table.js';
 export { pruneBarrier, type PruneBarrierOptions } from './barrier/prune-barrier.js';
 export { ensureFmtTables } from './fmt/ensure-fmt-tables.js';
@@ -31,6 +32,7 @@ export {
   FmtDirtyRollbackError,
   FmtBranchWaitingError,
   FmtRowsMovedError,
+  MessageNotCommittableError,
   type DirtyRow,
   toError,
 } from './errors.js';
@@ -46,5 +48,8 @@ export {
   type DecideOptions,
 } from './client/coordinator-client.js';
 export type { Tx, TransactionOptions, TransactionOutcome, TransactionBody, CallOptions } from './client/transaction.js';
-export { actionRef, participantRef, branchOf, type ActionRef, type RefOptions } from './client/action-ref.js';
+export { actionRef, sagaActionRef, participantRef, branchOf, type ActionRef, type SagaActionRef, type MsgActionRef, type RefOptions } from './client/action-ref.js';
+export { Message, type MessageOptions, type MessageStepOptions, type MessageOutcome } from './client/message.js';
+export { messageCheckUrl } from './client/message-check-url.js';
+export { Saga, type SagaOptions, type SagaStepOptions, type SagaStep, type SagaStepView, type SagaView, type SagaOutcome } from './client/saga.js';
 export * from './client/errors.js';

@@ -55,7 +55,7 @@ describe.each(kinds)('barrier on %s: a repeated try answers with what the try re
     expect((await sendCallback(url, { ...fresh, phase: 'try' })).status).toBe(200);
     expect(await sendCallback(pair[1]!.url, { ...fresh, phase: 'try', attempt: 2 })).toEqual({ status: 200, barrier: 'duplicate', body: { frozen: 20 } });
     const applied = (await pair[0]!.knex('dtx_barrier_migrations').orderBy('name').select('name')) as { name: string }[];
-    expect(applied.map((r) => r.name)).toEqual(['0001_barrier.sql', '0002_barrier_try_result.sql']);
+    expect(applied.map((r) => r.name)).toEqual(['0001_barrier.sql', '0002_barrier_try_result.sql', '0004_barrier_saga_msg_ops.sql']);
   });
 });
 

@@ -36,7 +36,7 @@ describe.each(kinds)('FMT housekeeping on %s', (kind) => {
       await Promise.all([ensureFmtTables(a), ensureFmtTables(b), ensureFmtTables(a)]);
       await ensureFmtTables(b);
       const names = ((await a('dtx_barrier_migrations').select('name')) as { name: string }[]).map((r) => r.name).sort();
-      expect(names).toEqual(['0001_barrier.sql', '0002_barrier_try_result.sql', '0003_fmt_undo_and_locks.sql']);
+      expect(names).toEqual(['0001_barrier.sql', '0002_barrier_try_result.sql', '0003_fmt_undo_and_locks.sql', '0004_barrier_saga_msg_ops.sql']);
     } finally {
       await Promise.all([a.destroy(), b.destroy()]);
     }

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Wallet } from '../../examples/bank/src/wallet.js';
 import { freshDatabase, type FreshDatabase } from '../support/services.js';
 import { startCoordinator, waitForStatus, type TestCoordinator } from './support/coordinator.js';
-import { startWallet, type TestWallet } from './support/wallets.js';
+import { startWalletPair, type TestWallet } from './support/wallets.js';
 import { freePort } from '../support/free-port.js';
 
 /** The coordinator restarting, or its store down, under an initiator: transaction() waits it out until the deadline. */
@@ -33,11 +33,8 @@ describe('transaction() across coordinator blips', () => {
 
   async function setUp() {
     db = await freshDatabase('sqlite', 'blips');
-    const a = await startWallet('sqlite');
-    const b = await startWallet('sqlite');
+    const [a, b] = await startWalletPair(100, 0);
     wallets.push(a, b);
-    await a.seed('alice', 100);
-    await b.seed('bob', 0);
     const port = await freePort();
     const client = new CoordinatorClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 2000 });
     clients.push(client);

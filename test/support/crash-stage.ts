@@ -17,10 +17,10 @@ export interface CrashStage {
 
 /**
  * The stage of a crash test, called inside a describe block: coordinator processes
- * on a fresh `kind` database (CRASH_ENV), a participant, and after each test the
- * processes SIGKILLed, the participant closed and the database dropped.
+ * on a fresh `kind` database (CRASH_ENV, with `env` over it), a participant, and after
+ * each test the processes SIGKILLed, the participant closed and the database dropped.
  */
-export function crashStage(kind: StoreKind, label: string): CrashStage {
+export function crashStage(kind: StoreKind, label: string, env: Record<string, string> = {}): CrashStage {
   let db: FreshDatabase | undefined;
   let p: TestParticipant | undefined;
   const procs: DtxProcess[] = [];
@@ -43,7 +43,7 @@ export function crashStage(kind: StoreKind, label: string): CrashStage {
       p = await startParticipant();
     },
     async spawn() {
-      const proc = await spawnDtx(['serve'], { ...CRASH_ENV, DTX_DATABASE_URL: db!.url });
+      const proc = await spawnDtx(['serve'], { ...CRASH_ENV, ...env, DTX_DATABASE_URL: db!.url });
       procs.push(proc);
       return proc;
     },

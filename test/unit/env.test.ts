@@ -17,6 +17,13 @@ describe('configuration from the environment', () => {
     expect(o.databaseUrl).toBe('mysql://root@127.0.0.1:3306/dtx');
   });
 
+  test('the DTM-compatible API is off unless DTX_DTM_PORT is set; its settings are parsed', () => {
+    expect(resolveOptions(optionsFromEnv({})).dtmPort).toBeUndefined();
+    expect(resolveOptions(optionsFromEnv({})).dtmForceStop).toBe('refuse');
+    const o = resolveOptions(optionsFromEnv({ DTX_DTM_PORT: '36789', DTX_DTM_TIMEOUT_TO_FAIL_MS: '35000', DTX_DTM_REQUEST_TIMEOUT_MS: '3000', DTX_DTM_FORCE_STOP: 'abandon' }));
+    expect(o).toMatchObject({ dtmPort: 36789, dtmTimeoutToFailMs: 35_000, dtmRequestTimeoutMs: 3000, dtmForceStop: 'abandon' });
+  });
+
   test.each(['postgres://dtx:secret@db:5432/dtx', 'postgresql://dtx@db/dtx'])('DTX_DATABASE_URL=%s is a PostgreSQL log', (url) => {
     expect(resolveOptions(optionsFromEnv({ DTX_DATABASE_URL: url })).databaseUrl).toBe(url);
   });
@@ -33,6 +40,9 @@ describe('configuration from the environment', () => {
     [{ DTX_REDIS_URL: 'http://x' }, 'DTX_REDIS_URL'],
     [{ DTX_REDIS_URL: 'redis+cluster://a:1,b:port' }, 'DTX_REDIS_URL'],
     [{ DTX_REDIS_URL: 'redis+cluster://a:1,b:2', DTX_QUEUE_PREFIX: 'dtx' }, 'queuePrefix'],
+    [{ DTX_DTM_PORT: 'dtm' }, 'DTX_DTM_PORT'],
+    [{ DTX_DTM_TIMEOUT_TO_FAIL_MS: '0' }, 'DTX_DTM_TIMEOUT_TO_FAIL_MS'],
+    [{ DTX_DTM_FORCE_STOP: 'always' }, 'dtmForceStop'],
   ])('%o is refused naming %s', (env, name) => {
     expect(() => resolveOptions(optionsFromEnv(env))).toThrow(name);
   });

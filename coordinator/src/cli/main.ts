@@ -59,6 +59,7 @@ async function serve(): Promise<number> {
   await coordinator.start();
   const o = coordinator.options;
   console.log(`dtx coordinator listening on ${coordinator.url} (log: ${redactUrl(o.databaseUrl)}, recovery: ${o.redisUrl ? 'BullMQ' : 'in-process'})`);
+  if (coordinator.dtmUrl) console.log(`dtx DTM-compatible API listening on ${coordinator.dtmUrl}/api/dtmsvr`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       console.log(`dtx: ${signal}: draining`);

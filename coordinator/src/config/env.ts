@@ -25,6 +25,10 @@ const KNOWN = new Set([
   'DTX_RETENTION_MS',
   'DTX_LOG_REQUESTS',
   'DTX_LOG_LEVEL',
+  'DTX_DTM_PORT',
+  'DTX_DTM_TIMEOUT_TO_FAIL_MS',
+  'DTX_DTM_REQUEST_TIMEOUT_MS',
+  'DTX_DTM_FORCE_STOP',
 ]);
 
 /** DTX_* names this module does not read. */
@@ -55,6 +59,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinato
     retentionMs: int(env, 'DTX_RETENTION_MS', 0),
     logRequests: bool(env, 'DTX_LOG_REQUESTS'),
     logLevel: str(env, 'DTX_LOG_LEVEL') as CoordinatorOptions['logLevel'],
+    dtmPort: int(env, 'DTX_DTM_PORT', 0, 65535),
+    dtmTimeoutToFailMs: int(env, 'DTX_DTM_TIMEOUT_TO_FAIL_MS', 1),
+    dtmRequestTimeoutMs: int(env, 'DTX_DTM_REQUEST_TIMEOUT_MS', 1),
+    dtmForceStop: str(env, 'DTX_DTM_FORCE_STOP') as CoordinatorOptions['dtmForceStop'],
   };
 }
 

@@ -54,13 +54,27 @@ export interface CoordinatorOptions {
   logRequests?: boolean;
   /** Level of the structured log (pino): `info` has a line per decision, `warn` one per failed participant call. @default 'info' */
   logLevel?: LogLevel;
+  /**
+   * Port of the DTM-compatible surface (`/api/dtmsvr`, docs/coming-from-dtm.md), on `host`;
+   * DTM's own is 36789. 0 picks a free port. Unset: no such listener. It takes no bearer token.
+   */
+  dtmPort?: number;
+  /** A DTM-begun TCC, XA or message transaction's `timeout_to_fail` when the client sends none (DTM's: 35 s). @default 60000 */
+  dtmTimeoutToFailMs?: number;
+  /** A DTM branch call's timeout when the client sends no `request_timeout` (DTM's: 3 s). @default 5000 */
+  dtmRequestTimeoutMs?: number;
+  /** DTM's `forceStop`: `refuse` answers 409; `abandon` ends the transaction `rolled_back` with no call, reason "abandoned by operator: …". @default 'refuse' */
+  dtmForceStop?: DtmForceStop;
 }
+
+export const DTM_FORCE_STOP = ['refuse', 'abandon'] as const;
+export type DtmForceStop = (typeof DTM_FORCE_STOP)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export type ResolvedOptions = Required<Omit<CoordinatorOptions, 'signingSecret' | 'redisUrl'>> &
-  Pick<CoordinatorOptions, 'signingSecret' | 'redisUrl'>;
+export type ResolvedOptions = Required<Omit<CoordinatorOptions, 'signingSecret' | 'redisUrl' | 'dtmPort'>> &
+  Pick<CoordinatorOptions, 'signingSecret' | 'redisUrl' | 'dtmPort'>;
 
 export const DEFAULTS = {
   databaseUrl: 'sqlite:./.dtx/dtx.db',
@@ -85,6 +99,9 @@ export const DEFAULTS = {
   recovery: true,
   logRequests: false,
   logLevel: 'info' as LogLevel,
+  dtmTimeoutToFailMs: 60_000,
+  dtmRequestTimeoutMs: 5000,
+  dtmForceStop: 'refuse' as DtmForceStop,
 } satisfies Partial<ResolvedOptions>;
 
 /** Limits of PROTOCOL.md. */
@@ -119,6 +136,10 @@ export function resolveOptions(options: CoordinatorOptions = {}): ResolvedOption
   }
   if (!/^[A-Za-z0-9._{}-]{1,64}$/.test(o.queuePrefix)) throw new ConfigError('queuePrefix', `must be 1–64 of [A-Za-z0-9._{}-], got ${o.queuePrefix}`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError('port', `must be 0–65535, got ${o.port}`);
+  if (o.dtmPort !== undefined && (!Number.isInteger(o.dtmPort) || o.dtmPort < 0 || o.dtmPort > 65535)) throw new ConfigError('dtmPort', `must be 0–65535, got ${o.dtmPort}`);
+  positiveInt('dtmTimeoutToFailMs', o.dtmTimeoutToFailMs);
+  positiveInt('dtmRequestTimeoutMs', o.dtmRequestTimeoutMs);
+  if (!DTM_FORCE_STOP.includes(o.dtmForceStop)) throw new ConfigError('dtmForceStop', `must be one of ${DTM_FORCE_STOP.join(', ')}, got ${o.dtmForceStop}`);
   if (!LOG_LEVELS.includes(o.logLevel)) throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${o.logLevel}`);
   if (o.retryMaxMs < o.retryBaseMs) throw new ConfigError('retryMaxMs', 'must be at least retryBaseMs');
   if (!/^(sqlite:|mysql:\/\/|postgres(ql)?:\/\/)/.test(o.databaseUrl)) {

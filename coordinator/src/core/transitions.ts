@@ -82,6 +82,8 @@ export function verbAgainst(verb: Verb, status: TxStatus): 'same' | 'opposite' |
   return committed === (verb === 'commit') ? 'same' : 'opposite';
 }
 
+/** Where an operator's abandon (DTM's forceStop, when allowed) leaves a transaction: on the side it was decided, `trying` counting as a rollback. */
+export const abandonedStatus = (s: 'trying' | DecidedStatus): FinalStatus => (s === 'committing' ? 'committed' : 'rolled_back');
 export const finalStatus = (s: DecidedStatus): FinalStatus => (s === 'committing' ? 'committed' : 'rolled_back');
 /** The phase a decided transaction's rounds call: a saga only ever compensates, a message only ever delivers (its `action`). */
 export const phaseOf = (s: DecidedStatus, mode: TxMode = 'tcc'): 'confirm' | 'cancel' | 'compensate' | 'action' =>

@@ -28,6 +28,8 @@ export interface TxRecord {
   driveUntil: number | null;
   /** A message (v1.2): where recovery asks whether its producer's local transaction committed; null otherwise. */
   checkUrl: string | null;
+  /** Begun through the DTM-compatible surface: its DTM options (dtm/dialect.ts), so every caller speaks DTM's dialect to its branches. */
+  dtmJson: string | null;
 }
 
 export interface BranchRecord {
@@ -65,6 +67,7 @@ export function newTxRecord(t: {
   /** A saga's forward path is held by its driver until then (its next_retry_at); default the deadline. */
   heldUntil?: number;
   checkUrl?: string;
+  dtmJson?: string | null;
 }): TxRecord {
   const deadline = t.now + t.timeoutMs;
   return {
@@ -87,6 +90,7 @@ export function newTxRecord(t: {
     traceState: t.trace?.traceState ?? null,
     driveUntil: t.driveUntil ?? null,
     checkUrl: t.checkUrl ?? null,
+    dtmJson: t.dtmJson ?? null,
   };
 }
 
@@ -104,7 +108,7 @@ export const BRANCH_TABLE = 'dtx_branch';
 /** The columns txToRow and branchToRow fill, in the order the raw INSERTs list them. */
 export const TX_COLUMNS = [
   'xid', 'status', 'stuck', 'reason', 'timeout_ms', 'branch_order', 'attempts', 'next_retry_at',
-  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state', 'drive_until', 'tx_mode', 'check_url',
+  'last_error', 'meta', 'created_at', 'updated_at', 'deadline', 'finished_at', 'trace_parent', 'trace_state', 'drive_until', 'tx_mode', 'check_url', 'dtm_options',
 ] as const;
 export const BRANCH_COLUMNS = [
   'xid', 'branch_id', 'seq', 'action', 'try_url', 'confirm_url', 'cancel_url', 'payload',
@@ -140,6 +144,7 @@ export function txFromRow(r: Row): TxRecord {
     traceState: strOrNull(r.trace_state),
     driveUntil: numOrNull(r.drive_until),
     checkUrl: strOrNull(r.check_url),
+    dtmJson: strOrNull(r.dtm_options),
   };
 }
 
@@ -164,6 +169,7 @@ export function txToRow(t: TxRecord): TxRow {
     drive_until: t.driveUntil,
     tx_mode: t.mode,
     check_url: t.checkUrl,
+    dtm_options: t.dtmJson,
   };
 }
 

@@ -9,6 +9,8 @@ import {
   type Json,
 } from '@dtx/protocol';
 import { Agent, request } from 'undici';
+import { classifyDtmAnswer, dtmWireCall, isOngoing } from '../dtm/branch-call.js';
+import type { DtmOptions } from '../dtm/dialect.js';
 import { toError } from '../errors.js';
 
 export interface CallRequest {
@@ -19,6 +21,8 @@ export interface CallRequest {
   timeoutMs: number;
   /** Sent besides the protocol's own (the trace context). */
   headers?: Record<string, string>;
+  /** A transaction begun through the DTM-compatible surface: the call is made in DTM's dialect instead (dtm/branch-call.ts). */
+  dtm?: DtmOptions | null;
 }
 
 export interface CallAnswer {
@@ -51,34 +55,43 @@ export class HttpParticipantCaller implements ParticipantCaller {
   constructor(private readonly signingSecret?: string) {}
 
   async call(req: CallRequest): Promise<CallAnswer> {
-    const raw = JSON.stringify(req.body);
-    const to = { xid: req.body.xid, branchId: branchIdOf(req.body), phase: req.body.phase };
-    const headers = { 'content-type': 'application/json', ...req.headers, ...callbackHeaders(to, req.attempt, raw, this.signingSecret ? { secret: this.signingSecret, url: req.url } : undefined) };
+    // DTM's rule: a branch registered with an empty URL is done without a call
+    if (req.dtm && req.url === '') return { kind: 'ok', status: null, retryAfterMs: null };
+    const wire = req.dtm ? dtmWireCall(req.dtm, { url: req.url, ...req.body }) : this.#dtxWire(req);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {
-      const res = await request(req.url, {
-        method: 'POST',
-        headers,
-        body: raw,
+      const res = await request(wire.url, {
+        method: wire.method,
+        headers: { ...wire.headers, ...req.headers },
+        body: wire.body,
         dispatcher: this.#agent,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
         signal: abort.signal,
       });
       const text = await res.body.text();
-      const kind = classifyAnswer(req.body.phase, res.statusCode);
-      const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      const kind = req.dtm ? classifyDtmAnswer(req.dtm.trans_type, req.body.phase, res.statusCode, text) : classifyAnswer(req.body.phase, res.statusCode);
+      const ongoingMs = req.dtm?.retry_interval && isOngoing(res.statusCode, text) ? req.dtm.retry_interval * 1000 : null;
+      const retryAfterMs = ongoingMs ?? parseRetryAfter(res.headers['retry-after']);
       if (kind === 'ok') return { kind, status: res.statusCode, result: parseMaybeJson(text), retryAfterMs: null };
       return { kind, status: res.statusCode, retryAfterMs, error: `HTTP ${res.statusCode}${summary(text)}` };
     } catch (err) {
       const e = toError(err);
       const cause = e.cause ? `: ${toError(e.cause).message}` : '';
       const message = abort.signal.aborted ? `timeout after ${req.timeoutMs} ms` : `${e.message}${cause}`;
-      return { kind: classifyAnswer(req.body.phase, null), status: null, retryAfterMs: null, error: message };
+      return { kind: req.dtm ? 'retry' : classifyAnswer(req.body.phase, null), status: null, retryAfterMs: null, error: message };
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** PROTOCOL.md's callback: the JSON body, signed when a secret is set. */
+  #dtxWire(req: CallRequest): { method: 'POST'; url: string; body: string; headers: Record<string, string> } {
+    const raw = JSON.stringify(req.body);
+    const to = { xid: req.body.xid, branchId: branchIdOf(req.body), phase: req.body.phase };
+    const signing = this.signingSecret ? { secret: this.signingSecret, url: req.url } : undefined;
+    return { method: 'POST', url: req.url, body: raw, headers: { 'content-type': 'application/json', ...callbackHeaders(to, req.attempt, raw, signing) } };
   }
 
   async close(): Promise<void> {

@@ -41,7 +41,8 @@ export class Phase2Rounds {
 
   /** A saga just begun here (its first steps marked called by the begin's write): its forward path, then its first compensation round if it rolls back. */
   driveSaga(tx: TxRecord, steps: readonly BranchRecord[]): Promise<TxStatus> {
-    const preStarted = steps.filter((s) => s.calledAt !== null && s.status === 'registered').map((s) => s.branchId);
+    const marked = steps.filter((s) => s.calledAt !== null && s.status === 'registered');
+    const preStarted = { branchIds: marked.map((s) => s.branchId), markedAt: marked[0]?.calledAt ?? 0 };
     return this.#track(tx.xid, driveSaga(this.deps, tx, steps, undefined, preStarted));
   }
 

@@ -15,6 +15,8 @@ import { finishRoundWrite } from '../log/transitions/finishRound.js';
 import { extendLease } from '../log/transitions/extendLease.js';
 import { recordRoundFailure } from '../log/transitions/recordRoundFailure.js';
 import { contextOf } from '../tracing/trace-context.js';
+import { deliveryNotBefore, parseDtmOptions } from '../dtm/dialect.js';
+import { dtmRound } from '../dtm/round-order.js';
 import type { ParticipantCaller } from './participant-caller.js';
 import { tracedCall } from './traced-call.js';
 
@@ -30,7 +32,7 @@ export interface Phase2Deps {
 }
 
 /** What a round needs of the transaction, as last read or written. */
-export type RoundTx = Pick<TxRecord, 'xid' | 'mode' | 'status' | 'order' | 'attempts' | 'traceParent' | 'traceState'>;
+export type RoundTx = Pick<TxRecord, 'xid' | 'mode' | 'status' | 'order' | 'attempts' | 'traceParent' | 'traceState'> & Partial<Pick<TxRecord, 'dtmJson' | 'createdAt'>>;
 
 /**
  * One round of phase 2: confirm (or cancel) every branch not yet done, then log
@@ -45,7 +47,14 @@ export type RoundTx = Pick<TxRecord, 'xid' | 'mode' | 'status' | 'order' | 'atte
 export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: readonly BranchRecord[], parent?: Context): Promise<TxStatus> {
   if (!isDecided(seen.status)) return seen.status;
   const tx = { ...seen, status: seen.status };
-  const { phase, pending, order } = planRound(tx.mode, tx.status, tx.order, branches);
+  const dtm = parseDtmOptions(tx.dtmJson);
+  // a DTM message's `delay`: its deliveries wait (held by the lease) until its creation + delay
+  const notBefore = seen.createdAt === undefined ? null : deliveryNotBefore(dtm, seen.createdAt);
+  if (notBefore !== null && deps.now() < notBefore) {
+    await deps.log.write((trx) => extendLease(trx, tx.xid, tx.status, notBefore));
+    return tx.status;
+  }
+  const { phase, pending, order } = dtmRound(dtm, planRound(tx.mode, tx.status, tx.order, branches));
 
   const timeoutOf = (b: BranchRecord) => b.timeoutMs ?? deps.options.callTimeoutMs;
   const leaseNeeded = roundLeaseMs(pending.map(timeoutOf), order === 'parallel' ? 'parallel' : 'sequential');
@@ -66,6 +75,7 @@ export async function runPhase2(deps: Phase2Deps, seen: RoundTx, branches: reado
       url,
       attempt: b.attempts + 1,
       timeoutMs: timeoutOf(b),
+      dtm,
       body: { xid: tx.xid, branchId: b.branchId, phase, ...(b.action !== null ? { action: b.action } : {}), payload: parseJson(b.payloadJson), ...(tryResult !== undefined ? { [resultKey]: tryResult } : {}) },
     };
     const { answer, record } = await tracedCall(deps, request, b.action, traceParent);

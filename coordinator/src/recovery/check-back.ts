@@ -9,6 +9,7 @@ import { extendLease } from '../log/transitions/extendLease.js';
 import { recordCheckBack, type CheckOutcome } from '../log/transitions/recordCheckBack.js';
 import { runPhase2, type Phase2Deps } from '../phase2/run-phase2.js';
 import { tracedCall } from '../phase2/traced-call.js';
+import { parseDtmOptions } from '../dtm/dialect.js';
 
 /** The reason a message rolled back by its check-back carries. */
 export const CHECK_REFUSED_REASON = 'check-back: the producer’s local transaction did not commit';
@@ -28,7 +29,8 @@ export async function checkBack(deps: Phase2Deps, tx: TxRecord, parent: Context)
   const leaseNeeded = roundLeaseMs([timeoutMs], 'parallel');
   if (leaseNeeded > deps.leaseMs && !(await deps.log.write((trx) => extendLease(trx, xid, 'trying', deps.now() + leaseNeeded)))) return tx.status;
 
-  const request = { url: tx.checkUrl, attempt: tx.attempts + 1, timeoutMs, body: { xid, phase: 'check' as const } };
+  // a message begun through the DTM surface is asked DTM's way: GET query_prepared (dtm/branch-call.ts)
+  const request = { url: tx.checkUrl, attempt: tx.attempts + 1, timeoutMs, body: { xid, phase: 'check' as const }, dtm: parseDtmOptions(tx.dtmJson) };
   const { answer, record } = await tracedCall(deps, request, null, parent);
   deps.metrics?.phase2Calls.inc({ phase: 'check', outcome: answer.kind });
   const now = deps.now();

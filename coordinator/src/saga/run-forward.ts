@@ -9,7 +9,14 @@ import { recordSagaStep } from '../log/transitions/recordSagaStep.js';
 import { rollBackSaga } from '../log/transitions/rollBackSaga.js';
 import { startSagaSteps } from '../log/transitions/startSagaSteps.js';
 import type { Phase2Deps } from '../phase2/run-phase2.js';
+import { parseDtmOptions } from '../dtm/dialect.js';
 import { callStep, HOLD_MARGIN_MS, type StepRun } from './call-step.js';
+
+/** Steps the write that logged the saga (its begin, in this process) marked called, at `markedAt`, and held for. */
+export interface PreStarted {
+  branchIds: readonly string[];
+  markedAt: number;
+}
 
 /** How a forward path ended: the saga's status, and whether this path took its decision (and so drives what follows). */
 export interface ForwardEnd {
@@ -25,17 +32,19 @@ export interface ForwardEnd {
  * refusal or the deadline decides `rolling_back` (the caller then compensates). A
  * resumed saga (recovery) skips the steps already done and calls again those that were
  * called without an outcome: the participant's barrier answers a repeat without running twice.
+ * A step this path marked called and then never called (the deadline passed first) is
+ * unmarked by the rollback's write, so it is not compensated.
  * Stops, answering the status in the log, as soon as the saga is no longer trying.
  */
 export async function runForward(
   deps: Phase2Deps,
-  tx: Pick<TxRecord, 'xid' | 'deadline'>,
+  tx: Pick<TxRecord, 'xid' | 'deadline'> & Partial<Pick<TxRecord, 'dtmJson'>>,
   steps: readonly BranchRecord[],
   parent: Context = ROOT_CONTEXT,
-  /** Steps already marked called and held for by the write that logged the saga (its begin). */
-  preStarted: readonly string[] = [],
+  preStarted: PreStarted = { branchIds: [], markedAt: 0 },
 ): Promise<ForwardEnd> {
   const xid = tx.xid;
+  const dtm = parseDtmOptions(tx.dtmJson);
   const graph = steps.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] }));
   const byId = new Map(steps.map((s) => [s.branchId, s]));
   const results: Record<string, Json> = {};
@@ -47,7 +56,9 @@ export async function runForward(
     if (r !== undefined) results[s.branchId] = r;
   }
   const running = new Map<string, Promise<StepRun>>();
-  const started = new Set(preStarted); // marked called and held for, not yet running
+  const started = new Set(preStarted.branchIds); // marked called and held for, not yet running
+  // the called_at this path wrote, by step: only a mark of its own may be taken back (an earlier driver's call may have run)
+  const markedAt = new Map(preStarted.branchIds.map((id) => [id, preStarted.markedAt]));
   const stop = { stopped: false };
   const hold = (until: number) => (stop.stopped ? Promise.resolve(false) : deps.log.write((trx) => holdSaga(trx, xid, until, deps.now())));
   const holdFor = (ids: string[]) => deps.now() + Math.max(...ids.map((id) => byId.get(id)!.timeoutMs ?? deps.options.callTimeoutMs)) + HOLD_MARGIN_MS;
@@ -60,10 +71,11 @@ export async function runForward(
         const now = deps.now();
         const unheld = ready.filter((id) => !started.has(id));
         if (unheld.length > 0 && !(await deps.log.write((trx) => startSagaSteps(trx, { xid, branchIds: unheld, now, holdUntil: holdFor(unheld) })))) return await status();
+        for (const id of unheld) markedAt.set(id, now);
         for (const id of ready) {
           started.delete(id);
           // a retry's wait does not keep a stopping process alive: the step's hold lapses and recovery resumes it
-          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }) };
+          const call = { xid, step: byId.get(id)!, results: { ...results }, deadline: tx.deadline, parent, hold, sleep: (ms: number) => sleep(ms, undefined, { ref: false }), dtm };
           running.set(id, callStep(deps, call));
         }
       }
@@ -80,7 +92,10 @@ export async function runForward(
         const written = await deps.log.write((trx) => recordSagaStep(trx, { xid, branchId: run.branchId, resultJson: run.resultJson, calls: run.calls, now, start: next, holdUntil, last }));
         if (!written) return await status();
         done.add(run.branchId);
-        for (const id of next) started.add(id);
+        for (const id of next) {
+          started.add(id);
+          markedAt.set(id, now);
+        }
         const r = parseJson(run.resultJson);
         if (r !== undefined) results[run.branchId] = r;
         if (last) {
@@ -94,7 +109,9 @@ export async function runForward(
       const timeout = run.kind === 'timeout';
       const reason = timeout ? 'timeout' : `action refused: ${run.error}`;
       const failed = timeout ? undefined : { branchId: run.branchId, error: run.error };
-      const won = await deps.log.write((trx) => rollBackSaga(trx, { xid, failed, reason, calls: run.calls, now, leaseUntil: now + deps.leaseMs }));
+      const mark = markedAt.get(run.branchId);
+      const neverCalled = timeout && run.calls.length === 0 && mark !== undefined ? { branchId: run.branchId, calledAt: mark } : undefined;
+      const won = await deps.log.write((trx) => rollBackSaga(trx, { xid, failed, neverCalled, reason, calls: run.calls, now, leaseUntil: now + deps.leaseMs }));
       if (won) {
         deps.metrics?.decisions.inc({ decision: 'rollback', reason: timeout ? 'timeout' : 'action refused', mode: 'saga' });
         deps.logger?.info({ xid, decision: 'rollback', reason, by: 'saga' }, 'decision');

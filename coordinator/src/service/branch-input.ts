@@ -4,6 +4,9 @@ import { LIMITS, type ResolvedOptions } from '../config/options.js';
 import { InvalidRequestError, PayloadTooLargeError, UrlNotAllowedError } from '../errors.js';
 import { newBranchRecord, type BranchRecord } from '../log/records.js';
 
+/** How branch URLs are checked: the allowlist, and whether an empty URL means "no call" (DTM's rule, for the transactions begun through its API). */
+export type UrlRules = Pick<ResolvedOptions, 'allowedOrigins'> & { emptyUrlMeansNoCall?: boolean };
+
 /**
  * Checks a branch registration beyond its JSON schema (URLs, allowlist, payload
  * size) and turns it into a record. Refuses before anything is written.
@@ -13,12 +16,12 @@ export function branchRecord(
   req: RegisterBranchRequest,
   seq: number,
   now: number,
-  options: Pick<ResolvedOptions, 'allowedOrigins'>,
+  options: UrlRules,
   path = '',
 ): BranchRecord {
   const urls = { tryUrl: req.tryUrl, confirmUrl: req.confirmUrl, cancelUrl: req.cancelUrl };
   for (const [name, url] of Object.entries(urls)) {
-    if (url === undefined) continue;
+    if (url === undefined || (url === '' && options.emptyUrlMeansNoCall)) continue;
     checkParticipantUrl(url, `${path}/${name}`, options.allowedOrigins);
   }
   const payloadJson = req.payload === undefined ? null : canonicalJson(req.payload);

@@ -13,6 +13,8 @@ import { insertBranchWrite, sameRegistration } from '../log/transitions/insertBr
 import { insertTransactionWrite } from '../log/transitions/insertTransaction.js';
 import { recordTryReportWrite } from '../log/transitions/recordTryReport.js';
 import { requestRetry } from '../log/transitions/requestRetry.js';
+import { abandonTransaction } from '../log/transitions/abandonTransaction.js';
+import { retryDueLater } from '../log/transitions/retryDueLater.js';
 import type { DtxLogger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ParticipantCaller } from '../phase2/participant-caller.js';
@@ -67,16 +69,19 @@ export class CoordinatorService {
     this.#driven = { log, caller, options, now, metrics, logger, rounds: this.#rounds };
   }
 
-  /** Begin; `trace` is the trace context its callbacks will carry (PROTOCOL.md v1.1 "Trace context"). */
-  async begin(req: BeginRequest, trace?: StoredTrace): Promise<Created<unknown>> {
+  /**
+   * Begin; `trace` is the trace context its callbacks will carry (PROTOCOL.md v1.1 "Trace context");
+   * `dtmJson` the DTM options of one begun through the DTM-compatible surface (dtm/dialect.ts).
+   */
+  async begin(req: BeginRequest, trace?: StoredTrace, dtmJson: string | null = null): Promise<Created<unknown>> {
     const now = this.#now();
     const xid = req.xid ?? newXid(now);
     const timeoutMs = req.timeoutMs ?? LIMITS.defaultTimeoutMs;
     const metaJson = req.meta === undefined ? null : canonicalJson(req.meta);
     if (metaJson !== null && Buffer.byteLength(metaJson) > LIMITS.metaBytes) throw new PayloadTooLargeError('meta', LIMITS.metaBytes);
     if (req.checkUrl !== undefined && req.mode !== 'msg') throw new InvalidRequestError('checkUrl belongs to a message', [{ path: '/checkUrl', message: 'needs "mode": "msg"' }]);
-    if (req.mode === 'saga') return beginSaga(this.#driven, { xid, timeoutMs, metaJson, waitTrueMs: WAIT_TRUE_MS }, req, trace);
-    if (req.mode === 'msg') return beginMessage(this.#driven, { xid, timeoutMs, metaJson }, req, trace);
+    if (req.mode === 'saga') return beginSaga(this.#driven, { xid, timeoutMs, metaJson, waitTrueMs: WAIT_TRUE_MS, dtmJson }, req, trace);
+    if (req.mode === 'msg') return beginMessage(this.#driven, { xid, timeoutMs, metaJson, dtmJson }, req, trace);
     if (req.steps !== undefined) throw new InvalidRequestError('steps belong to a saga or a message', [{ path: '/steps', message: 'needs "mode": "saga" or "msg"' }]);
     const branchReqs = req.branches ?? [];
     if (req.drive && branchReqs.length === 0) {
@@ -91,13 +96,13 @@ export class CoordinatorService {
     });
     const order = req.order ?? 'parallel';
     const driveUntil = req.drive ? now + triesHeldFor(branches, order, this.deps.options.callTimeoutMs) : undefined;
-    const tx = newTxRecord({ xid, timeoutMs, order, metaJson, now, trace, ...(driveUntil !== undefined ? { driveUntil } : {}) });
+    const tx = newTxRecord({ xid, timeoutMs, order, metaJson, now, trace, dtmJson, ...(driveUntil !== undefined ? { driveUntil } : {}) });
     const inserted = await this.deps.log.apply(insertTransactionWrite, { tx, branches });
     if (!inserted.created) {
       const existing = inserted.existing;
       if (existing.status !== 'trying') throw new TxExistsError(xid, existing.status, `it is ${existing.status}`);
       if (existing.mode !== 'tcc') throw new TxExistsError(xid, existing.status, `it is a ${existing.mode}`);
-      if (existing.timeoutMs !== timeoutMs || existing.metaJson !== metaJson || existing.order !== tx.order) {
+      if (existing.timeoutMs !== timeoutMs || existing.metaJson !== metaJson || existing.order !== tx.order || existing.dtmJson !== dtmJson) {
         throw new TxExistsError(xid, existing.status, 'with other settings');
       }
       if (!req.branches) return { created: false, view: beginView(existing) };
@@ -112,9 +117,10 @@ export class CoordinatorService {
     return { created: true, view: await runDriven(this.#driven, tx, branches, req.wait ?? true) };
   }
 
-  async register(xid: string, req: RegisterBranchRequest): Promise<Created<{ xid: string; branchId: string; status: 'registered' }>> {
+  /** Register; `emptyUrlMeansNoCall` for a branch of a transaction begun through the DTM surface (DTM's rule). */
+  async register(xid: string, req: RegisterBranchRequest, emptyUrlMeansNoCall = false): Promise<Created<{ xid: string; branchId: string; status: 'registered' }>> {
     const now = this.#now();
-    const record = branchRecord(xid, req, 0, now, this.deps.options);
+    const record = branchRecord(xid, req, 0, now, { ...this.deps.options, emptyUrlMeansNoCall });
     const { created } = await this.deps.log.apply(insertBranchWrite, record);
     return { created, view: { xid, branchId: req.branchId, status: 'registered' } };
   }
@@ -199,17 +205,31 @@ export class CoordinatorService {
     return { xid, status: tx.status, retried: true };
   }
 
+  /** Operator abandon (DTM's forceStop, when allowed): ends it with no call, `reason` kept; false when it was already finished. */
+  async abandon(xid: string, reason: string): Promise<boolean> {
+    const now = this.#now();
+    const done = await this.deps.log.write((trx) => abandonTransaction(trx, xid, reason, now));
+    if (done) this.deps.logger?.warn({ xid, reason }, 'abandoned by operator');
+    return done;
+  }
+
+  /** Operator retry in bulk: decided transactions due later than `laterThan` become due now, up to `limit`. */
+  retryDueLater(laterThan: number, limit: number): Promise<{ moved: number; more: boolean }> {
+    const now = this.#now();
+    return this.deps.log.write((trx) => retryDueLater(trx, { laterThan, limit, now }));
+  }
+
   /** Waits for this process's phase-2 rounds, at most `timeoutMs`; what is left is recovery's. */
   drain(timeoutMs: number): Promise<void> {
     return this.#rounds.drain(timeoutMs);
   }
 }
 
-function encodeCursor(t: TxRecord): string {
+export function encodeCursor(t: TxRecord): string {
   return Buffer.from(`${t.createdAt}:${t.xid}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: number; xid: string } {
+export function decodeCursor(cursor: string): { createdAt: number; xid: string } {
   const text = Buffer.from(cursor, 'base64url').toString();
   const m = /^(\d{1,16}):([A-Za-z0-9._:-]{1,128})$/.exec(text);
   if (!m) throw new InvalidRequestError('cursor is not one this API gave out', [{ path: '/cursor', message: 'invalid cursor' }]);

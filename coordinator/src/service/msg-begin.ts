@@ -22,12 +22,12 @@ export async function beginMessage(deps: DrivenDeps, b: Omit<StepsBegin, 'waitTr
   checkParticipantUrl(req.checkUrl, '/checkUrl', deps.options.allowedOrigins);
   const now = deps.now();
   const steps = stepRecords(b.xid, 'msg', req, now, deps.options);
-  const tx = newTxRecord({ xid: b.xid, mode: 'msg', timeoutMs: b.timeoutMs, order: 'parallel', metaJson: b.metaJson, now, trace, checkUrl: req.checkUrl });
+  const tx = newTxRecord({ xid: b.xid, mode: 'msg', timeoutMs: b.timeoutMs, order: 'parallel', metaJson: b.metaJson, now, trace, checkUrl: req.checkUrl, dtmJson: b.dtmJson ?? null });
   const inserted = await deps.log.apply(insertTransactionWrite, { tx, branches: steps });
   if (inserted.created) return { created: true, view: stepsView(tx, steps) };
   const found = (await deps.log.read((db) => readTxWithBranches(db, b.xid)))!;
   const e = found.tx;
-  if (e.mode !== 'msg' || e.timeoutMs !== b.timeoutMs || e.metaJson !== b.metaJson || e.checkUrl !== req.checkUrl || !sameSteps(found.branches, steps)) {
+  if (e.mode !== 'msg' || e.timeoutMs !== b.timeoutMs || e.metaJson !== b.metaJson || e.checkUrl !== req.checkUrl || e.dtmJson !== (b.dtmJson ?? null) || !sameSteps(found.branches, steps)) {
     throw new TxExistsError(b.xid, e.status, 'with other settings');
   }
   return { created: false, view: stepsView(e, found.branches) };

@@ -25,6 +25,8 @@ export interface StepsBegin {
   metaJson: string | null;
   /** How long `"wait": true` waits. */
   waitTrueMs: number;
+  /** Begun through the DTM-compatible surface: its DTM options (dtm/dialect.ts). */
+  dtmJson?: string | null;
 }
 
 /**
@@ -37,12 +39,12 @@ export interface StepsBegin {
 export async function beginSaga(deps: DrivenDeps, b: StepsBegin, req: BeginRequest, trace?: StoredTrace): Promise<SagaAnswer> {
   const now = deps.now();
   // the steps that run first are marked called, and the saga held for their calls, by the begin's own write
-  const checked = stepRecords(b.xid, 'saga', req, now, deps.options);
+  const checked = stepRecords(b.xid, 'saga', req, now, { ...deps.options, emptyUrlMeansNoCall: (b.dtmJson ?? null) !== null });
   const first = new Set(readySteps(checked.map((s) => ({ branchId: s.branchId, after: s.afterIds ?? [] })), new Set(), new Set()));
   const steps = checked.map((s) => (first.has(s.branchId) ? { ...s, calledAt: now } : s));
   const callsMs = Math.max(...steps.filter((s) => first.has(s.branchId)).map((s) => s.timeoutMs ?? deps.options.callTimeoutMs));
   const heldUntil = now + Math.max(deps.options.phase2LeaseMs, callsMs + HOLD_MARGIN_MS);
-  const tx = newTxRecord({ xid: b.xid, mode: 'saga', timeoutMs: b.timeoutMs, order: 'parallel', metaJson: b.metaJson, now, trace, heldUntil });
+  const tx = newTxRecord({ xid: b.xid, mode: 'saga', timeoutMs: b.timeoutMs, order: 'parallel', metaJson: b.metaJson, now, trace, heldUntil, dtmJson: b.dtmJson ?? null });
   const inserted = await deps.log.apply(insertTransactionWrite, { tx, branches: steps });
   const waitMs = req.wait === false ? 0 : typeof req.wait === 'number' ? req.wait : b.waitTrueMs;
   if (inserted.created) {
@@ -52,7 +54,7 @@ export async function beginSaga(deps: DrivenDeps, b: StepsBegin, req: BeginReque
   }
   const existing: TxRecord = inserted.existing;
   const logged = await deps.log.read((db) => readBranches(db, b.xid));
-  if (existing.mode !== 'saga' || existing.timeoutMs !== b.timeoutMs || existing.metaJson !== b.metaJson || !sameSteps(logged, steps)) {
+  if (existing.mode !== 'saga' || existing.timeoutMs !== b.timeoutMs || existing.metaJson !== b.metaJson || existing.dtmJson !== (b.dtmJson ?? null) || !sameSteps(logged, steps)) {
     throw new TxExistsError(b.xid, existing.status, 'with other settings');
   }
   if (waitMs > 0 && !isFinal(existing.status)) await deps.rounds.waitForFinal(b.xid, existing.status, deps.rounds.running(b.xid), deps.now() + waitMs, true);

@@ -1,9 +1,8 @@
 import type { BeginRequest, SagaStepRequest } from '@dtx/protocol';
-import type { ResolvedOptions } from '../config/options.js';
 import { effectiveAfter, topologicalOrder } from '../core/saga-graph.js';
 import { InvalidRequestError } from '../errors.js';
 import type { BranchRecord } from '../log/records.js';
-import { branchRecord } from './branch-input.js';
+import { branchRecord, type UrlRules } from './branch-input.js';
 
 /** Most steps a saga or a message may have (PROTOCOL.md v1.2). */
 export const MAX_STEPS = 100;
@@ -16,7 +15,7 @@ export const MAX_STEPS = 100;
  * compensation's as cancel_url (a message's is empty: never called), the effective
  * `after` list. Refuses before anything is written.
  */
-export function stepRecords(xid: string, mode: 'saga' | 'msg', req: BeginRequest, now: number, options: Pick<ResolvedOptions, 'allowedOrigins'>): BranchRecord[] {
+export function stepRecords(xid: string, mode: 'saga' | 'msg', req: BeginRequest, now: number, options: UrlRules): BranchRecord[] {
   const invalid = (message: string, path: string, detail: string) => new InvalidRequestError(message, [{ path, message: detail }]);
   if (req.branches !== undefined || req.drive !== undefined || req.order !== undefined) {
     throw invalid(`a ${mode} lists steps, not branches`, '/branches', `branches, drive and order are TCC fields: a ${mode} takes steps`);

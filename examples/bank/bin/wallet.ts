@@ -8,6 +8,10 @@ const wallet = createWalletServer({
   host: process.env.HOST ?? '127.0.0.1',
   ...(process.env.DTX_SIGNING_SECRET ? { signingSecret: process.env.DTX_SIGNING_SECRET } : {}),
   ...(process.env.PUBLIC_URL ? { publicUrl: process.env.PUBLIC_URL } : {}),
+  // POST /accounts/:id/open sends the mailer's welcome message (npm run example:mailer)
+  ...(process.env.DTX_COORDINATOR_URL && process.env.MAILER_URL
+    ? { messages: { coordinatorUrl: process.env.DTX_COORDINATOR_URL, mailerUrl: process.env.MAILER_URL, ...(process.env.MESSAGE_TIMEOUT_MS ? { timeoutMs: Number(process.env.MESSAGE_TIMEOUT_MS) } : {}) } }
+    : {}),
 });
 
 await wallet.start();

@@ -1,8 +1,10 @@
-import { ensureBarrierTable, ensureFmtTables, knexFromUrl, participantPlugin, withGlobalLock, type FmtOptions, type XaOptions } from '@dtx/participant-sdk';
+import { CoordinatorClient, ensureBarrierTable, ensureFmtTables, knexFromUrl, participantPlugin, withGlobalLock, type FmtOptions, type XaOptions } from '@dtx/participant-sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { ensureAccountsTable } from './accounts-table.js';
+import { openAccount } from './open-account.js';
 import { FmtWallet } from './fmt-wallet.js';
+import { SagaWallet } from './saga-wallet.js';
 import { MAX_AMOUNT, Wallet, type Account } from './wallet.js';
 import { XaWallet } from './xa-wallet.js';
 
@@ -28,6 +30,11 @@ export interface WalletServerOptions {
   xa?: XaOptions;
   /** The plugin's FMT settings, for mode `fmt`. */
   fmt?: FmtOptions;
+  /**
+   * With both, `POST /accounts/:id/open` opens an account and sends the mailer's welcome
+   * mail as one message (mode `tcc`): the coordinator, and the mailer's base URL.
+   */
+  messages?: { coordinatorUrl: string; coordinatorToken?: string; mailerUrl: string; timeoutMs?: number };
 }
 
 export interface WalletServer {
@@ -40,7 +47,7 @@ export interface WalletServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions (or, in mode `xa` / `fmt`, the XA / FMT ones). */
+/** The bank example's wallet: accounts API plus the `wallet.debit` / `wallet.credit` TCC actions (or, in mode `xa` / `fmt`, the XA / FMT ones), and in mode `tcc` the saga wallet's `sagawallet.debit` / `sagawallet.credit`. */
 export function createWalletServer(opts: WalletServerOptions): WalletServer {
   const knex = knexFromUrl(opts.databaseUrl);
   const app = Fastify({ logger: false });
@@ -52,7 +59,8 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
 
   app.register(participantPlugin, {
     knex,
-    participants: [xa ? new XaWallet() : opts.mode === 'fmt' ? new FmtWallet() : new Wallet()],
+    // the TCC wallet also serves the saga wallet's actions (`sagawallet.*`) on the same accounts
+    participants: xa ? [new XaWallet()] : opts.mode === 'fmt' ? [new FmtWallet()] : [new Wallet(), new SagaWallet()],
     ...(opts.xa !== undefined ? { xa: opts.xa } : {}),
     ...(opts.fmt !== undefined ? { fmt: opts.fmt } : {}),
     ...(opts.signingSecret !== undefined ? { signingSecret: opts.signingSecret } : {}),
@@ -85,8 +93,31 @@ export function createWalletServer(opts: WalletServerOptions): WalletServer {
     },
   );
 
+  const messages = opts.messages;
+  const coordinator = messages && new CoordinatorClient({ url: messages.coordinatorUrl, ...(messages.coordinatorToken ? { token: messages.coordinatorToken } : {}), ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}) });
+  if (messages && coordinator) {
+    app.post<{ Params: { id: string }; Body: { balance: number } }>(
+      '/accounts/:id/open',
+      {
+        schema: {
+          params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } },
+          body: { type: 'object', required: ['balance'], properties: { balance: { type: 'integer', minimum: 0, maximum: MAX_AMOUNT } } },
+        },
+      },
+      async (req, reply) => {
+        if (await knex('accounts').where('id', req.params.id).first('id')) {
+          return reply.code(409).send({ error: { code: 'ACCOUNT_EXISTS', message: `account ${req.params.id} exists` } });
+        }
+        const walletUrl = opts.publicUrl ?? url;
+        const opened = await openAccount(coordinator, knex, { account: req.params.id, balance: req.body.balance, walletUrl, mailerUrl: messages.mailerUrl, ...(messages.timeoutMs ? { timeoutMs: messages.timeoutMs } : {}) });
+        return reply.code(201).send({ xid: opened.xid, status: opened.status, account: opened.result.account });
+      },
+    );
+  }
+
   const close = async (): Promise<void> => {
     await app.close();
+    await coordinator?.close();
     await knex.destroy();
   };
 

@@ -1,7 +1,12 @@
 import type { Knex } from 'knex';
 import { barrierDialect, barrierTimestamp } from './dialect.js';
 
-export type BarrierOp = 'try' | 'confirm' | 'cancel';
+/**
+ * A barrier row's op, and the op that wrote it (its reason): TCC's try, confirm and cancel;
+ * a saga's action and compensate (v1.2); a message's `msg` (the producer's local
+ * transaction) and `rollback` (its check-back found none).
+ */
+export type BarrierOp = 'try' | 'confirm' | 'cancel' | 'action' | 'compensate' | 'msg' | 'rollback';
 
 export interface BarrierKey {
   xid: string;
@@ -69,7 +74,7 @@ export async function insertOrLockBarrierRow(trx: Knex.Transaction, key: Barrier
   }
 }
 
-const REASONS: readonly BarrierOp[] = ['try', 'confirm', 'cancel'];
+const REASONS: readonly BarrierOp[] = ['try', 'confirm', 'cancel', 'action', 'compensate', 'msg', 'rollback'];
 
 /**
  * Inserts one barrier row unless the branch has an `unless` row (or the row exists
@@ -131,16 +136,16 @@ export async function insertConfirmRowIfTried(trx: Knex.Transaction, key: Barrie
   return rows.length === 1;
 }
 
-/** The `try` row of a branch this transaction just failed to insert, i.e. a row known to exist. */
-export async function barrierTryRow(trx: Knex.Transaction, key: BarrierKey): Promise<{ reason: string; result: string | null } | undefined> {
-  return (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op: 'try' }).first('reason', 'result')) as
+/** The `op` row (a try's or a saga action's) of a branch this transaction just failed to insert or locked, i.e. a row known to exist. */
+export async function barrierRow(trx: Knex.Transaction, key: BarrierKey, op: 'try' | 'action'): Promise<{ reason: string; result: string | null } | undefined> {
+  return (await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op }).first('reason', 'result')) as
     | { reason: string; result: string | null }
     | undefined;
 }
 
-/** Keeps what the try returned (JSON text) on the `try` row this transaction inserted. */
-export async function keepTryResult(trx: Knex.Transaction, key: BarrierKey, resultJson: string): Promise<void> {
-  await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op: 'try' }).update({ result: resultJson });
+/** Keeps what a try or a saga action returned (JSON text) on the `op` row this transaction inserted. */
+export async function keepResult(trx: Knex.Transaction, key: BarrierKey, op: 'try' | 'action', resultJson: string): Promise<void> {
+  await trx('dtx_barrier').where({ xid: key.xid, branch_id: key.branchId, op }).update({ result: resultJson });
 }
 
 /**

@@ -4,12 +4,12 @@ import { PhaseConflictError, TrySuspendedError } from '../errors.js';
 import { barrierDialect } from './dialect.js';
 import {
   barrierRowsOf,
-  barrierTryRow,
+  barrierRow,
   insertBarrierRow,
   insertBarrierRowUnless,
   insertConfirmRowIfTried,
   insertOrLockBarrierRow,
-  keepTryResult,
+  keepResult,
   type BarrierKey,
 } from './insert-barrier-row.js';
 import { retryLockConflicts } from './retry-lock-conflicts.js';
@@ -60,7 +60,7 @@ type PhaseRun = <R>(trx: Knex.Transaction, key: BarrierKey, business: (trx: Knex
 const tryPhase: PhaseRun = async (trx, key, business) => {
   if (!(await insertBarrierRow(trx, key, 'try', 'try'))) {
     // The try row exists: written by a cancel (suspension) or by this try before (duplicate).
-    const row = await barrierTryRow(trx, key);
+    const row = await barrierRow(trx, key, 'try');
     if (row?.reason === 'cancel') throw new TrySuspendedError(key.xid, key.branchId);
     return row?.result == null ? { kind: 'duplicate' } : { kind: 'duplicate', result: JSON.parse(row.result) };
   }
@@ -69,7 +69,7 @@ const tryPhase: PhaseRun = async (trx, key, business) => {
   // A statement of its own: the insert above had to come first (it decides whether the
   // business step runs at all), and the result exists only once that step has returned.
   const json = result === undefined ? undefined : JSON.stringify(result);
-  if (json !== undefined) await keepTryResult(trx, key, json);
+  if (json !== undefined) await keepResult(trx, key, 'try', json);
   return { kind: 'ran', result };
 };
 

@@ -14,6 +14,8 @@ import {
 import { coordinatorError, CoordinatorUnreachableError } from './errors.js';
 import { callTry } from './call-try.js';
 import { JsonHttp } from './http-json.js';
+import { Message, type MessageOptions } from './message.js';
+import { Saga, type SagaOptions, type SagaView } from './saga.js';
 import { runTransaction, type InitiatorApi, type TransactionBody, type TransactionOptions, type TransactionOutcome } from './transaction.js';
 import { inSpan, SpanKind, traceHeaders } from '../tracing/trace-context.js';
 
@@ -91,6 +93,11 @@ export class CoordinatorClient {
     return this.call('POST', '/v1/transactions', { ...req, drive: true }, waitMs(req.wait ?? true));
   }
 
+  /** A saga's begin (PROTOCOL.md v1.2): the coordinator runs its steps; answers once it ended or `wait` ran out. */
+  beginSaga(req: Omit<BeginRequest, 'mode' | 'branches' | 'drive' | 'order'> & { steps: NonNullable<BeginRequest['steps']> }): Promise<SagaView> {
+    return this.call('POST', '/v1/transactions', { ...req, mode: 'saga' }, waitMs(req.wait ?? true));
+  }
+
   register(xid: string, branch: RegisterBranchRequest): Promise<RegisterResponse> {
     return this.call('POST', `/v1/transactions/${enc(xid)}/branches`, branch);
   }
@@ -146,6 +153,22 @@ export class CoordinatorClient {
       span.setAttributes({ 'dtx.xid': outcome.xid, 'dtx.status': outcome.status });
       return outcome;
     });
+  }
+
+  /**
+   * A saga to put together: `saga.step(ref, payload, { after })` for each step, then
+   * `saga.run()` begins it and waits (`wait`) for its outcome.
+   */
+  saga(opts: SagaOptions = {}): Saga {
+    return new Saga({ beginSaga: (req) => this.beginSaga({ ...req, steps: req.steps ?? [] }) }, opts);
+  }
+
+  /**
+   * A message to put together: `message.step(ref, payload)` for each step, then
+   * `message.commitWith(knex, async (trx) => …)` runs the local transaction and commits it.
+   */
+  message(opts: MessageOptions): Message {
+    return new Message({ begin: (req) => this.begin(req), commit: (xid, o) => this.commit(xid, o), rollback: (xid, o) => this.rollback(xid, o) }, opts);
   }
 
   close(): Promise<void> {

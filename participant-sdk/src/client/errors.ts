@@ -112,12 +112,18 @@ export type UnfinishedState =
   /** Still trying, with no decision sent: the coordinator rolls it back at its deadline. */
   | 'trying'
   /** A commit was sent and never answered: committed if one attempt reached the coordinator, else rolled back at its deadline. */
-  | 'unknown';
+  | 'unknown'
+  /** A saga's begin was never answered: if the coordinator logged it, it runs to its end without this client; else nothing ran. */
+  | 'saga_submitted'
+  /** A message's local transaction committed and its commit was never answered: the check-back delivers it. */
+  | 'msg_committed_locally';
 
 const UNFINISHED: Record<UnfinishedState, string> = {
   not_begun: 'not begun, or begun and left trying: if the coordinator logged it, it is rolled back at its deadline',
   trying: 'still trying: it will be rolled back at its deadline',
   unknown: 'commit unanswered: committed if the coordinator took it, else rolled back at its deadline',
+  saga_submitted: 'saga begin unanswered: if the coordinator logged it, it runs to its end without this client, else none of its steps ran',
+  msg_committed_locally: 'committed locally, commit unanswered: the coordinator delivers the message after checking back at its deadline',
 };
 
 /**

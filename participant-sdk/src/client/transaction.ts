@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { toError } from '../errors.js';
 import { branchOf, type ActionRef } from './action-ref.js';
 import type { TryAnswer, TryCall } from './call-try.js';
-import { CoordinatorUnreachableError, StoreUnavailableError, TransactionUnfinishedError, TryDeadlineError, TryRejectedError, TxRolledBackError, type UnfinishedState } from './errors.js';
+import { TryDeadlineError, TryRejectedError, TxRolledBackError } from './errors.js';
+import { untilUnfinished, whileTransient } from './while-transient.js';
 
 export interface TransactionOptions {
   /** Lifetime of the transaction; past it the coordinator rolls back. @default 60000 */
@@ -105,16 +106,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /** The shortest `timeoutMs` a begin may ask for (PROTOCOL.md). */
 const MIN_TIMEOUT_MS = 1000;
 
-/** whileTransient, giving up past `untilMs` with what that leaves the transaction in. */
-async function untilUnfinished<T>(xid: string, state: UnfinishedState, untilMs: number, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await whileTransient(untilMs, fn);
-  } catch (err) {
-    if (isTransient(err)) throw new TransactionUnfinishedError(xid, state, { cause: err });
-    throw err;
-  }
-}
-
 class InitiatorTx implements Tx {
   #branches = 0;
   readonly #timeoutMs: number;
@@ -208,24 +199,4 @@ class InitiatorTx implements Tx {
       await sleep(Math.max(0, Math.min(delay, until - Date.now())));
     }
   }
-}
-
-/**
- * Repeats an idempotent coordinator call while the coordinator is unreachable or its
- * store is down, until `untilMs` (at least once); every other error is final.
- */
-async function whileTransient<T>(untilMs: number, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransient(err) || Date.now() >= untilMs) throw err;
-      const retryAfter = err instanceof StoreUnavailableError ? err.retryAfterMs : null;
-      await sleep(Math.min(backoffDelayMs({ baseMs: 200, maxMs: 5000 }, attempt, retryAfter), Math.max(0, untilMs - Date.now())));
-    }
-  }
-}
-
-function isTransient(err: unknown): err is CoordinatorUnreachableError | StoreUnavailableError {
-  return err instanceof CoordinatorUnreachableError || err instanceof StoreUnavailableError;
 }

@@ -8,7 +8,11 @@ export type ActionDefinition =
   /** `action` is `<participant>.<name>`, e.g. `wallet.debit`. */
   | { mode: 'tcc'; action: string; tryMethod: string; confirmMethod: string; cancelMethod: string }
   /** Its confirm and cancel are the database's XA COMMIT and XA ROLLBACK (xa), or the SDK's image-based undo (fmt). */
-  | { mode: 'xa' | 'fmt'; action: string; tryMethod: string };
+  | { mode: 'xa' | 'fmt'; action: string; tryMethod: string }
+  /** A saga step's action and its compensation (v1.2). */
+  | { mode: 'saga'; action: string; actionMethod: string; compensateMethod: string }
+  /** A message step's action (v1.2): delivered until it succeeds, never compensated. */
+  | { mode: 'msg'; action: string; actionMethod: string };
 
 export interface ParticipantDefinition {
   name: string;
@@ -40,25 +44,37 @@ export function describeParticipant(cls: Function): ParticipantDefinition {
     const action = `${name}.${actionName}`;
     if (seen.has(action)) throw new ParticipantDefinitionError(`${where}: action ${action} is defined twice in ${className}`);
     seen.add(action);
+    if (spec.mode === 'saga') {
+      checkSecondMethod(cls, where, 'compensate', spec.compensate, method, 'action');
+      actions.push({ mode: 'saga', action, actionMethod: method, compensateMethod: spec.compensate });
+      continue;
+    }
+    if (spec.mode === 'msg') {
+      actions.push({ mode: 'msg', action, actionMethod: method });
+      continue;
+    }
     if (spec.mode !== 'tcc') {
       actions.push({ mode: spec.mode, action, tryMethod: method });
       continue;
     }
-    for (const role of ['confirm', 'cancel'] as const) {
-      const target = spec[role];
-      if (target === method) throw new ParticipantDefinitionError(`${where}: the ${role} method cannot be the try method itself`);
-      if (typeof findMethod(cls, target) !== 'function') {
-        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" does not exist on ${className}`);
-      }
-      if (tryMethods.has(target)) {
-        throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself a @TccAction, @XaAction or @FmtAction method`);
-      }
-    }
+    for (const role of ['confirm', 'cancel'] as const) checkSecondMethod(cls, where, role, spec[role], method, 'try');
     if (spec.confirm === spec.cancel) throw new ParticipantDefinitionError(`${where}: confirm and cancel are the same method "${spec.confirm}"`);
     actions.push({ mode: 'tcc', action, tryMethod: method, confirmMethod: spec.confirm, cancelMethod: spec.cancel });
   }
-  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method (nor an @XaAction or @FmtAction one)`);
+  if (actions.length === 0) throw new ParticipantDefinitionError(`participant ${name} (${className}) has no @TccAction method (nor an @XaAction, @FmtAction, @SagaAction or @MsgAction one)`);
   return { name, className, actions };
+}
+
+/** A confirm, cancel or compensate method named by an action's decorator: it must exist and be a plain method. */
+function checkSecondMethod(cls: Function, where: string, role: string, target: string, method: string, first: string): void {
+  const className = cls.name || '(anonymous class)';
+  if (target === method) throw new ParticipantDefinitionError(`${where}: the ${role} method cannot be the ${first} method itself`);
+  if (typeof findMethod(cls, target) !== 'function') {
+    throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" does not exist on ${className}`);
+  }
+  if (tryMethodsOf(cls).has(target)) {
+    throw new ParticipantDefinitionError(`${where}: ${role} method "${target}" is itself an action method (@TccAction, @XaAction, @FmtAction, @SagaAction or @MsgAction)`);
+  }
 }
 
 /** Public string-named methods along the prototype chain, nearest definition first. */

@@ -19,10 +19,15 @@ export interface TryMethodSpec {
 }
 
 /**
- * A `@TccAction` try method, or an `@XaAction` / `@FmtAction` method (the SDK's XA
- * commit and rollback, or FMT's image-based undo, are its confirm and cancel).
+ * A `@TccAction` try method, an `@XaAction` / `@FmtAction` method (the SDK's XA
+ * commit and rollback, or FMT's image-based undo, are its confirm and cancel), or a
+ * `@SagaAction` method and the method that compensates it, or an `@MsgAction` method.
  */
-export type RecordedTry = (TryMethodSpec & { mode: 'tcc'; method: string }) | { mode: 'xa' | 'fmt'; method: string; name?: string };
+export type RecordedTry =
+  | (TryMethodSpec & { mode: 'tcc'; method: string })
+  | { mode: 'xa' | 'fmt'; method: string; name?: string }
+  | { mode: 'saga'; method: string; name?: string; compensate: string }
+  | { mode: 'msg'; method: string; name?: string };
 
 const TRY_METHODS = Symbol('dtx.tryMethods');
 
@@ -45,7 +50,7 @@ export function participantNameOf(cls: Function): string | undefined {
   return participants.get(cls)?.name;
 }
 
-/** The `@TccAction` and `@XaAction` methods of a participant class (its own and inherited), by method name. */
+/** The action methods (`@TccAction`, `@XaAction`, `@FmtAction`, `@SagaAction`) of a participant class (its own and inherited), by method name. */
 export function tryMethodsOf(cls: Function): ReadonlyMap<string, RecordedTry> {
   return (participants.get(cls)?.metadata[TRY_METHODS] as Map<string, RecordedTry> | undefined) ?? new Map();
 }

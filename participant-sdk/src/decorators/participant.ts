@@ -1,10 +1,10 @@
 import { ParticipantDefinitionError } from '../errors.js';
-import type { TccHandler } from './context.js';
+import type { SagaHandler, TccHandler } from './context.js';
 import { describeParticipant, isValidName } from './describe-participant.js';
 import { recordParticipant, recordTryMethod, requireStandardDecorators, type RecordedTry } from './metadata.js';
 
 /**
- * Marks a class as the participant `name`; its `@TccAction`, `@XaAction` and `@FmtAction` methods become the actions
+ * Marks a class as the participant `name`; its `@TccAction`, `@XaAction`, `@FmtAction`, `@SagaAction` and `@MsgAction` methods become the actions
  * `<name>.<method>`. The class is checked here, when it is defined, so a missing confirm
  * or cancel method fails at import time rather than at the first callback.
  */
@@ -32,6 +32,42 @@ export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>
       throw new ParticipantDefinitionError(`@TccAction decorates public instance methods only (got ${String(context.name)})`);
     }
     const recorded: RecordedTry = { mode: 'tcc', method: context.name, confirm: spec.confirm, cancel: spec.cancel };
+    if (spec.name !== undefined) recorded.name = spec.name;
+    recordTryMethod(context.metadata, recorded);
+  };
+}
+
+/**
+ * Marks the action of a saga step (PROTOCOL.md v1.2) and names the method that
+ * compensates it. Both receive a SagaContext and run in one local transaction with the
+ * barrier; what the action returns is the step's result, handed to later steps and to
+ * the compensation.
+ */
+export function SagaAction<This>(spec: { name?: string; compensate: MethodName<This> }) {
+  return function sagaActionDecorator(_value: SagaHandler, context: ClassMethodDecoratorContext<This>): void {
+    requireStandardDecorators(context, '@SagaAction');
+    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
+      throw new ParticipantDefinitionError(`@SagaAction decorates public instance methods only (got ${String(context.name)})`);
+    }
+    const recorded: RecordedTry = { mode: 'saga', method: context.name, compensate: spec.compensate };
+    if (spec.name !== undefined) recorded.name = spec.name;
+    recordTryMethod(context.metadata, recorded);
+  };
+}
+
+/**
+ * Marks the action of a message step (PROTOCOL.md v1.2): one method, called once the
+ * producer's local transaction committed, and again until it answers 2xx; never
+ * compensated. It runs in one local transaction with the barrier, so a repeated delivery
+ * answers the first result without running twice.
+ */
+export function MsgAction(spec: { name?: string } = {}) {
+  return function msgActionDecorator(_value: SagaHandler, context: ClassMethodDecoratorContext): void {
+    requireStandardDecorators(context, '@MsgAction');
+    if (context.kind !== 'method' || context.static || context.private || typeof context.name !== 'string') {
+      throw new ParticipantDefinitionError(`@MsgAction decorates public instance methods only (got ${String(context.name)})`);
+    }
+    const recorded: RecordedTry = { mode: 'msg', method: context.name };
     if (spec.name !== undefined) recorded.name = spec.name;
     recordTryMethod(context.metadata, recorded);
   };

@@ -1,4 +1,4 @@
-import { DEFAULT_CALLBACK_PREFIX, HEADER_SIGNATURE, PHASES, verifySignature } from '@dtx/protocol';
+import { DEFAULT_CALLBACK_PREFIX, errorBody, HEADER_SIGNATURE, verifySignature } from '@dtx/protocol';
 import type { Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
@@ -11,7 +11,9 @@ import { startPreparedBranchCheck } from '../xa/prepared-branch-check.js';
 import { requireXaServer } from '../xa/require-xa-support.js';
 import { callbackUrlOf } from './callback-destination.js';
 import { sendCallbackError } from './error-reply.js';
-import { parseCallback } from './parse-callback.js';
+import { checkMessage } from '../barrier/message-rows.js';
+import { MESSAGE_CHECK_PATH } from '../client/message-check-url.js';
+import { parseCallback, parseCheck } from './parse-callback.js';
 import { contextOfHeaders, inSpan, SpanKind } from '../tracing/trace-context.js';
 
 /** Response header saying what the barrier did: `ran`, `duplicate` or `empty_rollback`. */
@@ -76,7 +78,9 @@ export interface FmtOptions extends StrandedBranchOptions {
 }
 
 /**
- * Serves every action at `POST <prefix>/<action>/<phase>` (PROTOCOL.md). Register it
+ * Serves every action at `POST <prefix>/<action>/<phase>` (PROTOCOL.md): a TCC, XA or FMT
+ * action's try, confirm and cancel, a saga or message action's action and compensate; and
+ * a message producer's check-back at `POST <prefix>/_msg/check`. Register it
  * without fastify-plugin's unwrapping: its raw-body JSON parser and error handler stay
  * inside this plugin's scope. Mis-annotated classes fail here, at registration.
  */
@@ -106,24 +110,39 @@ export const participantPlugin: FastifyPluginAsync<ParticipantPluginOptions> = a
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err, request, reply) => sendCallbackError(err, request, reply));
 
-  for (const action of table.names) {
-    for (const phase of PHASES) {
+  /** The raw body of a callback whose signature (when a secret is set) is good for this participant's URL. */
+  const signedBody = (request: FastifyRequest): Buffer | undefined => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
+    if (secret !== undefined) {
+      const header = request.headers[HEADER_SIGNATURE];
+      const arrived = { path: request.url, localAddress: request.socket.localAddress, localPort: request.socket.localPort, tls: request.protocol === 'https' };
+      const destination = callbackUrlOf(arrived, opts.publicUrl);
+      const check = verifySignature(secret, Array.isArray(header) ? header[0] : header, raw ?? Buffer.alloc(0), { destination, acceptV1: opts.acceptV1Signatures === true });
+      if (!check.ok) throw new BadSignatureError(check.reason, destination);
+    }
+    return raw;
+  };
+
+  // A message's check-back (PROTOCOL.md v1.2): 200 when its producer's local transaction committed, else 409, and from then on it cannot.
+  app.post(`${base}${MESSAGE_CHECK_PATH}`, (request, reply) =>
+    inSpan('dtx check', SpanKind.SERVER, { 'dtx.phase': 'check' }, async (span) => {
+      const { xid } = parseCheck(signedBody(request), request.headers);
+      span.setAttributes({ 'dtx.xid': xid });
+      if (await checkMessage(opts.knex, xid)) return reply.code(200).send({ xid, committed: true });
+      return reply.code(409).send(errorBody('MSG_ROLLED_BACK', `message ${xid}: its local transaction did not commit, and now never will`));
+    }, contextOfHeaders(request.headers)),
+  );
+
+  for (const { action, phases } of table.routes) {
+    for (const phase of phases) {
       const answer = async (request: FastifyRequest, reply: FastifyReply, span: Span) => {
-        const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
-        if (secret !== undefined) {
-          const header = request.headers[HEADER_SIGNATURE];
-          const arrived = { path: request.url, localAddress: request.socket.localAddress, localPort: request.socket.localPort, tls: request.protocol === 'https' };
-          const destination = callbackUrlOf(arrived, opts.publicUrl);
-          const check = verifySignature(secret, Array.isArray(header) ? header[0] : header, raw ?? Buffer.alloc(0), { destination, acceptV1: opts.acceptV1Signatures === true });
-          if (!check.ok) throw new BadSignatureError(check.reason, destination);
-        }
-        const { body, attempt } = parseCallback(raw, { action, phase }, request.headers);
+        const { body, attempt } = parseCallback(signedBody(request), { action, phase }, request.headers);
         span.setAttributes({ 'dtx.xid': body.xid, 'dtx.branch_id': body.branchId, 'dtx.attempt': attempt });
         const outcome = await table.handle({ action, body, attempt });
         reply.header(HEADER_BARRIER, outcome.kind);
-        // A try's result, also on a repeated try (the barrier kept it), so confirm and cancel get it.
+        // A try's (or saga action's) result, also when repeated (the barrier kept it), so phase 2 and later steps get it.
         const result = outcome.kind === 'empty_rollback' ? undefined : outcome.result;
-        if (phase === 'try' && result !== undefined) {
+        if ((phase === 'try' || phase === 'action') && result !== undefined) {
           // Serialised here so a string result still travels as JSON, not text/plain.
           return reply.code(200).type('application/json').send(JSON.stringify(result));
         }

@@ -1,8 +1,9 @@
-import type { CallbackBody, Phase } from '@dtx/protocol';
+import type { CallbackBody, Json, Phase, SagaPhase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { runInBarrier, type BarrierOutcome } from '../barrier/run-in-barrier.js';
+import { runSagaPhase } from '../barrier/run-saga-phase.js';
 import { InvalidCallbackError, ParticipantDefinitionError, UnknownActionError } from '../errors.js';
-import type { TccContext, TccHandler } from '../decorators/context.js';
+import type { SagaContext, SagaHandler, TccContext, TccHandler } from '../decorators/context.js';
 import { describeParticipant } from '../decorators/describe-participant.js';
 import { requireFmtDialect } from '../fmt/require-fmt-support.js';
 import { runFmtPhase, type FmtPhaseSettings } from '../fmt/run-fmt-phase.js';
@@ -15,7 +16,20 @@ const DEFAULT_XA: XaPhaseSettings = { lockWaitSeconds: 1, busyForMs: 10_000 };
 /** @default { lockWaitMs: 200, busyForMs: 2000, maxRowsPerStatement: 1000 } */
 export const DEFAULT_FMT: FmtPhaseSettings = { lockWaitMs: 200, busyForMs: 2000, maxRowsPerStatement: 1000 };
 
-type BoundAction = { mode: 'tcc'; handlers: Record<Phase, TccHandler> } | { mode: 'xa' | 'fmt'; handler: TccHandler };
+type BoundAction =
+  | { mode: 'tcc'; handlers: Record<Phase, TccHandler> }
+  | { mode: 'xa' | 'fmt'; handler: TccHandler }
+  | { mode: 'saga'; handlers: Record<SagaPhase, SagaHandler> }
+  | { mode: 'msg'; handlers: Pick<Record<SagaPhase, SagaHandler>, 'action'> };
+
+/** The phases each kind of action is called with, i.e. the routes it is served at. */
+const PHASES_OF: Record<BoundAction['mode'], readonly CallbackBody['phase'][]> = {
+  tcc: ['try', 'confirm', 'cancel'],
+  xa: ['try', 'confirm', 'cancel'],
+  fmt: ['try', 'confirm', 'cancel'],
+  saga: ['action', 'compensate'],
+  msg: ['action'],
+};
 
 export interface Callback {
   action: string;
@@ -43,15 +57,19 @@ export class ActionTable {
         if (this.actions.has(action.action)) {
           throw new ParticipantDefinitionError(`action ${action.action} is served twice (again by ${definition.className})`);
         }
-        const bound = (method: string): TccHandler => {
-          const fn = (instance as Record<string, unknown>)[method] as TccHandler;
-          return fn.bind(instance);
+        const bound = <H extends TccHandler | SagaHandler>(method: string): H => {
+          const fn = (instance as Record<string, unknown>)[method] as H;
+          return fn.bind(instance) as H;
         };
         this.actions.set(
           action.action,
-          action.mode !== 'tcc'
-            ? { mode: action.mode, handler: bound(action.tryMethod) }
-            : { mode: 'tcc', handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) } },
+          action.mode === 'saga'
+            ? { mode: 'saga', handlers: { action: bound(action.actionMethod), compensate: bound(action.compensateMethod) } }
+            : action.mode === 'msg'
+              ? { mode: 'msg', handlers: { action: bound(action.actionMethod) } }
+              : action.mode !== 'tcc'
+                ? { mode: action.mode, handler: bound(action.tryMethod) }
+                : { mode: 'tcc', handlers: { try: bound(action.tryMethod), confirm: bound(action.confirmMethod), cancel: bound(action.cancelMethod) } },
         );
       }
     }
@@ -73,13 +91,19 @@ export class ActionTable {
     return [...this.actions.keys()];
   }
 
+  /** Each action with the phases it is called with. */
+  get routes(): { action: string; phases: readonly CallbackBody['phase'][] }[] {
+    return [...this.actions].map(([action, bound]) => ({ action, phases: PHASES_OF[bound.mode] }));
+  }
+
   /** Runs one callback; throws TccRejectedError / TrySuspendedError / the handler's error. */
   async handle({ action, body, attempt }: Callback): Promise<BarrierOutcome<unknown>> {
     const bound = this.actions.get(action);
     if (!bound) throw new UnknownActionError(action);
-    // the plugin routes TCC phases only; a saga's action/compensate is not served by the SDK yet
-    if (body.phase === 'action' || body.phase === 'compensate') throw new InvalidCallbackError(`phase ${body.phase} is not served by this SDK`);
-    const phase = body.phase;
+    if (!PHASES_OF[bound.mode].includes(body.phase)) throw new InvalidCallbackError(`action ${action} is not called with phase ${body.phase}`);
+    // a message step's action is a saga action that is never compensated (PHASES_OF)
+    if (bound.mode === 'saga' || bound.mode === 'msg') return this.handleSaga(bound.handlers, { action, body, attempt });
+    const phase = body.phase as Phase;
     const key = { xid: body.xid, branchId: body.branchId };
     const handler = bound.mode === 'tcc' ? bound.handlers[phase] : bound.handler;
     const run = async (trx: Knex.Transaction) => {
@@ -99,5 +123,23 @@ export class ActionTable {
     // An FMT action's confirm and cancel are the SDK's, from the images its try recorded.
     if (bound.mode === 'fmt') return runFmtPhase(this.knex, key, phase, run, this.fmt);
     return runInBarrier(this.knex, key, phase, run);
+  }
+
+  /** A saga step's action or compensation, or a message step's action, through the barrier's saga ops. */
+  private handleSaga(handlers: Partial<Record<SagaPhase, SagaHandler>>, { body, attempt }: Callback): Promise<BarrierOutcome<unknown>> {
+    const phase = body.phase as SagaPhase;
+    return runSagaPhase(this.knex, { xid: body.xid, branchId: body.branchId }, phase, async (trx, actionResult) => {
+      const ctx: SagaContext = {
+        xid: body.xid,
+        branchId: body.branchId,
+        phase,
+        attempt,
+        payload: body.payload,
+        results: phase === 'action' ? (body.results ?? {}) : ({} as Record<string, Json>),
+        result: phase === 'compensate' ? (actionResult ?? body.result) : undefined,
+        trx,
+      };
+      return handlers[phase]!(ctx);
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { backoffDelayMs, type Phase } from '@dtx/protocol';
 import type { Knex } from 'knex';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { barrierRowsOf, barrierTryRow, insertBarrierRow, insertOrLockBarrierRow, keepTryResult, type BarrierKey } from '../barrier/insert-barrier-row.js';
+import { barrierRowsOf, barrierRow, insertBarrierRow, insertOrLockBarrierRow, keepResult, type BarrierKey } from '../barrier/insert-barrier-row.js';
 import { isLockConflict } from '../barrier/retry-lock-conflicts.js';
 import type { BarrierOutcome } from '../barrier/run-in-barrier.js';
 import { BranchBusyError, PhaseConflictError, TrySuspendedError } from '../errors.js';
@@ -75,14 +75,14 @@ async function xaTry<R>(knex: Knex, key: BarrierKey, business: (trx: Knex.Transa
   return prepareXaBranch<BarrierOutcome<R>>(knex, await xaIdIn(knex, key), s.lockWaitSeconds, async (trx) => {
     if (!(await insertBarrierRow(trx, key, 'try', 'try'))) {
       // A committed try row: a cancel's (suspension), or this try's own, committed by its confirm.
-      const row = await barrierTryRow(trx, key);
+      const row = await barrierRow(trx, key, 'try');
       if (row?.reason === 'cancel') throw new TrySuspendedError(key.xid, key.branchId);
       const value: BarrierOutcome<R> = row?.result == null ? { kind: 'duplicate' } : { kind: 'duplicate', result: JSON.parse(row.result) as R };
       return { prepare: false, value };
     }
     const result = await business(trx);
     const json = result === undefined ? undefined : JSON.stringify(result);
-    if (json !== undefined) await keepTryResult(trx, key, json);
+    if (json !== undefined) await keepResult(trx, key, 'try', json);
     return { prepare: true, value: { kind: 'ran', result } };
   });
 }

@@ -1,11 +1,13 @@
-import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_SIGNATURE, HEADER_XID, newXid, signBody, signCallback, type Phase } from '@dtx/protocol';
+import { HEADER_ATTEMPT, HEADER_BRANCH_ID, HEADER_PHASE, HEADER_SIGNATURE, HEADER_XID, newXid, signBody, signCallback, type CallPhase } from '@dtx/protocol';
 
 export interface RawCallback {
   action: string;
-  phase: Phase;
+  phase: CallPhase;
   xid: string;
   branchId: string;
   payload?: unknown;
+  /** A saga compensation's action result, as the coordinator sends it. */
+  result?: unknown;
   attempt?: number;
   /** A signature header to send as is; or sign with `secret`, as a coordinator would (for the URL it is sent to, unless `signedFor`). */
   signature?: string;
@@ -18,7 +20,7 @@ export interface RawCallback {
 
 /** What a coordinator would send: a raw PROTOCOL.md callback over real HTTP. */
 export async function sendCallback(baseUrl: string, cb: RawCallback): Promise<{ status: number; barrier: string | null; body: unknown }> {
-  const raw = JSON.stringify({ xid: cb.xid, branchId: cb.branchId, phase: cb.phase, payload: cb.payload });
+  const raw = JSON.stringify({ xid: cb.xid, branchId: cb.branchId, phase: cb.phase, payload: cb.payload, result: cb.result });
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     [HEADER_XID]: cb.xid,

@@ -17,8 +17,13 @@ export interface TestWallet {
   close(): Promise<void>;
 }
 
-export async function startWallet(kind: StoreKind, opts: Pick<WalletServerOptions, 'signingSecret' | 'publicUrl' | 'acceptV1Signatures' | 'mode' | 'xa' | 'fmt'> = {}): Promise<TestWallet> {
-  const db = await freshDatabase(kind, 'wallet');
+/** `db`: a database of `kind` made beforehand (e.g. holding an older barrier table); it is dropped with the wallet. */
+export async function startWallet(
+  kind: StoreKind,
+  opts: Pick<WalletServerOptions, 'signingSecret' | 'publicUrl' | 'acceptV1Signatures' | 'mode' | 'xa' | 'fmt'> = {},
+  existing?: FreshDatabase,
+): Promise<TestWallet> {
+  const db = existing ?? (await freshDatabase(kind, 'wallet'));
   const make = (port: number) =>
     createWalletServer({
       databaseUrl: db.url,
@@ -64,4 +69,13 @@ export async function startWallet(kind: StoreKind, opts: Pick<WalletServerOption
     },
   };
   return wallet;
+}
+
+/** Two SQLite wallets, alice's account on the first and bob's on the second, for suites that start their coordinator themselves. */
+export async function startWalletPair(alice: number, bob: number): Promise<[TestWallet, TestWallet]> {
+  const a = await startWallet('sqlite');
+  const b = await startWallet('sqlite');
+  await a.seed('alice', alice);
+  await b.seed('bob', bob);
+  return [a, b];
 }

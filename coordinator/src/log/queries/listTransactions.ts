@@ -7,6 +7,9 @@ export interface ListFilter {
   mode?: TxMode;
   stuck?: boolean;
   limit: number;
+  /** Created at or after / before this epoch ms. */
+  createdFrom?: number;
+  createdBefore?: number;
   /** Continue after this (createdAt, xid), newest first. */
   after?: { createdAt: number; xid: string };
 }
@@ -17,6 +20,8 @@ export async function listTransactions(db: Knex, f: ListFilter): Promise<{ items
   if (f.status) q.where('status', f.status);
   if (f.mode) q.where('tx_mode', f.mode);
   if (f.stuck !== undefined) q.where('stuck', f.stuck ? 1 : 0);
+  if (f.createdFrom !== undefined) q.where('created_at', '>=', f.createdFrom);
+  if (f.createdBefore !== undefined) q.where('created_at', '<', f.createdBefore);
   if (f.after) {
     const { createdAt, xid } = f.after;
     q.where((w) => w.where('created_at', '<', createdAt).orWhere((w2) => w2.where('created_at', createdAt).andWhere('xid', '<', xid)));

@@ -13,7 +13,12 @@ export async function startSagaSteps(trx: Knex.Transaction, s: { xid: string; br
   return true;
 }
 
-/** Marks steps called (a step called before keeps its first time); run after the saga's hold, which guards it. */
+/**
+ * Marks steps called, with this driver's time: a step an earlier driver marked gets the new
+ * mark too, so a driver taking back its own mark (rollBackSaga's neverCalled, guarded on the
+ * time it wrote) never takes back one a later driver set before calling. Run after the
+ * saga's hold, which guards it; steps with an outcome keep theirs.
+ */
 export async function markStepsCalled(trx: Knex.Transaction, xid: string, branchIds: string[], now: number): Promise<void> {
-  await trx(BRANCH_TABLE).where({ xid }).whereIn('branch_id', branchIds).whereNull('called_at').update({ called_at: now, updated_at: now });
+  await trx(BRANCH_TABLE).where({ xid, status: 'registered' }).whereIn('branch_id', branchIds).update({ called_at: now, updated_at: now });
 }

@@ -1,0 +1,3 @@
+-- Saga and message ops (PROTOCOL.md v1.2): `compensate` (10 characters) does not fit the
+-- protocol's VARCHAR(8), so op and reason are widened on new and existing installs alike.
+ALTER TABLE dtx_barrier ALTER COLUMN op TYPE VARCHAR(16), ALTER COLUMN reason TYPE VARCHAR(16);

@@ -1,0 +1,3 @@
+-- Saga and message ops (PROTOCOL.md v1.2): `compensate` (10 characters) does not fit the
+-- protocol's VARCHAR(8). SQLite's TEXT columns have no width: nothing to widen, and the
+-- file is kept so every dialect records the same migrations.
