@@ -11,7 +11,7 @@ import { TransactionLog } from './log/transaction-log.js';
 import { Metrics } from './metrics.js';
 import { HttpParticipantCaller } from './phase2/participant-caller.js';
 import { RecoveryQueue } from './recovery/bullmq/recovery-queue.js';
-import { redisOptionsFromUrl } from './recovery/bullmq/redis.js';
+import { redisTargetFromUrl } from './recovery/bullmq/redis.js';
 import { Sweeper } from './recovery/sweeper.js';
 import { CoordinatorService } from './service/coordinator-service.js';
 import { settleWithin } from './settle-within.js';
@@ -77,7 +77,7 @@ export function createCoordinator(options: CoordinatorOptions = {}): Coordinator
         let enqueueRecovery: ((xid: string) => Promise<void>) | undefined;
         if (resolved.redisUrl) {
           // recovery is the workers' (dtx worker); this process only hands them operator retries
-          const q = new RecoveryQueue(redisOptionsFromUrl(resolved.redisUrl), resolved.queuePrefix, (err) => app?.log.warn({ err }, 'recovery queue: Redis error'));
+          const q = new RecoveryQueue(redisTargetFromUrl(resolved.redisUrl), resolved.queuePrefix, (err) => app?.log.warn({ err }, 'recovery queue: Redis error'));
           queue = q;
           enqueueRecovery = async (xid) => {
             if (!(await q.enqueueNow(xid, Date.now()))) app?.log.warn({ xid }, 'Redis did not take the retry; the next sweep will');

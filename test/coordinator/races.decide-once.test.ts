@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startCoordinator, type Running } from '../support/coordinator.js';
+import { expectOneDecision } from '../support/decision-race.js';
 import { api, eventually } from '../support/http.js';
 import { startParticipant, type TestParticipant } from '../support/participant.js';
 import { freshDatabase, storeKinds, type FreshDatabase } from '../support/services.js';
@@ -46,20 +47,7 @@ describe.each(stores)('one decision under races on %s', (kind) => {
         const g = await api(pick(0), 'GET', `/v1/transactions/${xid}`);
         return ['committed', 'rolled_back'].includes(g.body.status) ? g.body : null;
       });
-      const winner = final.status === 'committed' ? 'commit' : 'rollback';
-      for (const a of answers) {
-        if (a.v === winner) {
-          expect([200, 202]).toContain(a.status);
-          expect(winner === 'commit' ? ['committing', 'committed'] : ['rolling_back', 'rolled_back']).toContain(a.body.status);
-        } else {
-          expect(a.status).toBe(409);
-          expect(a.body.error.code).toBe(winner === 'commit' ? 'TX_COMMITTED' : 'TX_ROLLED_BACK');
-        }
-      }
-      // the participants saw only the winning side
-      expect(p.callsOf(winner === 'commit' ? 'cancel' : 'confirm', xid)).toHaveLength(0);
-      const done = p.callsOf(winner === 'commit' ? 'confirm' : 'cancel', xid).map((c) => c.body.branchId);
-      expect(new Set(done)).toEqual(new Set(['debit', 'credit']));
+      expectOneDecision(answers, final.status, p, xid, ['debit', 'credit']);
     }
   });
 

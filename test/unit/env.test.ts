@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { optionsFromEnv, unknownEnvNames } from '../../coordinator/src/config/env.js';
 import { resolveOptions } from '../../coordinator/src/config/options.js';
+import { redisTargetFromUrl } from '../../coordinator/src/recovery/bullmq/redis.js';
 
 describe('configuration from the environment', () => {
   test('defaults with nothing set', () => {
@@ -37,11 +38,25 @@ describe('configuration from the environment', () => {
     [{ DTX_API_TOKENS: 'a,,b' }, 'DTX_API_TOKENS'],
     [{ DTX_SWEEP_INTERVAL_MS: '' }, 'DTX_SWEEP_INTERVAL_MS'],
     [{ DTX_REDIS_URL: 'http://x' }, 'DTX_REDIS_URL'],
+    [{ DTX_REDIS_URL: 'redis+cluster://a:1,b:port' }, 'DTX_REDIS_URL'],
+    [{ DTX_REDIS_URL: 'redis+cluster://a:1,b:2', DTX_QUEUE_PREFIX: 'dtx' }, 'queuePrefix'],
     [{ DTX_DTM_PORT: 'dtm' }, 'DTX_DTM_PORT'],
     [{ DTX_DTM_TIMEOUT_TO_FAIL_MS: '0' }, 'DTX_DTM_TIMEOUT_TO_FAIL_MS'],
     [{ DTX_DTM_FORCE_STOP: 'always' }, 'dtmForceStop'],
   ])('%o is refused naming %s', (env, name) => {
     expect(() => resolveOptions(optionsFromEnv(env))).toThrow(name);
+  });
+
+  test('a Redis Cluster: seeds with credentials and TLS, and a hash-tagged BullMQ prefix by default', () => {
+    const o = resolveOptions(optionsFromEnv({ DTX_REDIS_URL: 'rediss+cluster://u:p%40ss@10.0.0.1:7000,[::1]:7001,h3' }));
+    expect(o.queuePrefix).toBe('{dtx}');
+    expect(redisTargetFromUrl(o.redisUrl!)).toMatchObject({
+      cluster: true,
+      seeds: [{ host: '10.0.0.1', port: 7000 }, { host: '::1', port: 7001 }, { host: 'h3', port: 6379 }],
+      options: { username: 'u', password: 'p@ss', tls: {} },
+    });
+    expect(resolveOptions(optionsFromEnv({ DTX_REDIS_URL: 'redis+cluster://a:1', DTX_QUEUE_PREFIX: 'app{q}' })).queuePrefix).toBe('app{q}');
+    expect(resolveOptions(optionsFromEnv({ DTX_REDIS_URL: 'redis://a:1' })).queuePrefix).toBe('dtx');
   });
 
   test('an unknown DTX_ variable is reported (a typo)', () => {

@@ -10,7 +10,7 @@ import { HttpParticipantCaller } from '../phase2/participant-caller.js';
 import { TX_STATUSES, type TxStatus } from '@dtx/protocol';
 import { redactUrl, WorkerStartError } from '../recovery/bullmq/errors.js';
 import { RecoveryQueue } from '../recovery/bullmq/recovery-queue.js';
-import { redisOptionsFromUrl } from '../recovery/bullmq/redis.js';
+import { redisTargetFromUrl } from '../recovery/bullmq/redis.js';
 import { worker } from './worker.js';
 
 const USAGE = `usage: dtx <command>
@@ -84,7 +84,7 @@ async function tx(args: string[]): Promise<number> {
   const options = resolveOptions({ ...optionsFromEnv(), recovery: false });
   const log = await TransactionLog.open(options.databaseUrl);
   const caller = new HttpParticipantCaller(options.signingSecret);
-  const queue = options.redisUrl ? new RecoveryQueue(redisOptionsFromUrl(options.redisUrl), options.queuePrefix) : null;
+  const queue = options.redisUrl ? new RecoveryQueue(redisTargetFromUrl(options.redisUrl), options.queuePrefix) : null;
   let enqueued: boolean | undefined;
   const enqueueRecovery = queue
     ? async (xid: string) => {

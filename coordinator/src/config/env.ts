@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { isClusterUrl, redisTargetFromUrl } from '../recovery/bullmq/redis.js';
 import type { CoordinatorOptions } from './options.js';
 
 /** The one place that reads the environment. Malformed values stop the process; unknown DTX_* names are warned about (a typo is the usual cause). */
@@ -119,10 +120,10 @@ function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
   const v = str(env, 'DTX_REDIS_URL');
   if (v === undefined) return undefined;
   try {
-    const u = new URL(v);
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error();
+    if (isClusterUrl(v)) redisTargetFromUrl(v);
+    else if (!['redis:', 'rediss:'].includes(new URL(v).protocol)) throw new Error();
   } catch {
-    throw new ConfigError('DTX_REDIS_URL', `must be redis://host:port, got "${v}"`);
+    throw new ConfigError('DTX_REDIS_URL', `must be redis://host:port or, for a Redis Cluster, redis+cluster://host:port,host:port,…, got "${v}"`);
   }
   return v;
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { isClusterUrl } from '../recovery/bullmq/redis.js';
 
 export interface CoordinatorOptions {
   /** `sqlite:<path>`, `sqlite::memory:`, `mysql://user:pass@host:port/db` or `postgres://user:pass@host:port/db` (also `postgresql://`). @default 'sqlite:./.dtx/dtx.db' */
@@ -27,7 +28,7 @@ export interface CoordinatorOptions {
   stuckAfterAttempts?: number;
   /** When set, recovery runs on BullMQ workers instead of in-process. */
   redisUrl?: string;
-  /** Prefix of the BullMQ keys. @default 'dtx' */
+  /** Prefix of the BullMQ keys; on a Redis Cluster it must carry a hash tag. @default 'dtx', or '{dtx}' on a Redis Cluster */
   queuePrefix?: string;
   /** Transactions one `dtx worker`, or the in-process sweeper, drives at once. @default 32 */
   workerConcurrency?: number;
@@ -128,6 +129,11 @@ export function resolveOptions(options: CoordinatorOptions = {}): ResolvedOption
   positiveInt('circuitFailureThreshold', o.circuitFailureThreshold);
   positiveInt('circuitOpenMs', o.circuitOpenMs);
   if (!Number.isSafeInteger(o.retentionMs) || o.retentionMs < 0) throw new ConfigError('retentionMs', `must be 0 (keep) or a positive integer, got ${o.retentionMs}`);
+  if (o.redisUrl && isClusterUrl(o.redisUrl)) {
+    // BullMQ's scripts touch several keys of a queue at once: on a cluster they must share a slot
+    if (options.queuePrefix === undefined) o.queuePrefix = '{dtx}';
+    else if (!/\{[^{}]+\}/.test(o.queuePrefix)) throw new ConfigError('queuePrefix', `on a Redis Cluster must carry a hash tag, such as {dtx}, got ${o.queuePrefix}`);
+  }
   if (!/^[A-Za-z0-9._{}-]{1,64}$/.test(o.queuePrefix)) throw new ConfigError('queuePrefix', `must be 1–64 of [A-Za-z0-9._{}-], got ${o.queuePrefix}`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError('port', `must be 0–65535, got ${o.port}`);
   if (o.dtmPort !== undefined && (!Number.isInteger(o.dtmPort) || o.dtmPort < 0 || o.dtmPort > 65535)) throw new ConfigError('dtmPort', `must be 0–65535, got ${o.dtmPort}`);

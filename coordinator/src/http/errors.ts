@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '@dtx/protocol';
 import { DtxError } from '../errors.js';
+import { discardOversizedBody } from './discard-oversized.js';
 
 /** The one mapping from error codes to HTTP statuses (PROTOCOL.md "Coordinator API"). */
 const STATUS: Record<string, number> = {
@@ -59,7 +60,13 @@ export function sendError(reply: FastifyReply, err: unknown, request?: FastifyRe
   const code = mapped?.code ?? (fastify4xx ? 'INVALID_REQUEST' : undefined);
   if (code) {
     const issues = code === 'INVALID_REQUEST' ? { issues: [{ path: mapped?.path ?? '', message: fe.message }] } : undefined;
-    return reply.code(STATUS[code]!).send(errorBody(code, fe.message, issues));
+    const send = () => reply.code(STATUS[code]!).send(errorBody(code, fe.message, issues));
+    // answered once the client has written its body, which it reads only then (discard-oversized.ts)
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request) {
+      void discardOversizedBody(request, reply).then(send);
+      return reply;
+    }
+    return send();
   }
   request?.log.error({ err }, 'unexpected error');
   return reply.code(500).send(errorBody('INTERNAL', 'internal error'));

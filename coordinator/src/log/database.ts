@@ -44,12 +44,20 @@ interface MysqlConnection {
 const run = (conn: MysqlConnection, sql: string) =>
   new Promise<void>((resolve, reject) => conn.query(sql, (err) => (err ? reject(err) : resolve())));
 
-/** READ COMMITTED (see openDatabase), and the statement timeout: MariaDB's max_statement_time, MySQL's max_execution_time (SELECTs) and lock waits. */
+/**
+ * READ COMMITTED (see openDatabase), the statement timeout (MariaDB's max_statement_time,
+ * MySQL's max_execution_time for SELECTs, and lock waits), and on a Galera cluster causal
+ * reads: wsrep_sync_wait=1 makes a read wait until its node has applied every write the
+ * cluster committed before it, so a coordinator reading through one node sees the decision
+ * another took through another node (without it, replication is synchronous but applying
+ * is not). Off a cluster (wsrep_on=OFF) MariaDB keeps the setting and does nothing with it.
+ */
 async function setUpMysqlSession(conn: MysqlConnection): Promise<void> {
   await run(conn, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   await run(conn, `SET SESSION innodb_lock_wait_timeout = ${Math.ceil(STATEMENT_TIMEOUT_MS / 1000)}`);
   try {
     await run(conn, `SET SESSION max_statement_time = ${STATEMENT_TIMEOUT_MS / 1000}`);
+    await run(conn, 'SET SESSION wsrep_sync_wait = 1');
   } catch (err) {
     if ((err as { errno?: number }).errno !== 1193) throw err; // unknown variable: MySQL, not MariaDB
     await run(conn, `SET SESSION max_execution_time = ${STATEMENT_TIMEOUT_MS}`);

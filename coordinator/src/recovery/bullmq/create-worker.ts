@@ -11,7 +11,7 @@ import { recoverTransaction } from '../recover-transaction.js';
 import { redactUrl, WorkerStartError } from './errors.js';
 import { RecoveryQueue } from './recovery-queue.js';
 import { RecoveryWorker, type RecoveryWorkerStats } from './recovery-worker.js';
-import { probeRedis, redisOptionsFromUrl } from './redis.js';
+import { probeRedis, redisTargetFromUrl } from './redis.js';
 import { sweepDueWork } from './sweep.js';
 import { SweepSchedule } from './sweep-schedule.js';
 
@@ -91,7 +91,7 @@ export function createRecoveryWorker(options: CoordinatorOptions, hooks: WorkerH
         const c = new CircuitBreakingCaller(new HttpParticipantCaller(resolved.signingSecret), circuits);
         caller = c;
         heldBack = () => c.heldBack;
-        const connection = redisOptionsFromUrl(redisUrl);
+        const connection = redisTargetFromUrl(redisUrl);
         const q = new RecoveryQueue(connection, resolved.queuePrefix, (err) => onError('redis', err));
         queue = q;
         const s = new SweepSchedule(connection, resolved.queuePrefix, resolved.sweepIntervalMs, (err) => onError('redis', err));

@@ -1,8 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
 import { toError } from '../../errors.js';
 import type { DueWork } from '../../log/queries/findDue.js';
 import { settleWithin } from '../../settle-within.js';
+import { bullmqConnection, type RedisTarget } from './redis.js';
 
 /** BullMQ queue of recovery jobs, one per due transaction. */
 export const RECOVERY_QUEUE = 'recovery';
@@ -32,8 +32,11 @@ export function recoverJobId(xid: string, due: number | string): string {
 /** The producer side: the sweep, coordinators (operator retry) and `dtx tx retry` enqueue here. */
 export class RecoveryQueue {
   readonly #queue: Queue<RecoverJobData>;
+  readonly #release: () => Promise<void>;
 
-  constructor(connection: RedisOptions, prefix: string, onError: (err: Error) => void = () => {}) {
+  constructor(target: RedisTarget, prefix: string, onError: (err: Error) => void = () => {}) {
+    const { connection, release } = bullmqConnection(target);
+    this.#release = release;
     this.#queue = new Queue<RecoverJobData>(RECOVERY_QUEUE, { connection, prefix, defaultJobOptions: RECOVER_JOB_OPTIONS });
     this.#queue.on('error', (err) => onError(toError(err)));
   }
@@ -63,5 +66,6 @@ export class RecoveryQueue {
 
   async close(): Promise<void> {
     await this.#queue.close();
+    await this.#release();
   }
 }

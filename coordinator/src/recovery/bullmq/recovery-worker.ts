@@ -1,14 +1,14 @@
 import type { TxStatus } from '@dtx/protocol';
 import { Worker, type Job } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
 import { isFinal } from '../../core/transitions.js';
 import { toError } from '../../errors.js';
 import { RECOVERY_QUEUE, type RecoverJobData } from './recovery-queue.js';
+import { bullmqConnection, type RedisTarget } from './redis.js';
 import { SWEEP_QUEUE } from './sweep-schedule.js';
 import { settleWithin } from '../../settle-within.js';
 
 export interface RecoveryWorkerDeps {
-  connection: RedisOptions;
+  connection: RedisTarget;
   prefix: string;
   /** Recovery jobs run at once in this process. */
   concurrency: number;
@@ -50,15 +50,22 @@ export class RecoveryWorker {
   #sweeper: Worker | null = null;
   #ensureTimer: NodeJS.Timeout | null = null;
   #ensuring = false;
+  /** Closes the cluster clients given to the BullMQ workers (redis.ts), once those are closed. */
+  #releases: (() => Promise<void>)[] = [];
 
   constructor(private readonly deps: RecoveryWorkerDeps) {}
 
   start(): void {
     if (this.#recoverer) return;
-    const { connection, prefix } = this.deps;
+    const { prefix } = this.deps;
     const onError = (context: string) => (err: unknown) => this.deps.onError?.(context, toError(err));
-    this.#recoverer = new Worker<RecoverJobData>(RECOVERY_QUEUE, (job) => this.#recover(job), { connection, prefix, concurrency: this.deps.concurrency, autorun: false});
-    this.#sweeper = new Worker(SWEEP_QUEUE, () => this.#sweep(), { connection, prefix, concurrency: 1, autorun: false});
+    const connection = () => {
+      const c = bullmqConnection(this.deps.connection);
+      this.#releases.push(c.release);
+      return c.connection;
+    };
+    this.#recoverer = new Worker<RecoverJobData>(RECOVERY_QUEUE, (job) => this.#recover(job), { connection: connection(), prefix, concurrency: this.deps.concurrency, autorun: false});
+    this.#sweeper = new Worker(SWEEP_QUEUE, () => this.#sweep(), { connection: connection(), prefix, concurrency: 1, autorun: false});
     for (const w of [this.#recoverer, this.#sweeper]) {
       w.on('error', onError('redis'));
       w.on('failed', (job, err) => onError(`job ${job?.name ?? ''} ${job?.id ?? ''}`)(err));
@@ -79,8 +86,10 @@ export class RecoveryWorker {
     this.#sweeper = null;
     if (workers.length === 0) return;
     const graceful = Promise.all(workers.map((w) => w.close())).then(() => true, () => true);
-    if (await settleWithin(graceful, timeoutMs, false)) return;
-    await settleWithin(Promise.all(workers.map((w) => w.close(true))).catch(() => {}), 2000, undefined);
+    if (!(await settleWithin(graceful, timeoutMs, false))) {
+      await settleWithin(Promise.all(workers.map((w) => w.close(true))).catch(() => {}), 2000, undefined);
+    }
+    await Promise.all(this.#releases.splice(0).map((release) => release()));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

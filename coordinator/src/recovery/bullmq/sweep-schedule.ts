@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
 import { toError } from '../../errors.js';
+import { bullmqConnection, type RedisTarget } from './redis.js';
 
 /** Sweeps have their own queue, so they never wait behind a backlog of recovery jobs. */
 export const SWEEP_QUEUE = 'recovery-sweep';
@@ -14,13 +14,16 @@ const SCHEDULER_ID = 'sweep';
  */
 export class SweepSchedule {
   readonly #queue: Queue;
+  readonly #release: () => Promise<void>;
 
   constructor(
-    connection: RedisOptions,
+    target: RedisTarget,
     prefix: string,
     private readonly intervalMs: number,
     onError: (err: Error) => void = () => {},
   ) {
+    const { connection, release } = bullmqConnection(target);
+    this.#release = release;
     this.#queue = new Queue(SWEEP_QUEUE, { connection, prefix });
     this.#queue.on('error', (err) => onError(toError(err)));
   }
@@ -39,5 +42,6 @@ export class SweepSchedule {
 
   async close(): Promise<void> {
     await this.#queue.close();
+    await this.#release();
   }
 }

@@ -1,0 +1,253 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { freePort } from './free-port.js';
+
+/** Where Debian's galera-4 puts the wsrep provider. */
+export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
+const MARIADBD = '/usr/sbin/mariadbd';
+const HAPROXY = '/usr/sbin/haproxy';
+/** The user the servers run as when the tests run as root. */
+const USER = process.getuid?.() === 0 ? 'mysql' : (process.env.USER ?? 'mysql');
+
+export const galeraInstalled = () => existsSync(GALERA_PROVIDER) && existsSync(MARIADBD);
+export const haproxyInstalled = () => existsSync(HAPROXY);
+
+interface NodePorts {
+  sql: number;
+  /** Group communication (gmcast), incremental state transfer, full state transfer (rsync). */
+  group: number;
+  ist: number;
+  sst: number;
+}
+
+/** One MariaDB server of the cluster, in its own directory under the cluster's. */
+class GaleraNode {
+  proc: ChildProcess | null = null;
+  constructor(
+    readonly index: number,
+    readonly dir: string,
+    readonly ports: NodePorts,
+  ) {}
+
+  url(database = ''): string {
+    return `mysql://root@127.0.0.1:${this.ports.sql}/${database}`;
+  }
+
+  /** Runs statements as root over the node's socket (before root may connect over TCP). */
+  sql(statements: string): void {
+    execFileSync('mariadb', ['--no-defaults', '-uroot', `--socket=${join(this.dir, 'sock')}`, '-e', statements], { stdio: 'ignore' });
+  }
+}
+
+/**
+ * A MariaDB Galera cluster of the test's own: `size` nodes on 127.0.0.1 in a temp dir, on free
+ * ports, the first bootstrapping the cluster and the others joining it by full state transfer
+ * (rsync). Tuned to start fast and forget on a crash what it has not replicated (no fsync, small
+ * buffer pool): what survives a node's death is what the other nodes hold, as in production.
+ * Optionally HAProxy in front, first-available (every connection goes to the first healthy node,
+ * the next one when it dies), which is how a multi-primary cluster avoids cross-node conflicts.
+ */
+export class GaleraCluster {
+  #haproxy: ChildProcess | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly nodes: GaleraNode[],
+    readonly proxyPort: number | null,
+  ) {}
+
+  /** Null when galera-4 (or, with `haproxy`, HAProxy) is not installed. */
+  static async start({ size = 3, haproxy = false }: { size?: number; haproxy?: boolean } = {}): Promise<GaleraCluster | null> {
+    if (!galeraInstalled() || (haproxy && !haproxyInstalled())) return null;
+    const dir = mkdtempSync(join(tmpdir(), 'dtx-galera-'));
+    const nodes: GaleraNode[] = [];
+    for (let i = 0; i < size; i++) {
+      const ports = { sql: await freePort(), group: await freePort(), ist: await freePort(), sst: await freePort() };
+      nodes.push(new GaleraNode(i, join(dir, `node${i}`), ports));
+    }
+    const cluster = new GaleraCluster(dir, nodes, haproxy ? await freePort() : null);
+    try {
+      for (const node of nodes) mkdirSync(join(node.dir, 'data'), { recursive: true });
+      // the server drops root for `mysql`, and so does the rsync daemon of a state transfer: both must own the tree
+      if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${USER}:${USER}`, dir]);
+      const first = nodes[0]!;
+      execFileSync('mariadb-install-db', ['--no-defaults', `--user=${USER}`, `--datadir=${join(first.dir, 'data')}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { stdio: 'ignore' });
+      await cluster.#launch(first, true);
+      first.sql("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION");
+      for (const node of nodes.slice(1)) {
+        await cluster.#launch(node, false);
+      }
+      if (haproxy) await cluster.startProxy();
+      return cluster;
+    } catch (err) {
+      await cluster.remove();
+      throw err;
+    }
+  }
+
+  /** A URL for DTX_DATABASE_URL reaching the cluster through node `i`. */
+  url(i: number, database: string): string {
+    return this.nodes[i]!.url(database);
+  }
+
+  /** A URL reaching the cluster through HAProxy. */
+  proxyUrl(database: string): string {
+    if (this.proxyPort === null) throw new Error('this cluster was started without HAProxy');
+    return `mysql://root@127.0.0.1:${this.proxyPort}/${database}`;
+  }
+
+  /** A global status counter of node `i` (`wsrep_local_cert_failures`, …). */
+  async status(i: number, name: string): Promise<number> {
+    const conn = await createConnection({ uri: this.nodes[i]!.url() });
+    try {
+      const [rows] = await conn.query('SHOW GLOBAL STATUS LIKE ?', [name]);
+      return Number((rows as { Value: string }[])[0]?.Value ?? NaN);
+    } finally {
+      await conn.end();
+    }
+  }
+
+  /**
+   * Cuts node `i` off the others' group traffic (`gmcast.isolate`) or lets it back: cut off, it
+   * is a non-primary component of one and refuses every statement with ER_UNKNOWN_COM_ERROR
+   * (1047, "WSREP has not yet prepared node for application use"), as after a network split.
+   */
+  async isolate(i: number, cut: boolean): Promise<void> {
+    const conn = await createConnection({ uri: this.nodes[i]!.url() });
+    try {
+      await conn.query(`SET GLOBAL wsrep_provider_options = 'gmcast.isolate=${cut ? 1 : 0}'`);
+    } finally {
+      await conn.end();
+    }
+    if (!cut) await waitForSql(this.nodes[i]!.url(), this.nodes[i]!.proc!, `galera node${i}`, true);
+  }
+
+  /** SIGKILL of node `i`: it leaves the cluster as in a crash; the others keep quorum (2 of 3). */
+  async kill(i: number): Promise<void> {
+    const node = this.nodes[i]!;
+    const proc = node.proc;
+    node.proc = null;
+    if (!proc || proc.exitCode !== null) return;
+    proc.kill('SIGKILL');
+    await once(proc, 'exit');
+  }
+
+  /** Starts node `i` again: it rejoins the cluster through the others and catches up before it answers. */
+  async restart(i: number): Promise<void> {
+    const node = this.nodes[i]!;
+    if (node.proc) return;
+    // a killed node's state is unknown to it (seqno -1): it takes a full copy from a donor
+    rmSync(join(node.dir, 'data', 'grastate.dat'), { force: true });
+    await this.#launch(node, false);
+  }
+
+  /** Stops HAProxy (SIGKILL), so that a test sees what the proxy's death does. */
+  async stopProxy(): Promise<void> {
+    const proc = this.#haproxy;
+    this.#haproxy = null;
+    if (!proc || proc.exitCode !== null) return;
+    proc.kill('SIGKILL');
+    await once(proc, 'exit');
+  }
+
+  async startProxy(): Promise<void> {
+    if (this.#haproxy || this.proxyPort === null) return;
+    const cfg = join(this.dir, 'haproxy.cfg');
+    const servers = this.nodes.map((n, i) => `  server node${i} 127.0.0.1:${n.ports.sql} check inter 500 fall 2 rise 2`).join('\n');
+    writeFileSync(cfg, [
+      'global',
+      '  maxconn 512',
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 2s',
+      '  timeout client 1h',
+      '  timeout server 1h',
+      'listen galera',
+      `  bind 127.0.0.1:${this.proxyPort}`,
+      '  balance first',
+      '  option tcp-check',
+      servers,
+      '',
+    ].join('\n'));
+    const proc = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: 'ignore' });
+    this.#haproxy = proc;
+    await waitForSql(`mysql://root@127.0.0.1:${this.proxyPort}/`, proc, 'haproxy');
+  }
+
+  /** Stops everything and removes the cluster's directory. */
+  async remove(): Promise<void> {
+    await this.stopProxy();
+    for (let i = 0; i < this.nodes.length; i++) await this.kill(i);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #launch(node: GaleraNode, bootstrap: boolean): Promise<void> {
+    const data = join(node.dir, 'data');
+    const group = this.nodes.map((n) => `127.0.0.1:${n.ports.group}`).join(',');
+    const provider = [
+      `base_port=${node.ports.group}`,
+      `gmcast.listen_addr=tcp://127.0.0.1:${node.ports.group}`,
+      `ist.recv_addr=127.0.0.1:${node.ports.ist}`,
+      'gcache.size=32M',
+      // a killed peer is noticed within a few seconds, not the default ~10 s
+      'evs.suspect_timeout=PT3S',
+      'evs.inactive_timeout=PT5S',
+      'evs.install_timeout=PT5S',
+    ].join(';');
+    const args = [
+      '--no-defaults',
+      `--user=${USER}`,
+      `--datadir=${data}`,
+      `--socket=${join(node.dir, 'sock')}`,
+      `--pid-file=${join(node.dir, 'pid')}`,
+      `--log-error=${join(node.dir, 'error.log')}`,
+      `--port=${node.ports.sql}`,
+      '--bind-address=127.0.0.1',
+      '--innodb-buffer-pool-size=32M',
+      '--innodb-log-file-size=16M',
+      '--innodb-flush-log-at-trx-commit=0',
+      '--sync-binlog=0',
+      '--binlog-format=ROW',
+      '--default-storage-engine=InnoDB',
+      '--innodb-autoinc-lock-mode=2',
+      '--performance-schema=OFF',
+      '--wsrep-on=ON',
+      `--wsrep-provider=${GALERA_PROVIDER}`,
+      '--wsrep-cluster-name=dtx-test',
+      `--wsrep-cluster-address=gcomm://${group}`,
+      `--wsrep-node-address=127.0.0.1:${node.ports.group}`,
+      `--wsrep-node-incoming-address=127.0.0.1:${node.ports.sql}`,
+      `--wsrep-node-name=node${node.index}`,
+      `--wsrep-provider-options=${provider}`,
+      '--wsrep-sst-method=rsync',
+      `--wsrep-sst-receive-address=127.0.0.1:${node.ports.sst}`,
+    ];
+    if (bootstrap) args.push('--wsrep-new-cluster');
+    const proc = spawn(MARIADBD, args, { stdio: 'ignore' });
+    node.proc = proc;
+    await waitForSql(node.url(), proc, `galera node${node.index} (see ${join(node.dir, 'error.log')})`, true);
+  }
+}
+
+/** Resolves once `url` answers (and, with `synced`, once the node is a synced member of the primary component). */
+async function waitForSql(url: string, proc: ChildProcess, what: string, synced = false): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
+    try {
+      const conn = await createConnection({ uri: url, connectTimeout: 1000 });
+      try {
+        const [rows] = await conn.query("SHOW STATUS LIKE 'wsrep_local_state_comment'");
+        if (!synced || (rows as { Value: string }[])[0]?.Value === 'Synced') return;
+      } finally {
+        await conn.end();
+      }
+    } catch (err) {
+      if (i > 1200) throw new Error(`${what} did not start: ${String(err)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
