@@ -15,6 +15,7 @@ const CONCURRENT = [
   'test/coordinator/api.*.test.ts',
   'test/coordinator/{saga,msg}.conformance.test.ts',
   'test/sdk/{client,decorators,plugin,saga-msg}.*.test.ts',
+  'test/sdk/adapters.callback-matrix.test.ts',
   'test/sdk/fmt.{statement-table,type-round-trips,statements-per-phase}.test.ts',
   'test/sdk/barrier.{statements-per-phase,impossible-sequences-refused,duplicates-apply-once,cancel-before-try,repeated-try-returns-result,failed-try-cancels-nothing}.test.ts',
 ];
