@@ -5,19 +5,21 @@ const inCi = process.env.CI === 'true' || process.env.CI === '1';
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 /**
- * Suites that only answer requests of their own (each in its own database, with its own
- * participants) and time nothing: they run two files at a time. Everything else (crashes,
- * races, recovery intervals, workers, faults, processes, the browser) runs one file at a
- * time after them, as before: their timings hold on a loaded 2-core machine only alone.
+ * Suites that time things tightly, share a server-wide resource (a database's global
+ * state, Redis's keyspace under the workers, a private cluster, the browser, an npm
+ * install) or fault a database: one file at a time, after every other suite has run two
+ * files at a time (the others wait on processes and sockets far more than they compute,
+ * and each has its own database, prefix and ports).
  */
-const CONCURRENT = [
-  'test/unit/**/*.test.ts',
-  'test/coordinator/api.*.test.ts',
-  'test/coordinator/{saga,msg}.conformance.test.ts',
-  'test/sdk/{client,decorators,plugin,saga-msg}.*.test.ts',
-  'test/sdk/adapters.callback-matrix.test.ts',
-  'test/sdk/fmt.{statement-table,type-round-trips,statements-per-phase}.test.ts',
-  'test/sdk/barrier.{statements-per-phase,impossible-sequences-refused,duplicates-apply-once,cancel-before-try,repeated-try-returns-result,failed-try-cancels-nothing}.test.ts',
+const ONE_AT_A_TIME = [
+  'test/coordinator/{store,log,races,recovery,lifecycle}.*.test.ts',
+  'test/coordinator/{api.driven*,api.commit-try-results,trace.*}.test.ts',
+  'test/workers/**/*.test.ts',
+  'test/cluster/**/*.test.ts',
+  'test/packaging/**/*.test.ts',
+  'test/ui/**/*.test.ts',
+  'test/sdk/e2e.concurrent-transfers-conserve-money.test.ts',
+  'test/sdk/e2e.xa-and-tcc-transfers.test.ts',
 ];
 
 export default defineConfig({
@@ -40,8 +42,8 @@ export default defineConfig({
     teardownTimeout: 30_000,
     reporters: inCi ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
     projects: [
-      { extends: true, test: { name: 'concurrent', include: CONCURRENT, maxWorkers: 2, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'one-at-a-time', include: ['test/**/*.test.ts'], exclude: CONCURRENT, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'two-at-a-time', include: ['test/**/*.test.ts'], exclude: ONE_AT_A_TIME, maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'one-at-a-time', include: ONE_AT_A_TIME, maxWorkers: 1, sequence: { groupOrder: 1 } } },
     ],
   },
 });
