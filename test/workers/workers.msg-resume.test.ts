@@ -24,6 +24,7 @@ describe.each(scenarios)('on a %s log', (_kind, scenario) => {
 
   test('coordinator SIGKILLed after a message’s commit, before its delivery was logged, none restarted: a dtx worker delivers it', async () => {
     const s = scenario;
+    part = heldActions(p, 'a'); // a gate of its own: the store before this one released the last
     const worker = await s.worker(2);
     const c = await s.coordinator({ DTX_CALL_TIMEOUT_MS: '2000' });
     const begun = await api(c.url, 'POST', '/v1/transactions', { mode: 'msg', timeoutMs: 60_000, checkUrl: p.checkUrl, steps: steps() });
