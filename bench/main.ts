@@ -7,13 +7,15 @@ import { join } from 'node:path';
 import type { DrainResult } from './drain-summary.js';
 import { measureScenario, type Row, type Stage } from './measure.js';
 import { databaseName, MysqlAdmin } from './mysql.js';
-import { BANK_ACCOUNTS, NEEDS_COORDINATOR, options, type Options } from './options.js';
+import { BANK_ACCOUNTS, NEEDS_COORDINATOR, options, OWN_TOPOLOGY, type Options } from './options.js';
 import { PostgresAdmin } from './postgres.js';
 import { SqliteAdmin } from './sqlite.js';
 import { memoryOf, REPO_ROOT, startProcess, stopAll, type Child } from './processes.js';
-import { printReport, rowLine } from './report.js';
-import { LOG_COUNTER } from './log-counts.js';
+import { printReport, rowLine, wsrepLine } from './report.js';
+import { startCoordinatorProcess } from './coordinator-process.js';
+import type { GaleraAdmin } from './galera.js';
 import { withDatabase, type StoreAdmin } from './store.js';
+import { startTopology } from './topology.js';
 
 const log = (s: string) => console.log(s);
 
@@ -28,6 +30,7 @@ async function main(): Promise<number> {
   let coordinator: Child | null = null;
   let peakRssMb: number | null = null;
   let drain: DrainResult | null = null;
+  let galera: Promise<GaleraAdmin> | null = null;
   try {
     log(`DTX bench ${startedAt.toISOString()}: ${o.scenarios.join(', ')}; ${o.durationS} s each after ${o.warmupS} s warmup, concurrency ${o.concurrency}${o.preload ? `, log preloaded with ${o.preload} transactions` : ''}`);
     log(`log store: ${await admin.describe()}; node ${process.version}`);
@@ -40,7 +43,17 @@ async function main(): Promise<number> {
     const relay = o.scenarios.includes('relay') ? await startProcess('relay', ['--import', 'tsx', 'bench/relay.ts'], {}, /listening on (http:\/\/\S+)/) : null;
     if (o.scenarios.some((s) => s.startsWith('bank'))) for (const db of walletDbs) await admin.recreate(db);
 
-    const stage: Stage = { admin, coordinator, relay, participants, bank: null };
+    const stage: Stage = { admin, coordinators: coordinator ? [coordinator] : [], relay, participants, bank: null };
+    const topologyHost = {
+      coordinator: coordinator!,
+      databaseUrl: o.databaseUrl,
+      admin,
+      galera: () => (galera ??= import('./galera.js').then(async ({ GaleraAdmin }) => {
+        const g = await GaleraAdmin.start();
+        log(`galera log store: ${await g.describe()}`);
+        return g;
+      })),
+    };
     for (let round = 1; round <= o.rounds; round++) {
       for (const scenario of o.scenarios) {
         if (scenario === 'drain') {
@@ -55,19 +68,25 @@ async function main(): Promise<number> {
           const { startWallets } = await import('./scenario-bank.js');
           stage.bank = await startWallets(scenario, walletDbs.map((d) => withDatabase(o.databaseUrl, d)), BANK_ACCOUNTS);
         }
+        // driven-2c and the galera scenarios: coordinators of their own, for this scenario alone
+        const topology = OWN_TOPOLOGY.has(scenario) ? await startTopology(scenario, topologyHost) : null;
+        const serving = topology?.coordinators ?? stage.coordinators;
         const config = {
           scenario,
           participants: participants.map((p) => p.ready),
-          coordinatorUrl: scenario === 'relay' ? relay!.ready : coordinator?.ready,
+          coordinatorUrls: scenario === 'relay' ? [relay!.ready] : serving.map((c) => c.ready),
           wallets: stage.bank?.urls,
           accounts: BANK_ACCOUNTS,
           concurrency: o.concurrency,
           warmupMs: o.warmupS * 1000,
           durationMs: o.durationS * 1000,
         };
-        const row = await measureScenario(stage, config, round, (o.warmupS + o.durationS) * 1000 + 120_000);
+        const wsrepBefore = await topology?.wsrep?.();
+        const row = await measureScenario(topology ? { ...stage, admin: topology.admin, coordinators: serving } : stage, config, round, (o.warmupS + o.durationS) * 1000 + 120_000);
         rows.push(row);
         log(rowLine(row));
+        if (wsrepBefore) log(wsrepLine(scenario, wsrepBefore, await topology!.wsrep!(), row.load.completed));
+        await topology?.stop();
         if (scenario.startsWith('bank')) {
           const { checkMoney } = await import('./scenario-bank.js');
           log(`  ${scenario.padEnd(10)} money: ${await checkMoney(admin as MysqlAdmin, walletDbs, NEEDS_COORDINATOR.has(scenario) ? logDb : null, BANK_ACCOUNTS, row.load.completed, row.load.errors)}`);
@@ -79,6 +98,7 @@ async function main(): Promise<number> {
     const coordinatorPid = coordinator?.proc.pid;
     peakRssMb = coordinatorPid ? ((await memoryOf(coordinatorPid))?.peakRssMb ?? null) : null;
     await stopAll();
+    if (galera) await (await galera.catch(() => null))?.close();
     if (!o.keepDb) {
       await admin.drop(logDb).catch(() => {});
       await admin.drop(`${logDb}_drain`).catch(() => {});
@@ -99,12 +119,7 @@ function connectStore(o: Options): Promise<StoreAdmin> {
 /** The coordinator on the bench's log, the log preloaded if asked, and the recovery sweep's plan shown. */
 async function startCoordinator(o: Options, admin: StoreAdmin, logDb: string, profileDir: string | null, participants: Child[]): Promise<Child> {
   if (profileDir !== null) mkdirSync(profileDir, { recursive: true });
-  const coordinator = await startProcess(
-    'coordinator',
-    [...(profileDir !== null ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--import', 'tsx', ...LOG_COUNTER, 'coordinator/src/cli/main.ts', 'serve'],
-    { DTX_DATABASE_URL: o.databaseUrl, DTX_HOST: '127.0.0.1', DTX_PORT: '0' },
-    /listening on (http:\/\/\S+)/,
-  );
+  const coordinator = await startCoordinatorProcess('coordinator', o.databaseUrl, profileDir !== null ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   log(`coordinator ${coordinator.ready} (pid ${coordinator.proc.pid}), participants ${participants.map((p) => p.ready).join(' ')}`);
   if (o.preload > 0) {
     const t0 = Date.now();

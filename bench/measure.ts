@@ -3,7 +3,7 @@ import { request } from 'undici';
 import type { LoadConfig, LoadResult } from './load.js';
 import { NEEDS_COORDINATOR, type ScenarioName } from './options.js';
 import { cpuSecondsOf, memoryOf, REPO_ROOT, type Child } from './processes.js';
-import { growthPerTx, logCounts } from './log-counts.js';
+import { growthPerTx, logCounts, type LogCounts } from './log-counts.js';
 import type { StoreAdmin } from './store.js';
 
 export interface Row {
@@ -24,7 +24,7 @@ export interface Row {
   coordinatorRssMb: number | null;
   /** V8 heap in use after the scenario (from /metrics): tells a leak from a heap that grew once. */
   coordinatorHeapMb: number | null;
-  /** CPU milliseconds per transaction: the coordinator process, and the log's server (whole server, when it runs here). */
+  /** CPU milliseconds per transaction: the coordinator processes (both, with two), and the log's server (whole server, when it runs here). */
   coordinatorCpuMsPerTx: number | null;
   storeCpuMsPerTx: number | null;
   /** The same for the participants together: the two no-op participants, or the two wallets for bank-bare and bank. */
@@ -35,7 +35,8 @@ export interface Row {
 /** The processes a scenario runs against, and where to count what it costs. */
 export interface Stage {
   admin: StoreAdmin;
-  coordinator: Child | null;
+  /** The coordinators the scenario's load goes to (none for bare and bank-bare). */
+  coordinators: Child[];
   relay: Child | null;
   participants: Child[];
   /** The wallets, for bank-bare and bank. */
@@ -44,15 +45,16 @@ export interface Stage {
 
 /** Runs one scenario's load against `stage` and measures what it cost each process. */
 export async function measureScenario(stage: Stage, config: LoadConfig & { scenario: ScenarioName }, round: number, timeoutMs: number): Promise<Row> {
-  const { admin, coordinator, relay, bank, participants } = stage;
+  const { admin, relay, bank, participants } = stage;
   const scenario = config.scenario;
   const isDtx = NEEDS_COORDINATOR.has(scenario);
+  const coordinators = isDtx ? stage.coordinators : [];
   const before = await admin.commits();
-  const metricsBefore = coordinator && isDtx ? await scrape(coordinator.ready) : null;
-  const countsBefore = coordinator && isDtx ? await logCounts(coordinator) : null;
+  const metricsBefore = coordinators.length ? await scrapeAll(coordinators) : null;
+  const countsBefore = coordinators.length ? await logCountsOf(coordinators) : null;
   const cpu = async () => ({
-    // the process in the coordinator's place: the relay stands in for it in `relay`
-    coordinator: scenario === 'relay' ? await cpuSecondsOf(relay!.proc.pid!) : coordinator && isDtx ? await cpuSecondsOf(coordinator.proc.pid!) : null,
+    // the process in the coordinator's place: the relay stands in for it in `relay`; with two coordinators, both
+    coordinator: scenario === 'relay' ? await cpuSecondsOf(relay!.proc.pid!) : coordinators.length ? await sumCpuSecondsOf(coordinators.map((c) => c.proc.pid!)) : null,
     store: await admin.cpuSeconds(),
     participants: await sumCpuSecondsOf((scenario.startsWith('bank') ? bank!.servers : participants).map((c) => c.proc.pid!)),
   });
@@ -61,11 +63,11 @@ export async function measureScenario(stage: Stage, config: LoadConfig & { scena
   const cpuAfter = await cpu();
   const perTx = (a: number | null, b: number | null) => (a === null || b === null || !load.completed ? null : ((b - a) * 1000) / load.completed);
   const after = await admin.commits();
-  const metricsAfter = metricsBefore ? await scrape(coordinator!.ready) : null;
-  const countsAfter = countsBefore ? await logCounts(coordinator!) : null;
+  const metricsAfter = metricsBefore ? await scrapeAll(coordinators) : null;
+  const countsAfter = countsBefore ? await logCountsOf(coordinators) : null;
   const txs = load.completed;
   const countsPerTx = countsBefore && countsAfter && txs ? growthPerTx(countsBefore, countsAfter, txs) : null;
-  const mem = isDtx && coordinator ? await memoryOf(coordinator.proc.pid!) : null;
+  const mem = coordinators.length ? await memoryOf(coordinators[0]!.proc.pid!) : null;
   return {
     scenario,
     round,
@@ -112,6 +114,23 @@ async function sumCpuSecondsOf(pids: number[]): Promise<number | null> {
 
 /** The API's requests, apart from the bench's own scrapes of /metrics. */
 const API_REQUESTS = 'api requests';
+
+/** Every coordinator's metrics, summed. */
+async function scrapeAll(coordinators: Child[]): Promise<Map<string, number>> {
+  const sum = new Map<string, number>();
+  for (const m of await Promise.all(coordinators.map((c) => scrape(c.ready)))) for (const [k, n] of m) sum.set(k, (sum.get(k) ?? 0) + n);
+  return sum;
+}
+
+/** Every coordinator's log counts, summed. */
+async function logCountsOf(coordinators: Child[]): Promise<LogCounts> {
+  const sum: LogCounts = { writes: 0, statements: {} };
+  for (const c of await Promise.all(coordinators.map((x) => logCounts(x)))) {
+    sum.writes += c.writes;
+    for (const [kind, n] of Object.entries(c.statements)) sum.statements[kind] = (sum.statements[kind] ?? 0) + n;
+  }
+  return sum;
+}
 
 /** Each metric summed over its labels, and the `/v1/…` routes' requests as API_REQUESTS. */
 async function scrape(url: string): Promise<Map<string, number>> {

@@ -3,14 +3,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StoreKind } from './store.js';
 
-export const ALL = ['bare', 'relay', 'driven', 'initiator', 'saga', 'msg', 'bank-bare', 'bank', 'bank-xa', 'bank-fmt', 'drain'] as const;
+export const ALL = ['bare', 'relay', 'driven', 'driven-2c', 'galera', 'galera-direct', 'galera-2c', 'initiator', 'saga', 'msg', 'bank-bare', 'bank', 'bank-xa', 'bank-fmt', 'drain'] as const;
 export type ScenarioName = (typeof ALL)[number];
 /** The scenario each DTX figure is a ratio to. */
-export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = { relay: 'bare', driven: 'bare', initiator: 'bare', saga: 'driven', msg: 'driven', bank: 'bank-bare', 'bank-xa': 'bank-bare', 'bank-fmt': 'bank' };
-export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'initiator', 'saga', 'msg', 'bank', 'bank-xa', 'bank-fmt']);
+export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = {
+  relay: 'bare', driven: 'bare', 'driven-2c': 'driven', galera: 'driven', 'galera-direct': 'galera', 'galera-2c': 'galera', initiator: 'bare', saga: 'driven', msg: 'driven', bank: 'bank-bare', 'bank-xa': 'bank-bare', 'bank-fmt': 'bank' };
+export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'driven-2c', 'galera', 'galera-direct', 'galera-2c', 'initiator', 'saga', 'msg', 'bank', 'bank-xa', 'bank-fmt']);
 export const BANK_ACCOUNTS = 1000;
-/** The bank scenarios' wallets (examples/bank) and their money check run on MySQL. */
-const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank', 'bank-fmt']);
+/** The bank scenarios' wallets (examples/bank) and their money check run on MySQL, and the Galera scenarios beside the single MariaDB. */
+const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank', 'bank-fmt', 'galera', 'galera-direct', 'galera-2c']);
+/**
+ * Scenarios with coordinators of their own, started for them alone by bench/topology.ts (the
+ * others share the run's one): a second one on the same log, or a Galera cluster's. They run
+ * only when named in --scenario.
+ */
+export const OWN_TOPOLOGY = new Set<ScenarioName>(['driven-2c', 'galera', 'galera-direct', 'galera-2c']);
 /** The embedded log runs the scenarios whose only database is the coordinator's log. */
 const SQLITE_SCENARIOS = new Set<ScenarioName>(['bare', 'relay', 'driven', 'initiator', 'saga', 'msg']);
 const DEFAULT_URL: Record<StoreKind, string> = {
@@ -59,6 +66,10 @@ export function options(): Options {
     console.log(`usage: npm run bench -- [--duration S=15] [--warmup S=3] [--concurrency N=64] [--scenario ${ALL.join(',')}]
                         [--preload N] [--rounds N=1] [--profile] [--keep-db] [--store mysql|postgres|sqlite] [--drain-count N=5000]
   --drain-count            drain: decided transactions in the backlog recovery catches up on (round 1 only)
+  --scenario driven-2c     driven with two coordinators on the same log, the load split between them
+  --scenario galera,galera-direct,galera-2c
+                           driven with the log on a 3-node MariaDB Galera cluster the bench starts (galera-4,
+                           HAProxy): one coordinator through HAProxy, one straight to a node, two through HAProxy
   DTX_BENCH_REDIS_URL      drain: Redis for the workers (default redis://127.0.0.1:6379)
   --store                  the coordinator log's server (default mysql); bank-bare and bank need mysql;
                            sqlite (the embedded log) runs bare, relay, driven, initiator, saga and msg
@@ -75,13 +86,13 @@ export function options(): Options {
   const store = values.store as StoreKind;
   if (!Object.hasOwn(DEFAULT_URL, store)) throw new Error(`--store must be mysql, postgres or sqlite, got ${values.store}`);
   const runsOn = (s: ScenarioName) => (store === 'sqlite' ? SQLITE_SCENARIOS.has(s) : store === 'mysql' || !MYSQL_ONLY.has(s));
-  const asked = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : ALL.filter(runsOn);
+  const asked = values.scenario ? values.scenario.split(',').map((s) => s.trim()) : ALL.filter((s) => runsOn(s) && !OWN_TOPOLOGY.has(s));
   for (const s of asked) if (!ALL.includes(s as ScenarioName)) throw new Error(`unknown scenario "${s}"; known: ${ALL.join(', ')}`);
   for (const s of asked) if (!runsOn(s as ScenarioName)) throw new Error(`scenario ${s} does not run with --store ${store}${MYSQL_ONLY.has(s as ScenarioName) ? ': its wallets are on MySQL, use --store mysql' : ''}`);
   if (store === 'sqlite' && values.preload !== '0') throw new Error('--preload fills a MySQL or PostgreSQL log: use --store mysql or postgres');
   // Every DTX figure is a ratio to its baseline measured in the same run (LESSONS.md: DTM #484).
   const wanted = new Set(asked as ScenarioName[]);
-  for (const s of [...wanted]) if (BASELINE[s]) wanted.add(BASELINE[s]!);
+  for (let s of [...wanted]) while (BASELINE[s]) wanted.add((s = BASELINE[s]!)); // galera → driven → bare
   return {
     durationS: num('duration', values.duration!, 1, 3600),
     warmupS: num('warmup', values.warmup!, 0, 600),

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { drainLines, drainSummary, withDrain, type DrainResult } from './drain-summary.js';
+import type { WsrepCounters } from './galera.js';
 import type { Row } from './measure.js';
 import { ALL, BASELINE, NEEDS_COORDINATOR, type ScenarioName } from './options.js';
 import { formatSummary, summarise } from './profile-summary.js';
@@ -13,6 +14,12 @@ const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
 export function rowLine(r: Row): string {
   const load = r.load;
   return `  ${r.scenario.padEnd(10)} round ${r.round}: ${f(load.tps, 0)} tx/s, p50 ${f(load.p50Ms, 2)} ms, p99 ${f(load.p99Ms, 2)} ms, ${load.errors} errors${load.firstError ? ` (first: ${load.firstError})` : ''}`;
+}
+
+/** After a galera scenario: where the cluster's cost went, per transaction completed. */
+export function wsrepLine(scenario: string, before: WsrepCounters, after: WsrepCounters, txs: number): string {
+  const per = (k: keyof WsrepCounters, scale = 1) => (txs ? ((after[k] - before[k]) * scale) / txs : NaN);
+  return `  ${scenario.padEnd(10)} cluster: nodes CPU ${f(per('nodesCpuS', 1000), 2)} ms/tx, HAProxy CPU ${f(per('proxyCpuS', 1000), 2)} ms/tx, ${f(per('replicated'), 2)} write sets/tx of ${f(per('replicatedBytes'), 0)} bytes/tx, certification failures ${after.certFailures - before.certFailures}, brute-force aborts ${after.bfAborts - before.bfAborts}, flow-control pauses ${after.flowControlSent - before.flowControlSent}`;
 }
 
 /** One figure per scenario: the median round by throughput, with its ratio to its baseline's. */
@@ -63,6 +70,7 @@ export function printReport({ rows, peakRssMb, profileDir, store, drain = null }
       sqlite: 'SQLite: no server; the log\'s work is in the coordinator\'s CPU, its commits in log commits/tx.',
     }[store],
   );
+  if (rows.some((r) => r.scenario.startsWith('galera'))) log('galera rows: the commits and CPU columns are the Galera cluster\'s, its three nodes and HAProxy together (commits: COMMIT statements clients ran on any node); the cluster line under each says how they divide. With two coordinators the coordinator columns are both together.');
   log('log writes/tx: writes the coordinator asked its log for (each one transition, before group commit puts several in one commit and one statement), counted in its process by bench/log-counter.ts, / transactions completed; the SQL statements it ran, by kind, are in the JSON line (logStatementsPerTx).');
   log(`coordinator peak RSS (VmHWM): ${f(peakRssMb, 0)} MB`);
   if (drained) for (const line of ['', ...drainLines(drained)]) log(line);

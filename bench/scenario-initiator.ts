@@ -1,4 +1,5 @@
 import { actionRef, CoordinatorClient } from '@dtx/participant-sdk';
+import { coordinatorTurns } from './coordinator-turns.js';
 import type { Scenario, ScenarioConfig } from './scenarios.js';
 
 /**
@@ -7,7 +8,7 @@ import type { Scenario, ScenarioConfig } from './scenarios.js';
  * their results that waits for phase 2 (two coordinator requests).
  */
 export async function initiatorScenario(c: ScenarioConfig): Promise<Scenario> {
-  const client = new CoordinatorClient({ url: c.coordinatorUrl! });
+  const client = new CoordinatorClient({ url: coordinatorTurns(c)() });
   const a = actionRef<{ amount: number }>(c.participants[0]!, 'bench.a');
   const b = actionRef<{ amount: number }>(c.participants[1]!, 'bench.b');
   return {

@@ -1,13 +1,15 @@
 import { actionRef, branchOf } from '@dtx/participant-sdk';
 import type { RegisterBranchRequest } from '@dtx/protocol';
 import { Pool } from 'undici';
+import { coordinatorTurns } from './coordinator-turns.js';
 
 /** What the load generator needs to run one kind of transaction. */
 export interface ScenarioConfig {
   scenario: string;
   /** No-op participants (bare, driven, initiator). */
   participants: string[];
-  coordinatorUrl?: string;
+  /** The coordinators the load goes to, each transaction to the next one in turn. */
+  coordinatorUrls?: string[];
   /** Wallet servers (bank-bare: bench bare wallets; bank: the example wallets). */
   wallets?: string[];
   /** Accounts per wallet, named `acct-<n>`, each with enough balance for the run. */
@@ -78,18 +80,25 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
         close: closePools,
       };
     // relay: the same request, answered by bench/relay.ts instead of the coordinator
+    // driven-2c and galera*: the same request to other coordinators (bench/topology.ts)
     case 'relay':
-    case 'driven': {
+    case 'driven':
+    case 'driven-2c':
+    case 'galera':
+    case 'galera-direct':
+    case 'galera-2c': {
       const branches = [branchOf(actionRef(p1!, 'bench.a'), 'a', { amount: 1 }), branchOf(actionRef(p2!, 'bench.b'), 'b', { amount: 1 })];
-      return { run: () => drive(c.scenario, c.coordinatorUrl!, branches, n), close: closePools };
+      const coordinator = coordinatorTurns(c);
+      return { run: () => drive(c.scenario, coordinator(), branches, n), close: closePools };
     }
     case 'saga': {
+      const coordinator = coordinatorTurns(c);
       // the same two participants as driven, as a saga's two steps: each action called in turn, each logged done
       const step = (base: string, action: string, branchId: string) => ({ branchId, action, actionUrl: `${base}/dtx/${action}/action`, compensateUrl: `${base}/dtx/${action}/compensate`, payload: { amount: 1 } });
       const steps = [step(p1!, 'bench.a', 'a'), step(p2!, 'bench.b', 'b')];
       return {
         run: async () => {
-          const r = await post(c.coordinatorUrl!, '/v1/transactions', { mode: 'saga', wait: true, steps }, n);
+          const r = await post(coordinator(), '/v1/transactions', { mode: 'saga', wait: true, steps }, n);
           expectOk('saga', r);
           if (r.json?.status !== 'committed') throw new Error(`saga: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
         },
@@ -97,14 +106,16 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
       };
     }
     case 'msg': {
+      const coordinator = coordinatorTurns(c);
       // a message to the same two participants: prepared (nothing called), then committed with wait: both steps delivered
       const step = (base: string, action: string, branchId: string) => ({ branchId, action, actionUrl: `${base}/dtx/${action}/action`, payload: { amount: 1 } });
       const steps = [step(p1!, 'bench.a', 'a'), step(p2!, 'bench.b', 'b')];
       return {
         run: async () => {
           const xid = benchXid();
-          expectOk('msg prepare', await post(c.coordinatorUrl!, '/v1/transactions', { mode: 'msg', xid, checkUrl: `${p1}/dtx/_msg/check`, steps }, n));
-          const r = await post(c.coordinatorUrl!, `/v1/transactions/${xid}/commit`, { wait: true }, n);
+          const url = coordinator(); // both requests of one message to the same coordinator
+          expectOk('msg prepare', await post(url, '/v1/transactions', { mode: 'msg', xid, checkUrl: `${p1}/dtx/_msg/check`, steps }, n));
+          const r = await post(url, `/v1/transactions/${xid}/commit`, { wait: true }, n);
           expectOk('msg commit', r);
           if (r.json?.status !== 'committed') throw new Error(`msg: ended ${r.json?.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
         },
@@ -120,10 +131,11 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
     case 'bank-xa':
     case 'bank-fmt': {
       const { bankScenario } = await import('./scenario-bank.js');
+      const coordinator = c.scenario === 'bank-bare' ? () => '' : coordinatorTurns(c);
       return bankScenario(c, {
         post: (base, path, body) => post(base, path, body, n),
         expectOk,
-        drive: (branches) => drive(c.scenario, c.coordinatorUrl!, branches, n),
+        drive: (branches) => drive(c.scenario, coordinator(), branches, n),
         closePools,
       });
     }
