@@ -3,21 +3,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StoreKind } from './store.js';
 
-export const ALL = ['bare', 'relay', 'driven', 'driven-2c', 'galera', 'galera-direct', 'galera-2c', 'initiator', 'saga', 'msg', 'bank-bare', 'bank', 'bank-xa', 'bank-fmt', 'drain'] as const;
+export const ALL = ['bare', 'relay', 'driven', 'driven-2c', 'galera', 'galera-direct', 'galera-2c', 'galera-2nodes', 'initiator', 'saga', 'msg', 'bank-bare', 'bank', 'bank-xa', 'bank-fmt', 'drain'] as const;
 export type ScenarioName = (typeof ALL)[number];
 /** The scenario each DTX figure is a ratio to. */
 export const BASELINE: Partial<Record<ScenarioName, ScenarioName>> = {
-  relay: 'bare', driven: 'bare', 'driven-2c': 'driven', galera: 'driven', 'galera-direct': 'galera', 'galera-2c': 'galera', initiator: 'bare', saga: 'driven', msg: 'driven', bank: 'bank-bare', 'bank-xa': 'bank-bare', 'bank-fmt': 'bank' };
-export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'driven-2c', 'galera', 'galera-direct', 'galera-2c', 'initiator', 'saga', 'msg', 'bank', 'bank-xa', 'bank-fmt']);
+  relay: 'bare', driven: 'bare', 'driven-2c': 'driven', galera: 'driven', 'galera-direct': 'galera', 'galera-2c': 'galera', 'galera-2nodes': 'galera-2c', initiator: 'bare', saga: 'driven', msg: 'driven', bank: 'bank-bare', 'bank-xa': 'bank-bare', 'bank-fmt': 'bank' };
+export const NEEDS_COORDINATOR = new Set<ScenarioName>(['driven', 'driven-2c', 'galera', 'galera-direct', 'galera-2c', 'galera-2nodes', 'initiator', 'saga', 'msg', 'bank', 'bank-xa', 'bank-fmt']);
 export const BANK_ACCOUNTS = 1000;
 /** The bank scenarios' wallets (examples/bank) and their money check run on MySQL, and the Galera scenarios beside the single MariaDB. */
-const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank', 'bank-fmt', 'galera', 'galera-direct', 'galera-2c']);
+const MYSQL_ONLY = new Set<ScenarioName>(['bank-bare', 'bank', 'bank-fmt', 'galera', 'galera-direct', 'galera-2c', 'galera-2nodes']);
 /**
  * Scenarios with coordinators of their own, started for them alone by bench/topology.ts (the
  * others share the run's one): a second one on the same log, or a Galera cluster's. They run
  * only when named in --scenario.
  */
-export const OWN_TOPOLOGY = new Set<ScenarioName>(['driven-2c', 'galera', 'galera-direct', 'galera-2c']);
+export const OWN_TOPOLOGY = new Set<ScenarioName>(['driven-2c', 'galera', 'galera-direct', 'galera-2c', 'galera-2nodes']);
 /** The embedded log runs the scenarios whose only database is the coordinator's log. */
 const SQLITE_SCENARIOS = new Set<ScenarioName>(['bare', 'relay', 'driven', 'initiator', 'saga', 'msg']);
 const DEFAULT_URL: Record<StoreKind, string> = {
@@ -67,9 +67,10 @@ export function options(): Options {
                         [--preload N] [--rounds N=1] [--profile] [--keep-db] [--store mysql|postgres|sqlite] [--drain-count N=5000]
   --drain-count            drain: decided transactions in the backlog recovery catches up on (round 1 only)
   --scenario driven-2c     driven with two coordinators on the same log, the load split between them
-  --scenario galera,galera-direct,galera-2c
+  --scenario galera,galera-direct,galera-2c,galera-2nodes
                            driven with the log on a 3-node MariaDB Galera cluster the bench starts (galera-4,
-                           HAProxy): one coordinator through HAProxy, one straight to a node, two through HAProxy
+                           HAProxy): one coordinator through HAProxy, one straight to a node, two through
+                           HAProxy, two each straight to a node of its own (multi-primary)
   DTX_BENCH_REDIS_URL      drain: Redis for the workers (default redis://127.0.0.1:6379)
   --store                  the coordinator log's server (default mysql); bank-bare and bank need mysql;
                            sqlite (the embedded log) runs bare, relay, driven, initiator, saga and msg

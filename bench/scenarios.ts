@@ -86,7 +86,8 @@ export async function createScenario(c: ScenarioConfig): Promise<Scenario> {
     case 'driven-2c':
     case 'galera':
     case 'galera-direct':
-    case 'galera-2c': {
+    case 'galera-2c':
+    case 'galera-2nodes': {
       const branches = [branchOf(actionRef(p1!, 'bench.a'), 'a', { amount: 1 }), branchOf(actionRef(p2!, 'bench.b'), 'b', { amount: 1 })];
       const coordinator = coordinatorTurns(c);
       return { run: () => drive(c.scenario, coordinator(), branches, n), close: closePools };
