@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,18 +14,23 @@ import { freshDatabase, requireService, type FreshDatabase } from '../support/se
  * project outside this repository next to fastify, knex, mysql2 and typescript from the
  * registry, a decorated participant and an initiator compiled by plain tsc and run by
  * plain node, and the coordinator started with `npx dtx serve` from its package. Any
- * file a package needs at run time and does not ship fails a step here.
+ * file a package needs at run time and does not ship fails a step here. Beside it, from
+ * the same tarballs, a NestJS service laid out as `nest new` lays it out (CommonJS,
+ * experimentalDecorators), installed while the first project installs.
  */
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./user-project', import.meta.url));
+const NEST_FIXTURE = fileURLToPath(new URL('./nest-project', import.meta.url));
 const run = promisify(execFile);
 const INSTALL_MS = 8 * 60_000;
 
 let work: string;
 let app: string;
+let nestApp: string;
 let wallets: FreshDatabase;
 let expressWallets: FreshDatabase | undefined;
-/** The coordinator and the fastify wallet the first test starts, which the Express wallet's test transfers with. */
+let nestWallets: FreshDatabase | undefined;
+/** The coordinator and the fastify wallet the first test starts, which the Express and Nest wallets' tests transfer with. */
 let running: { coordinator: string; wallet: string } | undefined;
 const children: ChildProcess[] = [];
 
@@ -33,6 +38,7 @@ beforeAll(async () => {
   await requireService('mysql');
   work = mkdtempSync(join(tmpdir(), 'dtx-user-'));
   app = join(work, 'app');
+  nestApp = join(work, 'nest-app');
   const packs = join(work, 'packs');
   mkdirSync(packs);
   await run('npm', ['pack', '--workspaces', '--pack-destination', packs], { cwd: REPO, maxBuffer: 64 << 20 });
@@ -58,7 +64,14 @@ beforeAll(async () => {
       devDependencies: { typescript: '~5.9.3', '@types/node': '^20.19.0', '@types/express': '^5.0.0' },
     }),
   );
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, maxBuffer: 64 << 20, timeout: INSTALL_MS });
+  // the Nest service's package.json as its template has it, plus the SDK: no coordinator, so nothing to build natively
+  cpSync(NEST_FIXTURE, nestApp, { recursive: true });
+  const nestPackage = JSON.parse(readFileSync(join(nestApp, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  Object.assign(nestPackage.dependencies, { '@dtx/protocol': `file:${tarball('protocol')}`, '@dtx/participant-sdk': `file:${tarball('participant-sdk')}` });
+  writeFileSync(join(nestApp, 'package.json'), JSON.stringify(nestPackage, null, 2));
+  const install = (cwd: string) => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd, maxBuffer: 64 << 20, timeout: INSTALL_MS });
+  // the Nest service installs and builds while the first project still compiles better-sqlite3 on one core
+  await Promise.all([install(app), install(nestApp).then(() => run('npm', ['run', 'build'], { cwd: nestApp }))]);
   wallets = await freshDatabase('mysql', 'user_wallet');
 }, INSTALL_MS + 60_000);
 
@@ -67,13 +80,14 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL');
   await wallets?.drop();
   await expressWallets?.drop();
+  await nestWallets?.drop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Starts `command` in the user's project and resolves with the URL it prints once listening. */
-async function start(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<string> {
+/** Starts `command` in the user's project (or `cwd`) and resolves with the URL it prints once listening. */
+async function start(command: string, args: string[], env: Record<string, string>, ready: RegExp, cwd = app): Promise<{ url: string; child: ChildProcess }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DTX_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
-  const child = spawn(command, args, { cwd: app, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, { cwd, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let out = '';
   return new Promise((resolve, reject) => {
@@ -83,7 +97,7 @@ async function start(command: string, args: string[], env: Record<string, string
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve({ url: m[1]!, child });
       }
     };
     child.stdout!.on('data', read);
@@ -104,8 +118,8 @@ async function node(args: string[], env: Record<string, string> = {}) {
 describe('installed from its tarballs into a project of its own', () => {
   test('a decorated participant and an initiator compiled by tsc move money through `npx dtx serve`', async () => {
     await run('npx', ['tsc', '-p', '.'], { cwd: app });
-    const coordinator = await start('npx', ['dtx', 'serve'], { DTX_DATABASE_URL: `sqlite:${join(work, 'log', 'dtx.db')}`, DTX_PORT: '0' }, /listening on (http:\/\/\S+)/);
-    const wallet = await start(process.execPath, ['dist/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' }, /wallet listening on (http:\/\/\S+)/);
+    const { url: coordinator } = await start('npx', ['dtx', 'serve'], { DTX_DATABASE_URL: `sqlite:${join(work, 'log', 'dtx.db')}`, DTX_PORT: '0' }, /listening on (http:\/\/\S+)/);
+    const { url: wallet } = await start(process.execPath, ['dist/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' }, /wallet listening on (http:\/\/\S+)/);
 
     running = { coordinator, wallet };
     const transfer = async (amount: number) => JSON.parse((await node(['dist/transfer.js', coordinator, wallet, String(amount)])).stdout);
@@ -133,11 +147,44 @@ describe('installed from its tarballs into a project of its own', () => {
     expect(running).toBeDefined();
     const { coordinator, wallet } = running!;
     expressWallets = await freshDatabase('mysql', 'user_express_wallet');
-    const other = await start(process.execPath, ['dist/express-wallet.js'], { DATABASE_URL: expressWallets.url, PORT: '0' }, /express wallet listening on (http:\/\/\S+)/);
+    const { url: other } = await start(process.execPath, ['dist/express-wallet.js'], { DATABASE_URL: expressWallets.url, PORT: '0' }, /express wallet listening on (http:\/\/\S+)/);
     const moved = JSON.parse((await node(['dist/transfer.js', coordinator, wallet, '20', other])).stdout);
     expect(moved).toMatchObject({ status: 'committed' });
     expect((await api(wallet, 'GET', '/accounts/alice')).body).toEqual({ id: 'alice', balance: 50, frozen: 0, incoming: 0 });
     expect((await api(other, 'GET', '/accounts/bob')).body).toEqual({ id: 'bob', balance: 20, frozen: 0, incoming: 0 });
+  });
+
+  test("a NestJS service of the user's, built by its `npm run build` (plain tsc to CommonJS) and run by plain node, moves money with the fastify wallet and stops on SIGTERM", async () => {
+    expect(running).toBeDefined();
+    const { coordinator, wallet } = running!;
+    // a participant-only service installs no native module: better-sqlite3 comes with the coordinator only
+    expect(existsSync(join(nestApp, 'node_modules', 'better-sqlite3'))).toBe(false);
+    nestWallets = await freshDatabase('mysql', 'user_nest_wallet');
+    const { url: nest, child: nestProcess } = await start(process.execPath, ['dist/main.js'], { DATABASE_URL: nestWallets.url, PORT: '0' }, /nest wallet listening on (http:\/\/\S+)/, nestApp);
+    const account = async (url: string, id: string) => (await api(url, 'GET', `/accounts/${id}`)).body as { id: string; balance: number; frozen: number; incoming: number };
+    const balances = async () => ({ fastify: [await account(wallet, 'alice'), await account(wallet, 'bob')], nest: [await account(nest, 'alice'), await account(nest, 'bob')] });
+    const total = (b: Awaited<ReturnType<typeof balances>>) => [...b.fastify, ...b.nest].reduce((sum, a) => sum + a.balance + a.frozen + a.incoming, 0);
+    // transfer.js debits alice at its first wallet and credits bob at the second
+    const transfer = async (from: string, to: string, amount: number) => JSON.parse((await node(['dist/transfer.js', coordinator, from, String(amount), to])).stdout);
+    const before = await balances();
+
+    expect(await transfer(wallet, nest, 20)).toMatchObject({ status: 'committed' });
+    expect(await transfer(nest, wallet, 15)).toMatchObject({ status: 'committed' });
+    expect(await transfer(nest, wallet, 1000)).toMatchObject({ status: 'rolled_back' });
+    const after = await balances();
+    expect(after.nest).toEqual([
+      { id: 'alice', balance: 85, frozen: 0, incoming: 0 },
+      { id: 'bob', balance: 20, frozen: 0, incoming: 0 },
+    ]);
+    expect(after.fastify).toEqual([
+      { ...before.fastify[0], balance: before.fastify[0]!.balance - 20 },
+      { ...before.fastify[1], balance: before.fastify[1]!.balance + 15 },
+    ]);
+    expect(total(after)).toBe(total(before));
+
+    const exited = new Promise<number | null>((resolve) => nestProcess.once('exit', resolve));
+    nestProcess.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   test('`dtx migrate` applies the log DDL the package ships', async () => {
@@ -174,7 +221,7 @@ describe('installed from its tarballs into a project of its own', () => {
     writeFileSync(join(app, 'tsconfig.legacy.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { experimentalDecorators: true, outDir: 'legacy' } }));
     // the decorators take either flavour: tsc compiles the same source cleanly under experimentalDecorators
     await run('npx', ['tsc', '-p', 'tsconfig.legacy.json'], { cwd: app });
-    const legacy = await start(process.execPath, ['legacy/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' }, /wallet listening on (http:\/\/\S+)/);
+    const { url: legacy } = await start(process.execPath, ['legacy/wallet.js'], { DATABASE_URL: wallets.url, PORT: '0' }, /wallet listening on (http:\/\/\S+)/);
     // a credit to an unknown account reaches the decorated method, which refuses it
     const refused = await api(legacy, 'POST', '/dtx/wallet.credit/try', { xid: 'legacy-build-1', branchId: 'credit', phase: 'try', payload: { account: 'nobody', amount: 1 } });
     expect(refused.status).toBe(409);

@@ -1,4 +1,5 @@
 import { ParticipantDefinitionError } from '../errors.js';
+import type { SagaHandler, TccHandler } from './context.js';
 import { describeParticipant, isValidName } from './describe-participant.js';
 import { classMetadata, methodSite, recordParticipant, recordTryMethod, type RecordedTry } from './metadata.js';
 
@@ -21,15 +22,20 @@ export function Participant(name: string) {
 type MethodName<This> = { [K in keyof This]: This[K] extends Function ? K : never }[keyof This] & string;
 
 /**
- * A method decorator of either flavour: `(method, context)` under standard decorators,
- * `(prototype, key, descriptor)` under experimentalDecorators. TypeScript infers `This`
- * from the standard context only; under experimentalDecorators the method names are
- * checked when the class is defined (describeParticipant), not by the type checker.
+ * A method decorator of either flavour, typed so the decorated method must be a `Handler`
+ * (a TCC try takes a TccContext, a saga action a SagaContext): `(method, context)` under
+ * standard decorators, `(prototype, key, descriptor)` under experimentalDecorators.
+ * TypeScript infers `This` from the standard context only: the legacy prototype is not
+ * typed `This`, or the standard method would be inferred as `This` from the same argument
+ * position. Under experimentalDecorators the method names are checked when the class is
+ * defined (describeParticipant), not by the type checker.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the method under standard decorators, the prototype under legacy ones
-export type ActionDecorator<This> = (target: any, context: ClassMethodDecoratorContext<This> | string | symbol, descriptor?: PropertyDescriptor) => void;
+export interface ActionDecorator<This, Handler extends TccHandler | SagaHandler> {
+  <M extends Handler>(method: M, context: ClassMethodDecoratorContext<This, M>): void;
+  <M extends Handler>(prototype: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M>): void;
+}
 
-function actionDecorator<This>(decorator: string, record: (method: string) => RecordedTry): ActionDecorator<This> {
+function actionDecorator<This, Handler extends TccHandler | SagaHandler>(decorator: string, record: (method: string) => RecordedTry): ActionDecorator<This, Handler> {
   return function recordAction(...args: unknown[]): void {
     const { method, metadata } = methodSite(args, decorator);
     recordTryMethod(metadata, record(method));
@@ -45,7 +51,7 @@ function named<R extends RecordedTry>(recorded: R, name: string | undefined): R 
  * Marks the try method of a TCC action and names its confirm and cancel methods.
  * All three receive a TccContext; what try returns is the try result.
  */
-export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>; cancel: MethodName<This> }): ActionDecorator<This> {
+export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>; cancel: MethodName<This> }): ActionDecorator<This, TccHandler> {
   return actionDecorator('@TccAction', (method) => named({ mode: 'tcc', method, confirm: spec.confirm, cancel: spec.cancel }, spec.name));
 }
 
@@ -55,7 +61,7 @@ export function TccAction<This>(spec: { name?: string; confirm: MethodName<This>
  * barrier; what the action returns is the step's result, handed to later steps and to
  * the compensation.
  */
-export function SagaAction<This>(spec: { name?: string; compensate: MethodName<This> }): ActionDecorator<This> {
+export function SagaAction<This>(spec: { name?: string; compensate: MethodName<This> }): ActionDecorator<This, SagaHandler> {
   return actionDecorator('@SagaAction', (method) => named({ mode: 'saga', method, compensate: spec.compensate }, spec.name));
 }
 
@@ -65,7 +71,7 @@ export function SagaAction<This>(spec: { name?: string; compensate: MethodName<T
  * compensated. It runs in one local transaction with the barrier, so a repeated delivery
  * answers the first result without running twice.
  */
-export function MsgAction(spec: { name?: string } = {}): ActionDecorator<unknown> {
+export function MsgAction(spec: { name?: string } = {}): ActionDecorator<unknown, SagaHandler> {
   return actionDecorator('@MsgAction', (method) => named({ mode: 'msg', method }, spec.name));
 }
 
@@ -74,7 +80,7 @@ export function MsgAction(spec: { name?: string } = {}): ActionDecorator<unknown
  * confirm or cancel method. The SDK runs it as the try inside an XA transaction that it
  * prepares; confirm commits it and cancel rolls it back (MySQL / MariaDB; see the README).
  */
-export function XaAction(spec: { name?: string } = {}): ActionDecorator<unknown> {
+export function XaAction(spec: { name?: string } = {}): ActionDecorator<unknown, TccHandler> {
   return actionDecorator('@XaAction', (method) => named({ mode: 'xa', method }, spec.name));
 }
 
@@ -84,6 +90,6 @@ export function XaAction(spec: { name?: string } = {}): ActionDecorator<unknown>
  * and global row locks with the try; confirm forgets them, cancel restores the before
  * images (MySQL / MariaDB / PostgreSQL; see the README's FMT section).
  */
-export function FmtAction(spec: { name?: string } = {}): ActionDecorator<unknown> {
+export function FmtAction(spec: { name?: string } = {}): ActionDecorator<unknown, TccHandler> {
   return actionDecorator('@FmtAction', (method) => named({ mode: 'fmt', method }, spec.name));
 }
