@@ -1,10 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { freePort } from './free-port.js';
+import { GaleraSyncedCheck } from './galera-synced-check.js';
 
 /** Where Debian's galera-4 puts the wsrep provider. */
 export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
@@ -49,10 +50,15 @@ class GaleraNode {
  * (rsync). Tuned to start fast and forget on a crash what it has not replicated (no fsync, small
  * buffer pool): what survives a node's death is what the other nodes hold, as in production.
  * Optionally HAProxy in front, first-available (every connection goes to the first healthy node,
- * the next one when it dies), which is how a multi-primary cluster avoids cross-node conflicts.
+ * the next one when it dies), which is how a multi-primary cluster avoids cross-node conflicts;
+ * with `syncedCheck`, HAProxy asks a Galera-aware check per node (GaleraSyncedCheck) instead of
+ * probing the TCP port, so it never sends a client to a donor, a joiner or a node cut off.
  */
 export class GaleraCluster {
   #haproxy: ChildProcess | null = null;
+  #checks: GaleraSyncedCheck[] = [];
+  /** Exits of a node or HAProxy that `kill`/`stopProxy` did not cause (a crash), with the log to look at. */
+  readonly crashes: string[] = [];
 
   private constructor(
     readonly dir: string,
@@ -61,7 +67,7 @@ export class GaleraCluster {
   ) {}
 
   /** Null when galera-4 (or, with `haproxy`, HAProxy) is not installed. */
-  static async start({ size = 3, haproxy = false }: { size?: number; haproxy?: boolean } = {}): Promise<GaleraCluster | null> {
+  static async start({ size = 3, haproxy = false, syncedCheck = false }: { size?: number; haproxy?: boolean; syncedCheck?: boolean } = {}): Promise<GaleraCluster | null> {
     if (!galeraInstalled() || (haproxy && !haproxyInstalled())) return null;
     const dir = mkdtempSync(join(tmpdir(), 'dtx-galera-'));
     const nodes: GaleraNode[] = [];
@@ -81,6 +87,7 @@ export class GaleraCluster {
       for (const node of nodes.slice(1)) {
         await cluster.#launch(node, false);
       }
+      if (haproxy && syncedCheck) cluster.#checks = await Promise.all(nodes.map((n) => GaleraSyncedCheck.start(n.url())));
       if (haproxy) await cluster.startProxy();
       return cluster;
     } catch (err) {
@@ -136,13 +143,48 @@ export class GaleraCluster {
     await once(proc, 'exit');
   }
 
-  /** Starts node `i` again: it rejoins the cluster through the others and catches up before it answers. */
-  async restart(i: number): Promise<void> {
+  /** True while node `i`'s server runs. */
+  alive(i: number): boolean {
+    const proc = this.nodes[i]!.proc;
+    return proc !== null && proc.exitCode === null && proc.signalCode === null;
+  }
+
+  /** Node `i`'s `wsrep_local_state_comment` (Synced, Donor/Desynced, Joining, …), or null when it does not answer. */
+  async state(i: number): Promise<string | null> {
+    try {
+      const conn = await createConnection({ uri: this.nodes[i]!.url(), connectTimeout: 1000 });
+      try {
+        const [rows] = await conn.query("SHOW STATUS LIKE 'wsrep_local_state_comment'");
+        return (rows as { Value: string }[])[0]?.Value ?? null;
+      } finally {
+        await conn.end();
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Starts node `i` again: it rejoins the cluster through the others and catches up before it
+   * answers (resolves once it is Synced). A killed node's grastate says seqno -1, so by default
+   * it takes a full copy (rsync SST), which blocks its donor while it lasts. With `incremental`,
+   * its last committed position is first recovered from InnoDB (`mariadbd --wsrep-recover`, as
+   * mysqld_safe does) and given as its start position: it then receives only the write-sets it
+   * missed from a donor's gcache (IST), and the donor keeps serving. Falls back to SST when the
+   * position cannot be recovered or is no longer in any gcache (Galera decides that itself).
+   */
+  async restart(i: number, { incremental = false }: { incremental?: boolean } = {}): Promise<void> {
     const node = this.nodes[i]!;
     if (node.proc) return;
-    // a killed node's state is unknown to it (seqno -1): it takes a full copy from a donor
-    rmSync(join(node.dir, 'data', 'grastate.dat'), { force: true });
-    await this.#launch(node, false);
+    const position = incremental ? this.#recoverPosition(node) : null;
+    if (position === null) rmSync(join(node.dir, 'data', 'grastate.dat'), { force: true });
+    await this.#launch(node, false, position === null ? [] : [`--wsrep-start-position=${position}`]);
+  }
+
+  /** True while HAProxy runs. */
+  get proxyAlive(): boolean {
+    const proc = this.#haproxy;
+    return proc !== null && proc.exitCode === null && proc.signalCode === null;
   }
 
   /** Stops HAProxy (SIGKILL), so that a test sees what the proxy's death does. */
@@ -157,7 +199,8 @@ export class GaleraCluster {
   async startProxy(): Promise<void> {
     if (this.#haproxy || this.proxyPort === null) return;
     const cfg = join(this.dir, 'haproxy.cfg');
-    const servers = this.nodes.map((n, i) => `  server node${i} 127.0.0.1:${n.ports.sql} check inter 500 fall 2 rise 2`).join('\n');
+    const checked = this.#checks.length > 0;
+    const servers = this.nodes.map((n, i) => `  server node${i} 127.0.0.1:${n.ports.sql} check inter 500 fall 2 rise 2${checked ? ` port ${this.#checks[i]!.port}` : ''}`).join('\n');
     writeFileSync(cfg, [
       'global',
       '  maxconn 512',
@@ -169,12 +212,16 @@ export class GaleraCluster {
       'listen galera',
       `  bind 127.0.0.1:${this.proxyPort}`,
       '  balance first',
-      '  option tcp-check',
+      // a node marked down (dead, or with the synced check: donor, joiner, cut off) loses its sessions, so pooled connections move too
+      ...(checked ? ['  option httpchk GET /', '  http-check expect status 200', '  default-server on-marked-down shutdown-sessions'] : ['  option tcp-check']),
       servers,
       '',
     ].join('\n'));
     const proc = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: 'ignore' });
     this.#haproxy = proc;
+    proc.once('exit', (code, signal) => {
+      if (this.#haproxy === proc) this.crashes.push(`haproxy exited by itself (code ${code}, signal ${signal})`);
+    });
     await waitForSql(`mysql://root@127.0.0.1:${this.proxyPort}/`, proc, 'haproxy');
   }
 
@@ -182,10 +229,33 @@ export class GaleraCluster {
   async remove(): Promise<void> {
     await this.stopProxy();
     for (let i = 0; i < this.nodes.length; i++) await this.kill(i);
+    for (const check of this.#checks) await check.close();
+    this.#checks = [];
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  async #launch(node: GaleraNode, bootstrap: boolean): Promise<void> {
+  /** SIGKILL of every process, synchronously, and the directory removed: for a process's `exit` handler. */
+  removeNow(): void {
+    for (const proc of [this.#haproxy, ...this.nodes.map((n) => n.proc)]) if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    this.#haproxy = null;
+    for (const n of this.nodes) n.proc = null;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** `uuid:seqno` of the last transaction node's InnoDB committed, or null when it cannot say. */
+  #recoverPosition(node: GaleraNode): string | null {
+    const log = join(node.dir, 'recover.log');
+    rmSync(log, { force: true });
+    try {
+      execFileSync(MARIADBD, [...this.#args(node).filter((a) => !a.startsWith('--log-error=')), `--log-error=${log}`, '--wsrep-recover'], { stdio: 'ignore', timeout: 60_000 });
+      const found = /WSREP: Recovered position: ([0-9a-f-]{36}:\d+)/.exec(readFileSync(log, 'utf8'));
+      return found?.[1] ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  #args(node: GaleraNode): string[] {
     const data = join(node.dir, 'data');
     const group = this.nodes.map((n) => `127.0.0.1:${n.ports.group}`).join(',');
     const provider = [
@@ -198,7 +268,7 @@ export class GaleraCluster {
       'evs.inactive_timeout=PT5S',
       'evs.install_timeout=PT5S',
     ].join(';');
-    const args = [
+    return [
       '--no-defaults',
       `--user=${USER}`,
       `--datadir=${data}`,
@@ -226,9 +296,16 @@ export class GaleraCluster {
       '--wsrep-sst-method=rsync',
       `--wsrep-sst-receive-address=127.0.0.1:${node.ports.sst}`,
     ];
+  }
+
+  async #launch(node: GaleraNode, bootstrap: boolean, extra: string[] = []): Promise<void> {
+    const args = [...this.#args(node), ...extra];
     if (bootstrap) args.push('--wsrep-new-cluster');
     const proc = spawn(MARIADBD, args, { stdio: 'ignore' });
     node.proc = proc;
+    proc.once('exit', (code, signal) => {
+      if (node.proc === proc) this.crashes.push(`galera node${node.index} exited by itself (code ${code}, signal ${signal}); see ${join(node.dir, 'error.log')}`);
+    });
     await waitForSql(node.url(), proc, `galera node${node.index} (see ${join(node.dir, 'error.log')})`, true);
   }
 }
