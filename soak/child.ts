@@ -5,6 +5,13 @@ export interface ChildSpec {
   command: string;
   args: string[];
   env?: Record<string, string>;
+  /** Run as this user (the servers that refuse root). */
+  user?: { uid: number; gid: number };
+  /**
+   * A process group of its own, and every signal to the whole group: for a server that forks
+   * (PostgreSQL's backends), so a kill is the whole server's crash and a SIGSTOP freezes all of it.
+   */
+  group?: boolean;
   /** Resolves once the process serves; gets the output so far. */
   ready: (child: Child) => Promise<void>;
 }
@@ -43,7 +50,12 @@ export class Child {
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.alive) return;
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DTX_')));
-    const proc = spawn(this.spec.command, this.spec.args, { env: { ...clean, ...this.spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(this.spec.command, this.spec.args, {
+      env: { ...clean, ...this.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.spec.group === true,
+      ...(this.spec.user ?? {}),
+    });
     this.#proc = proc;
     this.#expectExit = false;
     // readiness is read from this life's output only, never from the last one's
@@ -68,14 +80,33 @@ export class Child {
     if (!proc || !this.alive) return;
     this.#expectExit = true;
     const exited = once(proc, 'exit');
-    proc.kill(signal);
+    this.#send(signal);
     await exited;
     running.delete(this);
   }
 
   /** Sends a signal and leaves it running (SIGSTOP freezes it: it keeps its sockets and answers nothing). */
   signal(signal: NodeJS.Signals): void {
-    if (this.alive) this.#proc!.kill(signal);
+    if (this.alive) this.#send(signal);
+  }
+
+  /** The signal to the process, or with `group` to its whole group. */
+  #send(signal: NodeJS.Signals): void {
+    const proc = this.#proc!;
+    if (this.spec.group && proc.pid !== undefined) {
+      try {
+        process.kill(-proc.pid, signal);
+      } catch {
+        /* the group is gone */
+      }
+    } else proc.kill(signal);
+  }
+
+  /** SIGKILL now, synchronously (the whole group with `group`). */
+  killNow(): void {
+    if (!this.alive) return;
+    this.#expectExit = true;
+    this.#send('SIGKILL');
   }
 
   /** SIGTERM, then SIGKILL if it has not exited in `graceMs`. */
@@ -84,8 +115,9 @@ export class Child {
     if (!proc || !this.alive) return;
     this.#expectExit = true;
     const exited = once(proc, 'exit');
-    proc.kill('SIGTERM');
-    const late = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    this.#send('SIGCONT'); // a frozen server cannot act on SIGTERM
+    this.#send('SIGTERM');
+    const late = setTimeout(() => this.#send('SIGKILL'), graceMs);
     await exited;
     clearTimeout(late);
     running.delete(this);
@@ -97,6 +129,13 @@ export class Child {
   }
 }
 
+/** SIGKILL, a pause, and a start again. */
+export async function bounce(child: Child, downMs: number): Promise<void> {
+  await child.kill();
+  await new Promise((r) => setTimeout(r, downMs));
+  await child.start(120_000);
+}
+
 /** Output matching `pattern`, polled: for processes that print a line when they serve. */
 export function printed(pattern: RegExp): (child: Child) => Promise<void> {
   return async (child) => {
@@ -106,16 +145,7 @@ export function printed(pattern: RegExp): (child: Child) => Promise<void> {
 
 /** Last resort on exit: no child outlives the soak, whatever ended it. */
 export function killAllNow(): void {
-  for (const c of running) {
-    const pid = c.pid;
-    if (pid !== undefined && c.alive) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
+  for (const c of running) c.killNow();
   running.clear();
 }
 
