@@ -1,48 +1,18 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { freePort } from './free-port.js';
+import { GALERA_PROVIDER, GaleraNode, MARIADBD, USER, waitForSql } from './galera-node.js';
 import { GaleraSyncedCheck } from './galera-synced-check.js';
 
-/** Where Debian's galera-4 puts the wsrep provider. */
-export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
-const MARIADBD = '/usr/sbin/mariadbd';
+export { GALERA_PROVIDER } from './galera-node.js';
 const HAPROXY = '/usr/sbin/haproxy';
-/** The user the servers run as when the tests run as root. */
-const USER = process.getuid?.() === 0 ? 'mysql' : (process.env.USER ?? 'mysql');
 
 export const galeraInstalled = () => existsSync(GALERA_PROVIDER) && existsSync(MARIADBD);
 export const haproxyInstalled = () => existsSync(HAPROXY);
-
-interface NodePorts {
-  sql: number;
-  /** Group communication (gmcast), incremental state transfer, full state transfer (rsync). */
-  group: number;
-  ist: number;
-  sst: number;
-}
-
-/** One MariaDB server of the cluster, in its own directory under the cluster's. */
-class GaleraNode {
-  proc: ChildProcess | null = null;
-  constructor(
-    readonly index: number,
-    readonly dir: string,
-    readonly ports: NodePorts,
-  ) {}
-
-  url(database = ''): string {
-    return `mysql://root@127.0.0.1:${this.ports.sql}/${database}`;
-  }
-
-  /** Runs statements as root over the node's socket (before root may connect over TCP). */
-  sql(statements: string): void {
-    execFileSync('mariadb', ['--no-defaults', '-uroot', `--socket=${join(this.dir, 'sock')}`, '-e', statements], { stdio: 'ignore' });
-  }
-}
 
 /**
  * A MariaDB Galera cluster of the test's own: `size` nodes on 127.0.0.1 in a temp dir, on free
@@ -138,7 +108,7 @@ export class GaleraCluster {
     const node = this.nodes[i]!;
     const proc = node.proc;
     node.proc = null;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGKILL');
     await once(proc, 'exit');
   }
@@ -176,7 +146,7 @@ export class GaleraCluster {
   async restart(i: number, { incremental = false }: { incremental?: boolean } = {}): Promise<void> {
     const node = this.nodes[i]!;
     if (node.proc) return;
-    const position = incremental ? this.#recoverPosition(node) : null;
+    const position = incremental ? node.recoverPosition(this.#group()) : null;
     if (position === null) rmSync(join(node.dir, 'data', 'grastate.dat'), { force: true });
     await this.#launch(node, false, position === null ? [] : [`--wsrep-start-position=${position}`]);
   }
@@ -191,7 +161,7 @@ export class GaleraCluster {
   async stopProxy(): Promise<void> {
     const proc = this.#haproxy;
     this.#haproxy = null;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGKILL');
     await once(proc, 'exit');
   }
@@ -242,64 +212,13 @@ export class GaleraCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** `uuid:seqno` of the last transaction node's InnoDB committed, or null when it cannot say. */
-  #recoverPosition(node: GaleraNode): string | null {
-    const log = join(node.dir, 'recover.log');
-    rmSync(log, { force: true });
-    try {
-      execFileSync(MARIADBD, [...this.#args(node).filter((a) => !a.startsWith('--log-error=')), `--log-error=${log}`, '--wsrep-recover'], { stdio: 'ignore', timeout: 60_000 });
-      const found = /WSREP: Recovered position: ([0-9a-f-]{36}:\d+)/.exec(readFileSync(log, 'utf8'));
-      return found?.[1] ?? null;
-    } catch {
-      return null;
-    }
-  }
 
-  #args(node: GaleraNode): string[] {
-    const data = join(node.dir, 'data');
-    const group = this.nodes.map((n) => `127.0.0.1:${n.ports.group}`).join(',');
-    const provider = [
-      `base_port=${node.ports.group}`,
-      `gmcast.listen_addr=tcp://127.0.0.1:${node.ports.group}`,
-      `ist.recv_addr=127.0.0.1:${node.ports.ist}`,
-      'gcache.size=32M',
-      // a killed peer is noticed within a few seconds, not the default ~10 s
-      'evs.suspect_timeout=PT3S',
-      'evs.inactive_timeout=PT5S',
-      'evs.install_timeout=PT5S',
-    ].join(';');
-    return [
-      '--no-defaults',
-      `--user=${USER}`,
-      `--datadir=${data}`,
-      `--socket=${join(node.dir, 'sock')}`,
-      `--pid-file=${join(node.dir, 'pid')}`,
-      `--log-error=${join(node.dir, 'error.log')}`,
-      `--port=${node.ports.sql}`,
-      '--bind-address=127.0.0.1',
-      '--innodb-buffer-pool-size=32M',
-      '--innodb-log-file-size=16M',
-      '--innodb-flush-log-at-trx-commit=0',
-      '--sync-binlog=0',
-      '--binlog-format=ROW',
-      '--default-storage-engine=InnoDB',
-      '--innodb-autoinc-lock-mode=2',
-      '--performance-schema=OFF',
-      '--wsrep-on=ON',
-      `--wsrep-provider=${GALERA_PROVIDER}`,
-      '--wsrep-cluster-name=dtx-test',
-      `--wsrep-cluster-address=gcomm://${group}`,
-      `--wsrep-node-address=127.0.0.1:${node.ports.group}`,
-      `--wsrep-node-incoming-address=127.0.0.1:${node.ports.sql}`,
-      `--wsrep-node-name=node${node.index}`,
-      `--wsrep-provider-options=${provider}`,
-      '--wsrep-sst-method=rsync',
-      `--wsrep-sst-receive-address=127.0.0.1:${node.ports.sst}`,
-    ];
+  #group(): string {
+    return this.nodes.map((n) => `127.0.0.1:${n.ports.group}`).join(',');
   }
 
   async #launch(node: GaleraNode, bootstrap: boolean, extra: string[] = []): Promise<void> {
-    const args = [...this.#args(node), ...extra];
+    const args = [...node.args(this.#group()), ...extra];
     if (bootstrap) args.push('--wsrep-new-cluster');
     const proc = spawn(MARIADBD, args, { stdio: 'ignore' });
     node.proc = proc;
@@ -310,21 +229,3 @@ export class GaleraCluster {
   }
 }
 
-/** Resolves once `url` answers (and, with `synced`, once the node is a synced member of the primary component). */
-async function waitForSql(url: string, proc: ChildProcess, what: string, synced = false): Promise<void> {
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
-    try {
-      const conn = await createConnection({ uri: url, connectTimeout: 1000 });
-      try {
-        const [rows] = await conn.query("SHOW STATUS LIKE 'wsrep_local_state_comment'");
-        if (!synced || (rows as { Value: string }[])[0]?.Value === 'Synced') return;
-      } finally {
-        await conn.end();
-      }
-    } catch (err) {
-      if (i > 1200) throw new Error(`${what} did not start: ${String(err)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -135,7 +135,7 @@ export class RedisCluster {
   async kill(port: number): Promise<void> {
     const proc = this.#procs.get(port);
     this.#procs.delete(port);
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGKILL');
     await once(proc, 'exit');
   }
