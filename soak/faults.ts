@@ -26,10 +26,13 @@ export function newFaultLog(c: Cluster): FaultLog {
 
 const faultNames = (c: Cluster) => [...Object.keys(c.topology.faults), ...PROCESS_FAULTS];
 
-/** Runs faults one after another, each type in turn (shuffled per round), until `untilMs`. */
-export async function runFaults(c: Cluster, log: FaultLog, untilMs: number): Promise<void> {
+/**
+ * Runs faults one after another, each type in turn (shuffled per round), until `untilMs`, or
+ * with `rounds` that many whole rounds, however long they take.
+ */
+export async function runFaults(c: Cluster, log: FaultLog, { untilMs = Infinity, rounds = Infinity }: { untilMs?: number; rounds?: number }): Promise<void> {
   let probe = 0;
-  while (Date.now() < untilMs) {
+  for (let round = 0; round < rounds && Date.now() < untilMs; round++) {
     for (const fault of shuffle(faultNames(c))) {
       if (Date.now() >= untilMs) return;
       await sleep(300 + Math.random() * 700);

@@ -22,6 +22,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     cluster: { type: 'boolean', default: false },
     store: { type: 'string', default: 'mariadb' },
+    // one round of every fault type, the load lasting until it is done (at least --seconds): a smoke run that misses none
+    'faults-once': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -86,9 +88,13 @@ async function main(): Promise<number> {
   await seed(cluster);
   console.log(`[soak] cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: coordinators ${cluster.coordinatorUrls.join(' ')}, wallets ${cluster.wallets.a.url} ${cluster.wallets.b.url} (proxied)`);
   const untilMs = Date.now() + seconds * 1000;
-  const load = new Load(cluster, { concurrency, untilMs, maxOps: seconds * 200, runId: Date.now().toString(36) });
+  const once = values['faults-once'];
+  const load = new Load(cluster, { concurrency, untilMs: once ? Infinity : untilMs, maxOps: seconds * 200, runId: Date.now().toString(36) });
   const faults = newFaultLog(cluster);
-  await Promise.all([load.run(), runFaults(cluster, faults, untilMs - 3000)]);
+  const faulting = once
+    ? runFaults(cluster, faults, { rounds: 1 }).then(() => load.stopAt(Math.max(untilMs, Date.now() + 3000)))
+    : runFaults(cluster, faults, { untilMs: untilMs - 3000 });
+  await Promise.all([load.run(), faulting]);
   console.log(`[soak] load done (${load.ops.length} transfers); healing and waiting for quiescence`);
   await heal(cluster);
   const settled = await quiescent(cluster);
