@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ChildSpec {
   command: string;
@@ -8,10 +9,11 @@ export interface ChildSpec {
   /** Run as this user (the servers that refuse root). */
   user?: { uid: number; gid: number };
   /**
-   * A process group of its own, and every signal to the whole group: for a server that forks
-   * (PostgreSQL's backends), so a kill is the whole server's crash and a SIGSTOP freezes all of it.
+   * SIGKILL, SIGSTOP and SIGCONT go to the process and all its descendants: for a server that
+   * forks (PostgreSQL's backends, each in a session of its own, so a process group would not
+   * reach them), so a kill is the whole server's crash and a SIGSTOP freezes all of it.
    */
-  group?: boolean;
+  tree?: boolean;
   /** Resolves once the process serves; gets the output so far. */
   ready: (child: Child) => Promise<void>;
 }
@@ -53,7 +55,6 @@ export class Child {
     const proc = spawn(this.spec.command, this.spec.args, {
       env: { ...clean, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: this.spec.group === true,
       ...(this.spec.user ?? {}),
     });
     this.#proc = proc;
@@ -90,19 +91,26 @@ export class Child {
     if (this.alive) this.#send(signal);
   }
 
-  /** The signal to the process, or with `group` to its whole group. */
+  /** The signal to the process, or with `tree` (for SIGKILL, SIGSTOP, SIGCONT) to it and its descendants. */
   #send(signal: NodeJS.Signals): void {
     const proc = this.#proc!;
-    if (this.spec.group && proc.pid !== undefined) {
+    if (!this.spec.tree || proc.pid === undefined || !['SIGKILL', 'SIGSTOP', 'SIGCONT'].includes(signal)) {
+      proc.kill(signal);
+      return;
+    }
+    // stopped first, the parent forks no child that the walk below would miss
+    if (signal !== 'SIGCONT') proc.kill('SIGSTOP');
+    for (const pid of descendants(proc.pid)) {
       try {
-        process.kill(-proc.pid, signal);
+        process.kill(pid, signal);
       } catch {
-        /* the group is gone */
+        /* gone already */
       }
-    } else proc.kill(signal);
+    }
+    proc.kill(signal);
   }
 
-  /** SIGKILL now, synchronously (the whole group with `group`). */
+  /** SIGKILL now, synchronously (with `tree`, of its descendants too). */
   killNow(): void {
     if (!this.alive) return;
     this.#expectExit = true;
@@ -127,6 +135,29 @@ export class Child {
     await this.kill();
     await this.start();
   }
+}
+
+/** Every process below `root`, from /proc (Linux). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, the last ')' ends it
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const found: number[] = [];
+  for (let todo = [root]; todo.length > 0; ) {
+    const next = todo.flatMap((pid) => children.get(pid) ?? []);
+    found.push(...next);
+    todo = next;
+  }
+  return found;
 }
 
 /** SIGKILL, a pause, and a start again. */

@@ -76,8 +76,8 @@ function postgresBin(): string | null {
 
 /**
  * A PostgreSQL of the soak's own, in a data directory under `dir`, on a spare port, durable
- * (fsync and synchronous commit on, as shipped). It runs in a process group of its own, so a
- * kill takes the postmaster and every backend at once (the whole server's crash, which it
+ * (fsync and synchronous commit on, as shipped). Its signals go to the whole process tree, so
+ * a kill takes the postmaster and every backend at once (the whole server's crash, which it
  * recovers from its WAL on start) and a SIGSTOP freezes all of them. As the `postgres` user
  * when the soak runs as root, since PostgreSQL refuses root.
  */
@@ -99,7 +99,7 @@ export async function privatePostgres(dir: string): Promise<{ child: Child; port
     command: join(bin, 'postgres'),
     args: ['-D', datadir, '-p', String(port), '-k', home, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'shared_buffers=64MB'],
     ...(user ? { user } : {}),
-    group: true,
+    tree: true,
     ready: (c) =>
       until(c, async () => {
         const k = knexFactory({ client: 'pg', connection: url('postgres'), pool: { min: 0, max: 1 }, acquireConnectionTimeout: 2000, log: QUIET });
