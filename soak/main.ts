@@ -94,7 +94,9 @@ async function main(): Promise<number> {
   const faulting = once
     ? runFaults(cluster, faults, { rounds: 1 }).then(() => load.stopAt(Math.max(untilMs, Date.now() + 3000)))
     : runFaults(cluster, faults, { untilMs: untilMs - 3000 });
+  const loadStarted = Date.now();
   await Promise.all([load.run(), faulting]);
+  const loadS = (Date.now() - loadStarted) / 1000;
   console.log(`[soak] load done (${load.ops.length} transfers); healing and waiting for quiescence`);
   await heal(cluster);
   const settled = await quiescent(cluster);
@@ -104,7 +106,7 @@ async function main(): Promise<number> {
   await cluster.proxy.close();
   await stopAll();
   await topology.close();
-  printSummary({ topology: topology.describe, seconds, elapsedS: (Date.now() - started) / 1000, faults, ops: load.ops, result });
+  printSummary({ topology: topology.describe, notes: topology.notes?.() ?? [], loadS, seconds, elapsedS: (Date.now() - started) / 1000, faults, ops: load.ops, result });
   return result.violations.length === 0 ? 0 : 1;
 }
 

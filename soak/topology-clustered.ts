@@ -31,6 +31,16 @@ export async function startClusteredTopology(): Promise<Topology> {
     throw err;
   }
   const nodes = galera.nodes.map((n) => n.index);
+  const rejoins = { ist: 0, sst: 0, ms: [] as number[] };
+  const rejoin = async () => {
+    for (const i of nodes) {
+      if (galera.alive(i)) continue;
+      const started = Date.now();
+      const how = await galera.restart(i, { incremental: true });
+      if (how) rejoins[how]++;
+      rejoins.ms.push(Date.now() - started);
+    }
+  };
   return {
     describe: `Galera ${galera.nodes.map((n) => n.ports.sql).join(',')} behind HAProxy on ${galera.proxyPort}, Redis Cluster ${redis.ports.join(',')}`,
     logUrl: galera.proxyUrl('dtx'),
@@ -42,9 +52,7 @@ export async function startClusteredTopology(): Promise<Topology> {
       'kill-galera-node': {
         kind: 'failover',
         down: () => galera.kill(pick(nodes)),
-        up: async () => {
-          for (const i of nodes) if (!galera.alive(i)) await galera.restart(i, { incremental: true });
-        },
+        up: rejoin,
       },
       'kill-haproxy': { kind: 'outage', down: () => galera.stopProxy(), up: () => galera.startProxy() },
       'kill-redis-master': {
@@ -70,10 +78,15 @@ export async function startClusteredTopology(): Promise<Topology> {
       flushall: { kind: 'action', run: async () => redis.flushAll() },
     },
     heal: async () => {
-      for (const i of nodes) if (!galera.alive(i)) await galera.restart(i, { incremental: true });
+      await rejoin();
       await galera.startProxy();
       for (const port of redis.ports) if (!redis.alive(port)) await redis.restart(port);
       await redis.settled();
+    },
+    notes: () => {
+      const ms = [...rejoins.ms].sort((a, b) => a - b);
+      const s = (v: number | undefined) => ((v ?? 0) / 1000).toFixed(1);
+      return [`Galera nodes restarted: ${ms.length}, by IST ${rejoins.ist}, by SST ${rejoins.sst}; restart to Synced: median ${s(ms[Math.floor(ms.length / 2)])} s, longest ${s(ms.at(-1))} s`];
     },
     crashes: () => [...galera.crashes, ...redis.crashes],
     close: async () => {

@@ -25,6 +25,8 @@ export interface Topology {
   faults: Record<string, StoreFault>;
   /** Starts whatever of it is down, and waits until it serves. */
   heal(): Promise<void>;
+  /** Lines for the report about how its parts came back (optional). */
+  notes?(): string[];
   /** Exits nobody caused. */
   crashes(): string[];
   /** Stops it (its directories go with the soak's or by `removeNow`). */

@@ -35,6 +35,15 @@ export class GaleraNode {
     execFileSync('mariadb', ['--no-defaults', '-uroot', `--socket=${join(this.dir, 'sock')}`, '-e', statements], { stdio: 'ignore' });
   }
 
+  /** How many incremental state transfers this node has received, by its error log. */
+  istCount(): number {
+    try {
+      return readFileSync(join(this.dir, 'error.log'), 'utf8').split('WSREP: IST received').length - 1;
+    } catch {
+      return 0;
+    }
+  }
+
   /** `uuid:seqno` of the last transaction this node's InnoDB committed, or null when it cannot say. */
   recoverPosition(group: string): string | null {
     const log = join(this.dir, 'recover.log');

@@ -142,13 +142,16 @@ export class GaleraCluster {
    * mysqld_safe does) and given as its start position: it then receives only the write-sets it
    * missed from a donor's gcache (IST), and the donor keeps serving. Falls back to SST when the
    * position cannot be recovered or is no longer in any gcache (Galera decides that itself).
+   * Resolves to how the node caught up, read from its error log (null: it was running).
    */
-  async restart(i: number, { incremental = false }: { incremental?: boolean } = {}): Promise<void> {
+  async restart(i: number, { incremental = false }: { incremental?: boolean } = {}): Promise<'ist' | 'sst' | null> {
     const node = this.nodes[i]!;
-    if (node.proc) return;
+    if (node.proc) return null;
     const position = incremental ? node.recoverPosition(this.#group()) : null;
     if (position === null) rmSync(join(node.dir, 'data', 'grastate.dat'), { force: true });
+    const before = node.istCount();
     await this.#launch(node, false, position === null ? [] : [`--wsrep-start-position=${position}`]);
+    return node.istCount() > before ? 'ist' : 'sst';
   }
 
   /** True while HAProxy runs. */
