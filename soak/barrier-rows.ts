@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 /**
  * Inserts a row unless its primary key exists, in one statement; true when this call
  * inserted it. Insert-first, as the SDK's barrier does: the row count decides, and no
- * read ever locks a missing row (LESSONS.md, fence deadlocks). MySQL/MariaDB and SQLite.
+ * read ever locks a missing row (LESSONS.md, fence deadlocks). MySQL/MariaDB, PostgreSQL and SQLite.
  */
 export async function insertOnce(k: Knex | Knex.Transaction, table: string, row: Record<string, string | number>): Promise<boolean> {
   const columns = Object.keys(row);
@@ -14,10 +14,10 @@ export async function insertOnce(k: Knex | Knex.Transaction, table: string, row:
     const [header] = (await k.raw(`INSERT IGNORE INTO ?? ${list}`, [table, ...columns, ...values])) as [{ affectedRows: number }];
     return header.affectedRows === 1;
   }
-  if (!client.includes('sqlite')) throw new Error(`insertOnce: the soak's wallets run on MariaDB or SQLite, not ${client}`);
-  // knex hands back rows for RETURNING, which is how SQLite reports what it inserted
-  const rows = (await k.raw(`INSERT INTO ?? ${list} ON CONFLICT DO NOTHING RETURNING 1`, [table, ...columns, ...values])) as unknown[];
-  return rows.length === 1;
+  if (!client.includes('sqlite') && client !== 'pg') throw new Error(`insertOnce: the soak's wallets run on MariaDB, PostgreSQL or SQLite, not ${client}`);
+  // RETURNING says what was inserted: knex hands back SQLite's rows as an array, PostgreSQL's in a result's `rows`
+  const result = (await k.raw(`INSERT INTO ?? ${list} ON CONFLICT DO NOTHING RETURNING 1`, [table, ...columns, ...values])) as unknown[] | { rows: unknown[] };
+  return (Array.isArray(result) ? result : result.rows).length === 1;
 }
 
 /** A barrier table of the soak's own (`xid`, `branch_id`, `op`, `reason`; the first three the key), created once. */

@@ -123,9 +123,10 @@ export async function checkInvariants(c: Cluster, ops: Op[], faults: FaultLog): 
 
     for (const a of faults.outageAnswers) {
       const ok = a.status === 503 && a.code === 'STORE_UNAVAILABLE' && a.retryAfter !== undefined && a.ms <= STORE_OUTAGE_ANSWER_MS;
-      if (!ok) v.push(`a write while MariaDB was down answered ${a.status ?? 'nothing'} ${a.code ?? ''} (Retry-After ${a.retryAfter ?? 'none'}) in ${Math.round(a.ms)} ms`);
+      if (!ok) v.push(`a write while the log's database was down answered ${a.status ?? 'nothing'} ${a.code ?? ''} (Retry-After ${a.retryAfter ?? 'none'}) in ${Math.round(a.ms)} ms`);
     }
     for (const child of c.all()) v.push(...child.crashes);
+    v.push(...c.topology.crashes());
     return { violations: v, counts: { ...counts, saga, msg } };
   } finally {
     await log.destroy();

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import knexFactory from 'knex';
 import { Child, printed } from './child.js';
 import { FaultProxy } from './fault-proxy.js';
 import { freePort } from '../test/support/free-port.js';
-import { privateMariadb, privateRedis } from './services.js';
+import type { Topology } from './topology.js';
 
 /** The `dtx` CLI from its TypeScript sources, as the tests run it (no build step needed). */
 const DTX_CLI = ['--import', 'tsx', fileURLToPath(new URL('../coordinator/src/cli/main.ts', import.meta.url))];
@@ -31,36 +30,30 @@ export interface Wallet {
 
 export interface Cluster {
   dir: string;
-  mariadb: Child;
-  redis: Child;
-  flushRedis(): Promise<void>;
+  /** The stores under it and their faults. */
+  topology: Topology;
   logUrl: string;
   coordinators: Child[];
   coordinatorUrls: string[];
   workers: Child[];
   wallets: { a: Wallet; b: Wallet };
   proxy: FaultProxy;
-  /** Every child, for "heal": start whatever is down. */
+  /** Every coordinator, worker and wallet, for "heal": start whatever is down. */
   all(): Child[];
 }
 
 /**
- * Everything the soak may kill, all of its own: a MariaDB and a Redis on spare ports, two
- * coordinators and two `dtx worker`s on them, wallet A on that MariaDB and wallet B on
+ * Everything the soak may kill, all of its own: on the stores of `topology` (started already),
+ * two coordinators and two `dtx worker`s, wallet A on the topology's database and wallet B on
  * SQLite behind the fault proxy.
  */
-export async function startCluster(dir: string): Promise<Cluster> {
-  const db = await privateMariadb(dir);
-  await db.child.start(120_000);
-  const redis = await privateRedis();
-  await redis.child.start();
-  const logUrl = db.url('dtx');
-
+export async function startCluster(dir: string, topology: Topology): Promise<Cluster> {
+  const logUrl = topology.logUrl;
   const env = {
     DTX_HOST: '127.0.0.1',
     DTX_DATABASE_URL: logUrl,
-    DTX_REDIS_URL: redis.url,
-    DTX_QUEUE_PREFIX: 'soak',
+    DTX_REDIS_URL: topology.redisUrl,
+    DTX_QUEUE_PREFIX: topology.queuePrefix,
     DTX_CALL_TIMEOUT_MS: String(TIMINGS.callTimeoutMs),
     DTX_RETRY_BASE_MS: String(TIMINGS.retryBaseMs),
     DTX_RETRY_MAX_MS: String(TIMINGS.retryMaxMs),
@@ -79,12 +72,6 @@ export async function startCluster(dir: string): Promise<Cluster> {
   const workers = [1, 2].map((n) => new Child(`worker-${n}`, { command: process.execPath, args: [...DTX_CLI, 'worker', '--concurrency', '8'], env, ready: printed(/dtx worker ready/) }));
   for (const w of workers) await w.start();
 
-  const admin = knexFactory({ client: 'mysql2', connection: db.url(''), pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw('CREATE DATABASE IF NOT EXISTS wallet_a');
-  } finally {
-    await admin.destroy();
-  }
   const wallet = async (name: string, databaseUrl: string): Promise<{ child: Child; port: number; overlapLog: string }> => {
     const port = await freePort();
     const overlapLog = join(dir, `overlaps-${name}.jsonl`);
@@ -97,7 +84,7 @@ export async function startCluster(dir: string): Promise<Cluster> {
     await child.start();
     return { child, port, overlapLog };
   };
-  const aUrl = db.url('wallet_a');
+  const aUrl = topology.walletAUrl;
   const bUrl = `sqlite:${join(dir, 'wallet-b.db')}`;
   const a = await wallet('a', aUrl);
   const b = await wallet('b', bUrl);
@@ -106,9 +93,7 @@ export async function startCluster(dir: string): Promise<Cluster> {
 
   return {
     dir,
-    mariadb: db.child,
-    redis: redis.child,
-    flushRedis: redis.flushAll,
+    topology,
     logUrl,
     coordinators,
     coordinatorUrls,
@@ -119,13 +104,14 @@ export async function startCluster(dir: string): Promise<Cluster> {
     },
     proxy,
     all() {
-      return [db.child, redis.child, ...coordinators, ...workers, a.child, b.child];
+      return [...coordinators, ...workers, a.child, b.child];
     },
   };
 }
 
-/** Ends the faults: the proxy passes everything, and every process is up (MariaDB first). */
+/** Ends the faults: the proxy passes everything, and every process is up (the stores first). */
 export async function heal(c: Cluster): Promise<void> {
   c.proxy.set({ kind: 'pass' });
+  await c.topology.heal();
   for (const child of c.all()) if (!child.alive) await child.start();
 }

@@ -1,64 +1,57 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { Child } from './child.js';
+import { bounce } from './child.js';
 import { TIMINGS, type Cluster } from './cluster.js';
+import type { StoreFault } from './topology.js';
 
-export const FAULTS = [
-  'kill-mariadb', 'freeze-mariadb', 'kill-redis', 'kill-coordinator', 'kill-worker', 'kill-wallet', 'flushall',
-  'proxy-latency', 'proxy-hang', 'proxy-reset', 'proxy-partition',
-] as const;
-export type Fault = (typeof FAULTS)[number];
+/** The faults of every topology; each topology adds its stores' own (Topology.faults). */
+export const PROCESS_FAULTS = ['kill-coordinator', 'kill-worker', 'kill-wallet', 'proxy-latency', 'proxy-hang', 'proxy-reset', 'proxy-partition'] as const;
 
 /** An API write while the log's database is down must answer 503 STORE_UNAVAILABLE with Retry-After in this time. */
 export const STORE_OUTAGE_ANSWER_MS = 10_000;
-/** …and the coordinator must take writes again this soon after the database is back. */
+/** …and the coordinator must take writes again this soon after the database is back (or, for a failover, after the part died). */
 const RECOVERY_MS = 30_000;
 
 export interface FaultLog {
-  injected: Record<Fault, number>;
-  /** What a begin answered while MariaDB was down: status, code, Retry-After, time. */
+  /** By fault name, the store faults of the topology first. */
+  injected: Record<string, number>;
+  /** What a begin answered while the log's database was down: status, code, Retry-After, time. */
   outageAnswers: { status: number | null; code?: string; retryAfter?: string; ms: number }[];
   violations: string[];
 }
 
-export function newFaultLog(): FaultLog {
-  return { injected: Object.fromEntries(FAULTS.map((f) => [f, 0])) as Record<Fault, number>, outageAnswers: [], violations: [] };
+export function newFaultLog(c: Cluster): FaultLog {
+  return { injected: Object.fromEntries(faultNames(c).map((f) => [f, 0])), outageAnswers: [], violations: [] };
 }
 
-/** Runs faults one after another, each type in turn (shuffled per round), until `untilMs`. */
-export async function runFaults(c: Cluster, log: FaultLog, untilMs: number): Promise<void> {
+const faultNames = (c: Cluster) => [...Object.keys(c.topology.faults), ...PROCESS_FAULTS];
+
+/**
+ * Runs faults one after another, each type in turn (shuffled per round), until `untilMs`, or
+ * with `rounds` that many whole rounds, however long they take.
+ */
+export async function runFaults(c: Cluster, log: FaultLog, { untilMs = Infinity, rounds = Infinity }: { untilMs?: number; rounds?: number }): Promise<void> {
   let probe = 0;
-  while (Date.now() < untilMs) {
-    for (const fault of shuffle([...FAULTS])) {
+  for (let round = 0; round < rounds && Date.now() < untilMs; round++) {
+    for (const fault of shuffle(faultNames(c))) {
       if (Date.now() >= untilMs) return;
       await sleep(300 + Math.random() * 700);
-      log.injected[fault]++;
+      log.injected[fault] = (log.injected[fault] ?? 0) + 1;
       await inject(fault, c, log, () => `probe-${Date.now()}-${probe++}`);
     }
   }
 }
 
-async function inject(fault: Fault, c: Cluster, log: FaultLog, probeXid: () => string): Promise<void> {
-  const bounce = async (child: Child, downMs: number) => {
-    await child.kill();
-    await sleep(downMs);
-    await child.start(120_000);
-  };
-  switch (fault) {
-    case 'kill-mariadb':
-      return storeOutage(c, log, probeXid, () => c.mariadb.kill(), () => c.mariadb.start(120_000));
-    case 'freeze-mariadb': // SIGSTOP: the server keeps its connections open and answers nothing
-      return storeOutage(c, log, probeXid, async () => c.mariadb.signal('SIGSTOP'), async () => c.mariadb.signal('SIGCONT'));
-    case 'kill-redis':
-      return bounce(c.redis, 1500);
+async function inject(fault: string, c: Cluster, log: FaultLog, probeXid: () => string): Promise<void> {
+  const store = c.topology.faults[fault];
+  if (store) return injectStoreFault(store, c, log, probeXid);
+  switch (fault as (typeof PROCESS_FAULTS)[number]) {
     case 'kill-coordinator':
       return bounce(pick(c.coordinators), 1000);
     case 'kill-worker':
       return bounce(pick(c.workers), 1000);
     case 'kill-wallet':
       return bounce(pick([c.wallets.a.child, c.wallets.b.child]), 1500);
-    case 'flushall':
-      return c.flushRedis();
     case 'proxy-latency':
       return window(c, { kind: 'latency', ms: 200 + Math.floor(Math.random() * 400) }, 3000);
     case 'proxy-hang':
@@ -68,6 +61,16 @@ async function inject(fault: Fault, c: Cluster, log: FaultLog, probeXid: () => s
     case 'proxy-partition':
       return window(c, { kind: 'partition' }, 2500);
   }
+}
+
+async function injectStoreFault(fault: StoreFault, c: Cluster, log: FaultLog, probeXid: () => string): Promise<void> {
+  if (fault.kind === 'action') return fault.run();
+  if (fault.kind === 'outage') return storeOutage(c, log, probeXid, fault.down, fault.up);
+  // a failover: the standby takes over, so writes go on while the part is down and after it is back
+  await fault.down();
+  await Promise.all(c.coordinatorUrls.map((url) => recovers(url, log, probeXid, 'with a failed-over part down')));
+  await fault.up();
+  await Promise.all(c.coordinatorUrls.map((url) => recovers(url, log, probeXid, 'after the failed-over part came back')));
 }
 
 /** Takes the log's database away, probes every coordinator's writes meanwhile, brings it back, and waits for each to take writes again. */
@@ -81,7 +84,7 @@ async function storeOutage(c: Cluster, log: FaultLog, probeXid: () => string, do
     log.outageAnswers.push(...(await Promise.all(Array.from({ length: 16 }, () => begin(url, probeXid())))));
   }));
   await up();
-  await Promise.all(c.coordinatorUrls.map((url) => recovers(url, log, probeXid)));
+  await Promise.all(c.coordinatorUrls.map((url) => recovers(url, log, probeXid, 'after the log\'s database came back')));
 }
 
 async function window(c: Cluster, mode: Parameters<Cluster['proxy']['set']>[0], ms: number): Promise<void> {
@@ -109,13 +112,13 @@ async function begin(url: string, xid: string): Promise<FaultLog['outageAnswers'
   }
 }
 
-async function recovers(url: string, log: FaultLog, probeXid: () => string): Promise<void> {
+async function recovers(url: string, log: FaultLog, probeXid: () => string, when: string): Promise<void> {
   const until = Date.now() + RECOVERY_MS;
   while (Date.now() < until) {
     if ((await begin(url, probeXid())).status === 201) return;
     await sleep(500);
   }
-  log.violations.push(`${url} took no write within ${RECOVERY_MS} ms after MariaDB came back`);
+  log.violations.push(`${url} took no write within ${RECOVERY_MS} ms ${when}`);
 }
 
 function pick<T>(items: readonly T[]): T {

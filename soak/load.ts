@@ -40,18 +40,25 @@ export class Load {
   readonly #agent = new Agent({ connections: 16, keepAliveTimeout: 5000, headersTimeout: 45_000, bodyTimeout: 45_000 });
   readonly #clients: CoordinatorClient[];
   #n = 0;
+  #untilMs: number;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly opts: LoadOptions,
   ) {
     this.#clients = cluster.coordinatorUrls.map((url) => new CoordinatorClient({ url, requestTimeoutMs: 15_000 }));
+    this.#untilMs = opts.untilMs;
+  }
+
+  /** Moves the end of the load (`--faults-once`: it runs until the faults are done). */
+  stopAt(ms: number): void {
+    this.#untilMs = ms;
   }
 
   async run(): Promise<void> {
     await Promise.all(
       Array.from({ length: this.opts.concurrency }, async () => {
-        while (Date.now() < this.opts.untilMs && this.#n < this.opts.maxOps) await this.#one(this.#n++);
+        while (Date.now() < this.#untilMs && this.#n < this.opts.maxOps) await this.#one(this.#n++);
       }),
     );
   }

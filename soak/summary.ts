@@ -8,7 +8,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** The soak's report: what was done to it, what came of the load, and every violation. */
-export function printSummary(r: { seconds: number; elapsedS: number; faults: FaultLog; ops: Op[]; result: CheckResult }): void {
+export function printSummary(r: { topology: string; notes: string[]; loadS: number; seconds: number; elapsedS: number; faults: FaultLog; ops: Op[]; result: CheckResult }): void {
   const { counts, violations } = r.result;
   const told = r.ops.filter((o) => o.told).map((o) => o.ms).sort((a, b) => a - b);
   const faultsLine = Object.entries(r.faults.injected).map(([k, n]) => `${k} ×${n}`).join(', ');
@@ -21,7 +21,9 @@ export function printSummary(r: { seconds: number; elapsedS: number; faults: Fau
   }
   const lines = [
     '',
-    `== DTX soak: ${r.seconds} s of load, ${r.elapsedS.toFixed(0)} s in all ==`,
+    `== DTX soak: ${r.loadS.toFixed(0)} s of load (--seconds ${r.seconds}), ${r.elapsedS.toFixed(0)} s in all ==`,
+    `stores: ${r.topology}`,
+    ...r.notes,
     `faults injected: ${total} (${faultsLine})`,
     `writes while the log's database was down: ${outage.length}, slowest answer ${outage.length ? Math.round(Math.max(...outage.map((a) => a.ms))) : 0} ms`,
     `transactions begun: ${counts.begun} (driven ${r.ops.filter((o) => o.mode === 'driven').length}, transaction() ${r.ops.filter((o) => o.mode === 'sdk').length}, saga ${r.ops.filter((o) => o.mode === 'saga').length}, message ${r.ops.filter((o) => o.mode === 'msg').length})`,

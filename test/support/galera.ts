@@ -5,43 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { freePort } from './free-port.js';
+import { GALERA_PROVIDER, GaleraNode, MARIADBD, USER, waitForSql } from './galera-node.js';
+import { GaleraSyncedCheck } from './galera-synced-check.js';
 
-/** Where Debian's galera-4 puts the wsrep provider. */
-export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
-const MARIADBD = '/usr/sbin/mariadbd';
+export { GALERA_PROVIDER } from './galera-node.js';
 const HAPROXY = '/usr/sbin/haproxy';
-/** The user the servers run as when the tests run as root. */
-const USER = process.getuid?.() === 0 ? 'mysql' : (process.env.USER ?? 'mysql');
 
 export const galeraInstalled = () => existsSync(GALERA_PROVIDER) && existsSync(MARIADBD);
 export const haproxyInstalled = () => existsSync(HAPROXY);
-
-interface NodePorts {
-  sql: number;
-  /** Group communication (gmcast), incremental state transfer, full state transfer (rsync). */
-  group: number;
-  ist: number;
-  sst: number;
-}
-
-/** One MariaDB server of the cluster, in its own directory under the cluster's. */
-class GaleraNode {
-  proc: ChildProcess | null = null;
-  constructor(
-    readonly index: number,
-    readonly dir: string,
-    readonly ports: NodePorts,
-  ) {}
-
-  url(database = ''): string {
-    return `mysql://root@127.0.0.1:${this.ports.sql}/${database}`;
-  }
-
-  /** Runs statements as root over the node's socket (before root may connect over TCP). */
-  sql(statements: string): void {
-    execFileSync('mariadb', ['--no-defaults', '-uroot', `--socket=${join(this.dir, 'sock')}`, '-e', statements], { stdio: 'ignore' });
-  }
-}
 
 /**
  * A MariaDB Galera cluster of the test's own: `size` nodes on 127.0.0.1 in a temp dir, on free
@@ -49,10 +20,15 @@ class GaleraNode {
  * (rsync). Tuned to start fast and forget on a crash what it has not replicated (no fsync, small
  * buffer pool): what survives a node's death is what the other nodes hold, as in production.
  * Optionally HAProxy in front, first-available (every connection goes to the first healthy node,
- * the next one when it dies), which is how a multi-primary cluster avoids cross-node conflicts.
+ * the next one when it dies), which is how a multi-primary cluster avoids cross-node conflicts;
+ * with `syncedCheck`, HAProxy asks a Galera-aware check per node (GaleraSyncedCheck) instead of
+ * probing the TCP port, so it never sends a client to a donor, a joiner or a node cut off.
  */
 export class GaleraCluster {
   #haproxy: ChildProcess | null = null;
+  #checks: GaleraSyncedCheck[] = [];
+  /** Exits of a node or HAProxy that `kill`/`stopProxy` did not cause (a crash), with the log to look at. */
+  readonly crashes: string[] = [];
 
   private constructor(
     readonly dir: string,
@@ -61,7 +37,7 @@ export class GaleraCluster {
   ) {}
 
   /** Null when galera-4 (or, with `haproxy`, HAProxy) is not installed. */
-  static async start({ size = 3, haproxy = false }: { size?: number; haproxy?: boolean } = {}): Promise<GaleraCluster | null> {
+  static async start({ size = 3, haproxy = false, syncedCheck = false }: { size?: number; haproxy?: boolean; syncedCheck?: boolean } = {}): Promise<GaleraCluster | null> {
     if (!galeraInstalled() || (haproxy && !haproxyInstalled())) return null;
     const dir = mkdtempSync(join(tmpdir(), 'dtx-galera-'));
     const nodes: GaleraNode[] = [];
@@ -81,6 +57,7 @@ export class GaleraCluster {
       for (const node of nodes.slice(1)) {
         await cluster.#launch(node, false);
       }
+      if (haproxy && syncedCheck) cluster.#checks = await Promise.all(nodes.map((n) => GaleraSyncedCheck.start(n.url())));
       if (haproxy) await cluster.startProxy();
       return cluster;
     } catch (err) {
@@ -131,25 +108,63 @@ export class GaleraCluster {
     const node = this.nodes[i]!;
     const proc = node.proc;
     node.proc = null;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGKILL');
     await once(proc, 'exit');
   }
 
-  /** Starts node `i` again: it rejoins the cluster through the others and catches up before it answers. */
-  async restart(i: number): Promise<void> {
+  /** True while node `i`'s server runs. */
+  alive(i: number): boolean {
+    const proc = this.nodes[i]!.proc;
+    return proc !== null && proc.exitCode === null && proc.signalCode === null;
+  }
+
+  /** Node `i`'s `wsrep_local_state_comment` (Synced, Donor/Desynced, Joining, …), or null when it does not answer. */
+  async state(i: number): Promise<string | null> {
+    try {
+      const conn = await createConnection({ uri: this.nodes[i]!.url(), connectTimeout: 1000 });
+      try {
+        const [rows] = await conn.query("SHOW STATUS LIKE 'wsrep_local_state_comment'");
+        return (rows as { Value: string }[])[0]?.Value ?? null;
+      } finally {
+        await conn.end();
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Starts node `i` again: it rejoins the cluster through the others and catches up before it
+   * answers (resolves once it is Synced). A killed node's grastate says seqno -1, so by default
+   * it takes a full copy (rsync SST), which blocks its donor while it lasts. With `incremental`,
+   * its last committed position is first recovered from InnoDB (`mariadbd --wsrep-recover`, as
+   * mysqld_safe does) and given as its start position: it then receives only the write-sets it
+   * missed from a donor's gcache (IST), and the donor keeps serving. Falls back to SST when the
+   * position cannot be recovered or is no longer in any gcache (Galera decides that itself).
+   * Resolves to how the node caught up, read from its error log (null: it was running).
+   */
+  async restart(i: number, { incremental = false }: { incremental?: boolean } = {}): Promise<'ist' | 'sst' | null> {
     const node = this.nodes[i]!;
-    if (node.proc) return;
-    // a killed node's state is unknown to it (seqno -1): it takes a full copy from a donor
-    rmSync(join(node.dir, 'data', 'grastate.dat'), { force: true });
-    await this.#launch(node, false);
+    if (node.proc) return null;
+    const position = incremental ? node.recoverPosition(this.#group()) : null;
+    if (position === null) rmSync(join(node.dir, 'data', 'grastate.dat'), { force: true });
+    const before = node.istCount();
+    await this.#launch(node, false, position === null ? [] : [`--wsrep-start-position=${position}`]);
+    return node.istCount() > before ? 'ist' : 'sst';
+  }
+
+  /** True while HAProxy runs. */
+  get proxyAlive(): boolean {
+    const proc = this.#haproxy;
+    return proc !== null && proc.exitCode === null && proc.signalCode === null;
   }
 
   /** Stops HAProxy (SIGKILL), so that a test sees what the proxy's death does. */
   async stopProxy(): Promise<void> {
     const proc = this.#haproxy;
     this.#haproxy = null;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGKILL');
     await once(proc, 'exit');
   }
@@ -157,7 +172,8 @@ export class GaleraCluster {
   async startProxy(): Promise<void> {
     if (this.#haproxy || this.proxyPort === null) return;
     const cfg = join(this.dir, 'haproxy.cfg');
-    const servers = this.nodes.map((n, i) => `  server node${i} 127.0.0.1:${n.ports.sql} check inter 500 fall 2 rise 2`).join('\n');
+    const checked = this.#checks.length > 0;
+    const servers = this.nodes.map((n, i) => `  server node${i} 127.0.0.1:${n.ports.sql} check inter 500 fall 2 rise 2${checked ? ` port ${this.#checks[i]!.port}` : ''}`).join('\n');
     writeFileSync(cfg, [
       'global',
       '  maxconn 512',
@@ -169,12 +185,16 @@ export class GaleraCluster {
       'listen galera',
       `  bind 127.0.0.1:${this.proxyPort}`,
       '  balance first',
-      '  option tcp-check',
+      // a node marked down (dead, or with the synced check: donor, joiner, cut off) loses its sessions, so pooled connections move too
+      ...(checked ? ['  option httpchk GET /', '  http-check expect status 200', '  default-server on-marked-down shutdown-sessions'] : ['  option tcp-check']),
       servers,
       '',
     ].join('\n'));
     const proc = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: 'ignore' });
     this.#haproxy = proc;
+    proc.once('exit', (code, signal) => {
+      if (this.#haproxy === proc) this.crashes.push(`haproxy exited by itself (code ${code}, signal ${signal})`);
+    });
     await waitForSql(`mysql://root@127.0.0.1:${this.proxyPort}/`, proc, 'haproxy');
   }
 
@@ -182,72 +202,33 @@ export class GaleraCluster {
   async remove(): Promise<void> {
     await this.stopProxy();
     for (let i = 0; i < this.nodes.length; i++) await this.kill(i);
+    for (const check of this.#checks) await check.close();
+    this.#checks = [];
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  async #launch(node: GaleraNode, bootstrap: boolean): Promise<void> {
-    const data = join(node.dir, 'data');
-    const group = this.nodes.map((n) => `127.0.0.1:${n.ports.group}`).join(',');
-    const provider = [
-      `base_port=${node.ports.group}`,
-      `gmcast.listen_addr=tcp://127.0.0.1:${node.ports.group}`,
-      `ist.recv_addr=127.0.0.1:${node.ports.ist}`,
-      'gcache.size=32M',
-      // a killed peer is noticed within a few seconds, not the default ~10 s
-      'evs.suspect_timeout=PT3S',
-      'evs.inactive_timeout=PT5S',
-      'evs.install_timeout=PT5S',
-    ].join(';');
-    const args = [
-      '--no-defaults',
-      `--user=${USER}`,
-      `--datadir=${data}`,
-      `--socket=${join(node.dir, 'sock')}`,
-      `--pid-file=${join(node.dir, 'pid')}`,
-      `--log-error=${join(node.dir, 'error.log')}`,
-      `--port=${node.ports.sql}`,
-      '--bind-address=127.0.0.1',
-      '--innodb-buffer-pool-size=32M',
-      '--innodb-log-file-size=16M',
-      '--innodb-flush-log-at-trx-commit=0',
-      '--sync-binlog=0',
-      '--binlog-format=ROW',
-      '--default-storage-engine=InnoDB',
-      '--innodb-autoinc-lock-mode=2',
-      '--performance-schema=OFF',
-      '--wsrep-on=ON',
-      `--wsrep-provider=${GALERA_PROVIDER}`,
-      '--wsrep-cluster-name=dtx-test',
-      `--wsrep-cluster-address=gcomm://${group}`,
-      `--wsrep-node-address=127.0.0.1:${node.ports.group}`,
-      `--wsrep-node-incoming-address=127.0.0.1:${node.ports.sql}`,
-      `--wsrep-node-name=node${node.index}`,
-      `--wsrep-provider-options=${provider}`,
-      '--wsrep-sst-method=rsync',
-      `--wsrep-sst-receive-address=127.0.0.1:${node.ports.sst}`,
-    ];
+  /** SIGKILL of every process, synchronously, and the directory removed: for a process's `exit` handler. */
+  removeNow(): void {
+    for (const proc of [this.#haproxy, ...this.nodes.map((n) => n.proc)]) if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    this.#haproxy = null;
+    for (const n of this.nodes) n.proc = null;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+
+  #group(): string {
+    return this.nodes.map((n) => `127.0.0.1:${n.ports.group}`).join(',');
+  }
+
+  async #launch(node: GaleraNode, bootstrap: boolean, extra: string[] = []): Promise<void> {
+    const args = [...node.args(this.#group()), ...extra];
     if (bootstrap) args.push('--wsrep-new-cluster');
     const proc = spawn(MARIADBD, args, { stdio: 'ignore' });
     node.proc = proc;
+    proc.once('exit', (code, signal) => {
+      if (node.proc === proc) this.crashes.push(`galera node${node.index} exited by itself (code ${code}, signal ${signal}); see ${join(node.dir, 'error.log')}`);
+    });
     await waitForSql(node.url(), proc, `galera node${node.index} (see ${join(node.dir, 'error.log')})`, true);
   }
 }
 
-/** Resolves once `url` answers (and, with `synced`, once the node is a synced member of the primary component). */
-async function waitForSql(url: string, proc: ChildProcess, what: string, synced = false): Promise<void> {
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
-    try {
-      const conn = await createConnection({ uri: url, connectTimeout: 1000 });
-      try {
-        const [rows] = await conn.query("SHOW STATUS LIKE 'wsrep_local_state_comment'");
-        if (!synced || (rows as { Value: string }[])[0]?.Value === 'Synced') return;
-      } finally {
-        await conn.end();
-      }
-    } catch (err) {
-      if (i > 1200) throw new Error(`${what} did not start: ${String(err)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

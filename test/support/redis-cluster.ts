@@ -15,6 +15,8 @@ const cli = (port: number, ...args: string[]) => execFileSync('redis-cli', ['-h'
  */
 export class RedisCluster {
   readonly #procs = new Map<number, ChildProcess>();
+  /** Exits of a node that `kill` did not cause (a crash). */
+  readonly crashes: string[] = [];
 
   private constructor(
     readonly dir: string,
@@ -50,6 +52,41 @@ export class RedisCluster {
       .map((line) => line.split(' '))
       .filter((f) => (f[2] ?? '').split(',').includes('master') && !/fail/.test(f[2] ?? ''))
       .map((f) => Number(f[1]!.split('@')[0]!.split(':')[1]));
+  }
+
+  /** The ports of the live nodes that are replicas now. */
+  replicas(): number[] {
+    const masters = new Set(this.masters());
+    return [...this.#procs.keys()].filter((p) => !masters.has(p));
+  }
+
+  /** True while the node on `port` runs. */
+  alive(port: number): boolean {
+    return this.#procs.has(port);
+  }
+
+  /** FLUSHALL on every master: the cluster loses every key, as a Redis that lost its memory. */
+  flushAll(): void {
+    for (const port of this.masters()) cli(port, 'flushall');
+  }
+
+  /**
+   * Resolves once the node on `port` is a replica whose link to its master is up (after a
+   * restart: it has rejoined and taken a copy) and the cluster is ok.
+   */
+  async replicating(port: number, timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const info = cli(port, 'info', 'replication');
+        if (/role:slave/.test(info) && /master_link_status:up/.test(info)) break;
+      } catch {
+        /* not answering yet */
+      }
+      if (Date.now() > until) throw new Error(`the node on ${port} did not rejoin as a replica`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await this.settled(timeoutMs);
   }
 
   /** The port of the master that holds `key`'s slot now (a hash tag `{…}` names the slot of every key carrying it). */
@@ -98,7 +135,7 @@ export class RedisCluster {
   async kill(port: number): Promise<void> {
     const proc = this.#procs.get(port);
     this.#procs.delete(port);
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGKILL');
     await once(proc, 'exit');
   }
@@ -114,6 +151,9 @@ export class RedisCluster {
       '--save', '', '--appendonly', 'no',
     ], { stdio: 'ignore' });
     this.#procs.set(port, proc);
+    proc.once('exit', (code, signal) => {
+      if (this.#procs.get(port) === proc) this.crashes.push(`redis-server on ${port} exited by itself (code ${code}, signal ${signal})`);
+    });
     for (let i = 0; ; i++) {
       try {
         if (cli(port, 'ping').trim() === 'PONG') return;
@@ -126,6 +166,13 @@ export class RedisCluster {
 
   async remove(): Promise<void> {
     for (const port of [...this.#procs.keys()]) await this.kill(port);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** SIGKILL of every node, synchronously, and the directory removed: for a process's `exit` handler. */
+  removeNow(): void {
+    for (const proc of this.#procs.values()) if (proc.exitCode === null) proc.kill('SIGKILL');
+    this.#procs.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
